@@ -1,0 +1,70 @@
+import { type CatalogInput, catalogSchema } from './permissions/catalog.js';
+
+/**
+ * What a deployment of keygate decides: the key prefix, the expiry policy and the permission
+ * catalog. This is the one typed configuration the CDK stack and the local run share; edit it
+ * and redeploy. The catalog below is the example one: it shows every case the model supports.
+ */
+const exampleCatalog: CatalogInput = {
+  resources: {
+    alerts: { description: 'Security alerts', access: ['read', 'write'] },
+    cases: { description: 'Investigation cases', access: ['read', 'write'] },
+    users: { description: 'User directory', access: ['read', 'write'] },
+    'alert-rules': {
+      description: 'Alert rules (the console calls them "rules")',
+      access: ['read', 'write'],
+      aliases: ['rules'],
+    },
+    'audit-log': { description: 'Audit log (read-only)', access: ['read'] },
+    'file-events': { description: 'File events (read-only)', access: ['read'] },
+    'cloud-accounts': { description: 'Connected cloud accounts', access: ['read', 'write'] },
+    keys: {
+      description: "keygate's own keys: read and write keys of the caller's own owner",
+      access: ['read', 'write'],
+    },
+    oauth: { description: 'Token issuance internals (never granted to a key)', access: ['read', 'write'], grantable: false },
+    customer: { description: 'Customer account settings (never granted to a key)', access: ['read', 'write'], grantable: false },
+  },
+  roles: {
+    'global-admin': {
+      description: 'Unlimited access: every grantable permission, and every key of every owner',
+      permissions: ['*:*'],
+      admin: true,
+    },
+    'global-viewer': {
+      description: 'Read access to every grantable resource',
+      permissions: ['*:read'],
+    },
+    'cloud-account-viewer': {
+      description: 'Read access to the listed cloud accounts (or all of them) and their alerts',
+      permissions: ['cloud-accounts:read', 'alerts:read'],
+      scoped: true,
+      scopeDescription: 'cloud account ids',
+    },
+  },
+};
+
+export const deploymentConfig = {
+  /** Starts every key string; secret scanners match on it. 2 to 10 lower-case letters or digits. */
+  keyPrefix: 'kg',
+  policy: {
+    /** Lifetime of a key that names no expiry. */
+    defaultLifetime: 'P6M',
+    /** No key may be made to live longer than this from now. */
+    maxLifetime: 'P6M',
+    /** A key unused for this long expires (`expired_inactive`). */
+    notAccessedPeriod: 'P3M',
+    /** Expired and deleted keys stay listed this long, then DynamoDB TTL removes them. */
+    retention: 'P30D',
+    /** When false, a key may be created with `"expiresAt": null` (no fixed expiry). */
+    requireExpiry: true,
+    /** The longest grace period a secret reset may give the old secret. */
+    maxResetGracePeriod: 'P7D',
+  },
+  catalog: catalogSchema.parse(exampleCatalog),
+  /** The role the first admin credential holds. */
+  adminRole: 'global-admin',
+} as const;
+
+export type DeploymentConfig = typeof deploymentConfig;
+export type Policy = DeploymentConfig['policy'];

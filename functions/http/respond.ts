@@ -1,0 +1,51 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  AuthenticationError,
+  ConflictError,
+  ForbiddenError,
+  KeygateError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../shared/errors.js';
+
+export const logger = new Logger({ serviceName: 'keygate' });
+
+/** Every response may carry a secret or describe one: nothing is cached anywhere. */
+const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function noContent(): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+}
+
+/** The one place where errors become HTTP, by class. */
+const STATUS_BY_CLASS: [new (...args: never[]) => KeygateError, number][] = [
+  [ValidationError, 400],
+  [AuthenticationError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+];
+
+export function errorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof KeygateError) {
+    const status = STATUS_BY_CLASS.find(([cls]) => error instanceof cls)?.[1] ?? 400;
+    const headers: Record<string, string> = {};
+    if (error instanceof AuthenticationError) {
+      headers['www-authenticate'] =
+        error.reason === 'missing' ? 'Bearer realm="keygate"' : 'Bearer realm="keygate", error="invalid_token"';
+    }
+    return json(status, { error: { code: error.code, message: error.message, requestId } }, headers);
+  }
+  // The detail goes to the log; the caller gets a fixed message and the id to quote.
+  logger.error('unhandled error', { requestId, error: error as Error });
+  return json(500, { error: { code: 'internal_error', message: 'keygate failed to handle this request', requestId } });
+}

@@ -1,0 +1,119 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type RouteId, routeById } from '../../infra/routes.js';
+import { authenticateKey, type Principal } from '../keys/key-service.js';
+import { hasPermission } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { AuthenticationError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
+import { depsFromEnvironment } from './environment.js';
+import { errorResponse } from './respond.js';
+
+/**
+ * A route handler: authenticate → check the route's permission → validate with the route's zod
+ * schemas → run one domain call. No business rule lives here. The same `handle` serves Lambda
+ * (`lambdaHandler`) and the local gateway; nothing escapes it as an exception.
+ */
+const MAX_BODY_BYTES = 16 * 1024;
+
+type Schema = z.ZodType;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  path: P;
+  principal: Principal;
+  requestId: string;
+}
+
+export interface RouteSpec<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
+  body?: B;
+  query?: Q;
+  path?: P;
+  run(input: RouteInput<Out<B>, Out<Q>, Out<P>>, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
+}
+
+export type HandleFn = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Route {
+  id: RouteId;
+  handle: HandleFn;
+}
+
+function describeIssues(error: z.ZodError, where: string): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return issue.code === 'unrecognized_keys' ? `${path}unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : `${path}${issue.message}`;
+    })
+    .map((text) => `${where} ${text}`)
+    .join('; ');
+}
+
+function validate<S extends Schema | undefined>(schema: S, value: unknown, where: string): Out<S> {
+  if (schema === undefined) return undefined as Out<S>;
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(describeIssues(result.error, where));
+  return result.data as Out<S>;
+}
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name];
+}
+
+export function bearerCredential(event: APIGatewayProxyEventV2): string {
+  const value = header(event, 'authorization');
+  if (value === undefined || value.trim() === '') {
+    throw new AuthenticationError('missing', 'this route needs a keygate key: send it as "Authorization: Bearer <key>"');
+  }
+  const match = /^Bearer +(\S+)\s*$/i.exec(value);
+  if (!match?.[1]) throw new AuthenticationError('malformed', 'the Authorization header must be "Bearer <key>"');
+  return match[1];
+}
+
+function readBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
+  const type = header(event, 'content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw new UnsupportedMediaTypeError('send the body as JSON with "Content-Type: application/json"');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ValidationError('the request body is not valid JSON', 'invalid_json');
+  }
+}
+
+export function defineRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
+  id: RouteId,
+  spec: RouteSpec<B, Q, P>,
+): Route {
+  const { permission } = routeById(id);
+  const handle: HandleFn = async (event, deps) => {
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    try {
+      const principal = await authenticateKey(deps, bearerCredential(event));
+      if (permission !== 'authenticated' && !hasPermission(deps.config.catalog, principal.expanded, permission)) {
+        throw new ForbiddenError(`this route needs the permission ${permission}, which this key does not hold`);
+      }
+      const body = readBody(event);
+      if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+      const input: RouteInput<Out<B>, Out<Q>, Out<P>> = {
+        body: validate(spec.body, body ?? {}, 'body') as Out<B>,
+        query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
+        path: validate(spec.path, event.pathParameters ?? {}, 'path') as Out<P>,
+        principal,
+        requestId,
+      };
+      return await spec.run(input, deps);
+    } catch (error) {
+      return errorResponse(error, requestId);
+    }
+  };
+  return { id, handle };
+}
+
+/** The Lambda entry point of a route: dependencies are built once per cold start. */
+export function lambdaHandler(route: Route) {
+  return (event: APIGatewayProxyEventV2, _context?: Context) => route.handle(event, depsFromEnvironment());
+}

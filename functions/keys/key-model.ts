@@ -1,0 +1,98 @@
+import type { Policy } from '../deployment-config.js';
+import { addDuration } from '../shared/durations.js';
+import type { RoleGrant } from '../permissions/grants.js';
+
+export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
+export type KeyStatus = (typeof keyStatuses)[number];
+export type ExpiryReason = 'expires_at' | 'inactivity';
+
+export interface Actor {
+  owner: string;
+  /** Absent for the bootstrap admin credential, which no key created. */
+  keyId?: string;
+}
+
+/** A key as stored, minus the table's own attributes. Times are ISO 8601 UTC strings. */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  description: string;
+  owner: string;
+  roles: RoleGrant[];
+  permissions: string[];
+  secretHash: string;
+  /** After a reset with a grace period: the old secret's hash and until when it still works. */
+  previousSecretHash?: string;
+  previousSecretValidUntil?: string;
+  createdAt: string;
+  createdBy: Actor;
+  updatedAt: string;
+  lastUsedAt?: string;
+  secretResetAt?: string;
+  /** Null only where the policy allows keys without a fixed expiry. */
+  expiresAt: string | null;
+  /** Last use (or creation) plus the not-accessed period in force when it was written. */
+  inactiveAt: string;
+  revokedAt?: string;
+  revokedBy?: Actor;
+  /** Bumped by every edit; edits are conditional on it (optimistic concurrency). */
+  version: number;
+}
+
+export interface EffectiveExpiry {
+  at: string;
+  reason: ExpiryReason;
+}
+
+/** The earlier of the fixed expiry and the inactivity expiry; ties go to the fixed one. */
+export function effectiveExpiry(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt'>): EffectiveExpiry {
+  if (key.expiresAt !== null && key.expiresAt <= key.inactiveAt) return { at: key.expiresAt, reason: 'expires_at' };
+  return { at: key.inactiveAt, reason: 'inactivity' };
+}
+
+/** Computed on every read from the stored times: never trusts DynamoDB TTL to have run. */
+export function keyStatus(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt' | 'revokedAt'>, now: Date): KeyStatus {
+  if (key.revokedAt !== undefined) return 'revoked';
+  const expiry = effectiveExpiry(key);
+  if (expiry.at > now.toISOString()) return 'active';
+  return expiry.reason === 'expires_at' ? 'expired' : 'expired_inactive';
+}
+
+export function inactiveAtFrom(activity: Date, policy: Policy): string {
+  return addDuration(activity, policy.notAccessedPeriod).toISOString();
+}
+
+/** TTL (epoch seconds): the key is kept listed for the retention period after it ends. */
+export function ttlFor(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt' | 'revokedAt'>, policy: Policy): number {
+  const end = key.revokedAt ?? effectiveExpiry(key).at;
+  return Math.ceil(addDuration(new Date(end), policy.retention).getTime() / 1000);
+}
+
+/** What the API shows of a key. Never a secret or a hash. */
+export function keyDetails(key: KeyRecord, now: Date) {
+  const expiry = effectiveExpiry(key);
+  return {
+    id: key.id,
+    name: key.name,
+    description: key.description,
+    owner: key.owner,
+    roles: key.roles,
+    permissions: key.permissions,
+    status: keyStatus(key, now),
+    createdAt: key.createdAt,
+    createdBy: key.createdBy,
+    updatedAt: key.updatedAt,
+    lastUsedAt: key.lastUsedAt ?? null,
+    expiresAt: key.expiresAt,
+    inactivityExpiresAt: key.inactiveAt,
+    effectiveExpiresAt: expiry.at,
+    expiryReason: expiry.reason,
+    secretResetAt: key.secretResetAt ?? null,
+    previousSecretValidUntil:
+      key.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > now.toISOString() ? key.previousSecretValidUntil : null,
+    revokedAt: key.revokedAt ?? null,
+    revokedBy: key.revokedBy ?? null,
+  };
+}
+
+export type KeyDetails = ReturnType<typeof keyDetails>;

@@ -1,0 +1,281 @@
+import type { Policy } from '../deployment-config.js';
+import { type Expanded, expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { addDuration, parseDuration } from '../shared/durations.js';
+import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
+import { findKey, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
+import { issueSecret, newKeyId, parseKeyString, secretMatches } from './key-string.js';
+import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
+
+/** Who is calling: resolved from a keygate credential. */
+export interface Principal {
+  keyId?: string;
+  owner: string;
+  grants: Grants;
+  expanded: Expanded;
+}
+
+const MINUTE = 60_000;
+
+/** A conditional write that lost a race is retried this often before the caller is told. */
+const MAX_NAME_CLAIMS = 3;
+
+function actorOf(principal: Principal): Actor {
+  return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
+}
+
+/* ---- expiry policy ---- */
+
+/**
+ * Turns `expiresAt` / `expiresIn` into the stored expiry, enforcing the policy bounds:
+ * at least a minute from now, at most the max lifetime from now.
+ */
+export function resolveExpiry(
+  policy: Policy,
+  now: Date,
+  input: { expiresAt?: string | null | undefined; expiresIn?: string | undefined },
+): string | null | undefined {
+  if (input.expiresAt !== undefined && input.expiresIn !== undefined) {
+    throw new ValidationError('give expiresAt or expiresIn, not both', 'invalid_expiry');
+  }
+  let at: Date;
+  if (input.expiresIn !== undefined) {
+    at = addDuration(now, parseDuration(input.expiresIn, 'expiresIn'));
+  } else if (input.expiresAt === null) {
+    if (policy.requireExpiry) throw new ValidationError('this deployment requires every key to expire: give expiresAt or expiresIn', 'invalid_expiry');
+    return null;
+  } else if (input.expiresAt !== undefined) {
+    at = new Date(input.expiresAt);
+  } else {
+    return undefined;
+  }
+  if (at.getTime() < now.getTime() + MINUTE) {
+    throw new ValidationError(`expiry ${at.toISOString()} is too soon: it must be at least one minute from now`, 'invalid_expiry');
+  }
+  const latest = addDuration(now, policy.maxLifetime);
+  if (at > latest) {
+    throw new ValidationError(
+      `expiry ${at.toISOString()} is beyond the maximum lifetime of ${policy.maxLifetime}: it must be no later than ${latest.toISOString()}`,
+      'invalid_expiry',
+    );
+  }
+  return at.toISOString();
+}
+
+/* ---- authorization ---- */
+
+/** Admins manage every key; other principals only keys of their own owner. */
+function mayManage(principal: Principal, owner: string): boolean {
+  return principal.expanded.admin || principal.owner === owner;
+}
+
+/** Reads a key the principal may manage. Keys of other owners look absent: no probing for ids. */
+async function loadManagedKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
+  const key = await findKey(deps, id);
+  if (!key || !mayManage(principal, key.owner)) throw new NotFoundError(`no key with id ${id}`);
+  return key;
+}
+
+function assertEditable(key: KeyRecord, now: Date): void {
+  const status = keyStatus(key, now);
+  if (status === 'revoked') throw new ConflictError(`key ${key.id} was deleted at ${key.revokedAt}; create a new key`, 'key_revoked');
+  if (status !== 'active') throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
+}
+
+function checkGrants(deps: Deps, principal: Principal, grants: Grants): Grants {
+  const normalized = normalizeGrants(deps.config.catalog, grants);
+  if (normalized.roles.length === 0 && normalized.permissions.length === 0) {
+    throw new ValidationError('a key needs at least one role or permission (GET /v1/catalog lists them)', 'invalid_grant');
+  }
+  const missing = missingGrants(deps.config.catalog, principal.expanded, normalized);
+  if (missing.length > 0) {
+    throw new ForbiddenError(`you cannot grant what you do not hold yourself: ${missing.join(', ')}`);
+  }
+  return normalized;
+}
+
+/* ---- lifecycle ---- */
+
+export interface IssuedKey {
+  /** The full key string. Shown to the caller once; keygate keeps only a hash of its secret. */
+  key: string;
+  details: KeyDetails;
+}
+
+export async function createKey(deps: Deps, principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
+  const now = deps.clock();
+  const policy = deps.config.policy;
+  const owner = input.owner ?? principal.owner;
+  if (!mayManage(principal, owner)) {
+    throw new ForbiddenError(`you may create keys only for your own owner "${principal.owner}"`);
+  }
+  const grants = checkGrants(deps, principal, { roles: input.roles, permissions: input.permissions });
+  const resolved = resolveExpiry(policy, now, input);
+  const expiresAt = resolved === undefined ? addDuration(now, policy.defaultLifetime).toISOString() : resolved;
+
+  const id = newKeyId();
+  const { keyString, secretHash } = issueSecret(deps.config.keyPrefix, id);
+  const createdAt = now.toISOString();
+  const record: KeyRecord = {
+    id,
+    name: input.name,
+    description: input.description,
+    owner,
+    ...grants,
+    secretHash,
+    createdAt,
+    createdBy: actorOf(principal),
+    updatedAt: createdAt,
+    expiresAt,
+    inactiveAt: inactiveAtFrom(now, policy),
+    version: 1,
+  };
+  await claimNameAndWrite(deps, record, (staleHolder) =>
+    insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), staleHolder),
+  );
+  return { key: keyString, details: keyDetails(record, now) };
+}
+
+/** The lock outlives every state of its key in which the name is still held. */
+function nameLockTtl(key: KeyRecord, policy: Policy): number | undefined {
+  return key.expiresAt === null ? undefined : Math.ceil(addDuration(new Date(key.expiresAt), policy.retention).getTime() / 1000);
+}
+
+/**
+ * Runs a write that claims `key.name` for `key.owner`. If the name is held by a key that is no
+ * longer active, the write is retried as a takeover of that stale lock (conditional on the
+ * holder, so concurrent claimants cannot both win). An active holder means 409.
+ */
+async function claimNameAndWrite(
+  deps: Deps,
+  key: KeyRecord,
+  write: (staleHolder?: string) => Promise<{ ok: true } | { ok: false; holder?: string | undefined; reason?: string }>,
+): Promise<void> {
+  let staleHolder: string | undefined;
+  for (let attempt = 0; attempt < MAX_NAME_CLAIMS; attempt++) {
+    const outcome = await write(staleHolder);
+    if (outcome.ok) return;
+    if (outcome.reason === 'changed') {
+      throw new ConflictError(`key ${key.id} was changed by another request meanwhile; read it again and retry`, 'concurrent_update');
+    }
+    const holder = outcome.holder === undefined ? undefined : await findKey(deps, outcome.holder);
+    if (holder && holder.id !== key.id && keyStatus(holder, deps.clock()) === 'active') {
+      throw new ConflictError(`owner "${key.owner}" already has a key named "${holder.name}" (id ${holder.id})`, 'name_taken');
+    }
+    staleHolder = outcome.holder;
+  }
+  throw new ConflictError(`the name "${key.name}" is being claimed by another request; retry`, 'name_taken');
+}
+
+export async function getKey(deps: Deps, principal: Principal, id: string): Promise<KeyDetails> {
+  return keyDetails(await loadManagedKey(deps, principal, id), deps.clock());
+}
+
+export async function listKeys(deps: Deps, principal: Principal, input: ListKeysInput) {
+  let owner = input.owner;
+  if (!principal.expanded.admin) {
+    if (owner !== undefined && owner !== principal.owner) {
+      throw new ForbiddenError(`you may list only keys of your own owner "${principal.owner}"`);
+    }
+    owner = principal.owner;
+  }
+  const now = deps.clock();
+  const page = await queryKeys(deps, { owner, status: input.status, limit: input.limit, cursor: input.cursor }, now);
+  return { items: page.items.map((k) => keyDetails(k, now)), nextCursor: page.nextCursor };
+}
+
+export async function updateKey(deps: Deps, principal: Principal, id: string, input: UpdateKeyInput): Promise<KeyDetails> {
+  const now = deps.clock();
+  const policy = deps.config.policy;
+  const key = await loadManagedKey(deps, principal, id);
+  assertEditable(key, now);
+
+  const updated: KeyRecord = { ...key, updatedAt: now.toISOString(), version: key.version + 1 };
+  if (input.name !== undefined) updated.name = input.name;
+  if (input.description !== undefined) updated.description = input.description;
+  if (input.roles !== undefined || input.permissions !== undefined) {
+    Object.assign(updated, checkGrants(deps, principal, { roles: input.roles ?? key.roles, permissions: input.permissions ?? key.permissions }));
+  }
+  const expiresAt = resolveExpiry(policy, now, input);
+  if (expiresAt !== undefined && expiresAt !== null) {
+    if (key.expiresAt !== null && expiresAt > key.expiresAt) {
+      throw new ValidationError(`expiry can only be shortened: this key expires at ${key.expiresAt}; create a new key to get a later one`, 'invalid_expiry');
+    }
+    updated.expiresAt = expiresAt;
+  }
+  await claimNameAndWrite(deps, updated, (staleHolder) =>
+    writeKeyEdit(deps, key, updated, ttlFor(updated, policy), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
+  );
+  return keyDetails(updated, now);
+}
+
+export async function resetKeySecret(deps: Deps, principal: Principal, id: string, input: ResetKeyInput): Promise<IssuedKey> {
+  const now = deps.clock();
+  const policy = deps.config.policy;
+  const key = await loadManagedKey(deps, principal, id);
+  assertEditable(key, now);
+
+  const { keyString, secretHash } = issueSecret(deps.config.keyPrefix, key.id);
+  const updated: KeyRecord = { ...key, secretHash, secretResetAt: now.toISOString(), updatedAt: now.toISOString(), version: key.version + 1 };
+  delete updated.previousSecretHash;
+  delete updated.previousSecretValidUntil;
+  if (input.gracePeriod !== undefined) {
+    const until = addDuration(now, parseDuration(input.gracePeriod, 'gracePeriod'));
+    if (until > addDuration(now, policy.maxResetGracePeriod)) {
+      throw new ValidationError(`gracePeriod may be at most ${policy.maxResetGracePeriod}`, 'invalid_grace_period');
+    }
+    updated.previousSecretHash = key.secretHash;
+    updated.previousSecretValidUntil = until.toISOString();
+  }
+  const outcome = await writeKeyEdit(deps, key, updated, ttlFor(updated, policy));
+  if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
+  return { key: keyString, details: keyDetails(updated, now) };
+}
+
+export async function deleteKey(deps: Deps, principal: Principal, id: string): Promise<void> {
+  const now = deps.clock();
+  const key = await loadManagedKey(deps, principal, id);
+  if (key.revokedAt !== undefined) throw new ConflictError(`key ${key.id} was already deleted at ${key.revokedAt}`, 'key_revoked');
+  const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: actorOf(principal), updatedAt: now.toISOString(), version: key.version + 1 };
+  delete revoked.previousSecretHash;
+  delete revoked.previousSecretValidUntil;
+  const outcome = await writeKeyEdit(deps, key, revoked, ttlFor(revoked, deps.config.policy), { releaseName: true });
+  if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
+}
+
+/* ---- authentication ---- */
+
+/**
+ * Resolves a presented key string to its principal, or throws an AuthenticationError whose
+ * `reason` says why. A malformed or bad-checksum string is refused before any I/O. State
+ * (expired, revoked) is only revealed to a caller who holds the right secret.
+ */
+export async function authenticateKey(deps: Deps, presented: string): Promise<Principal> {
+  const parsed = parseKeyString(deps.config.keyPrefix, presented);
+  if (!parsed) throw new AuthenticationError('malformed', 'not a keygate key: the string is malformed or its checksum is wrong');
+  const key = await findKey(deps, parsed.keyId);
+  const now = deps.clock();
+  const nowIso = now.toISOString();
+  const current = secretMatches(parsed.secret, key?.secretHash);
+  const previous = secretMatches(parsed.secret, key?.previousSecretHash);
+  const graceOpen = key?.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > nowIso;
+  if (!key || !(current || (previous && graceOpen))) {
+    throw new AuthenticationError('invalid', 'the key is not valid');
+  }
+  const status = keyStatus(key, now);
+  if (status !== 'active') {
+    const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
+    throw new AuthenticationError(status, `the key ${why}`);
+  }
+  if (key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) {
+    const inactiveAt = inactiveAtFrom(now, deps.config.policy);
+    await recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, deps.config.policy));
+  }
+  return {
+    keyId: key.id,
+    owner: key.owner,
+    grants: { roles: key.roles, permissions: key.permissions },
+    expanded: expandGrants(deps.config.catalog, key),
+  };
+}

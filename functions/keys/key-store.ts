@@ -1,0 +1,263 @@
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { tableSchema } from '../../infra/table-schema.js';
+import type { Deps } from '../shared/deps.js';
+import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
+import { ValidationError } from '../shared/errors.js';
+import type { KeyRecord, KeyStatus } from './key-model.js';
+
+/*
+ * Items (see infra/table-schema.ts):
+ *   key        pk KEY#<id>                       sk KEY
+ *              gsi1pk OWNER#<owner>  gsi2pk KEYS   gsi1sk = gsi2sk = <createdAt>#<id> (newest first)
+ *   name lock  pk NAME#<owner>#<lower-cased name> sk NAME   { keyId, ttl }
+ *
+ * A name lock says which key holds a name. Invariant: an active key's lock always names it. A
+ * lock whose key is no longer active is stale and may be taken over, but only by a conditional
+ * write that names the stale holder, so two creators racing for a freed name cannot both win.
+ * Owners cannot contain '#' (the schema forbids it), so the lock key is unambiguous.
+ */
+const keyPk = (id: string) => `KEY#${id}`;
+const namePk = (owner: string, name: string) => `NAME#${owner}#${name.toLowerCase()}`;
+const KEY_SK = 'KEY';
+const NAME_SK = 'NAME';
+const ALL_KEYS = 'KEYS';
+
+type Item = Record<string, NativeAttributeValue>;
+
+const TABLE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'];
+
+function toItem(key: KeyRecord, ttl: number): Item {
+  const sortKey = `${key.createdAt}#${key.id}`;
+  return {
+    ...key,
+    pk: keyPk(key.id),
+    sk: KEY_SK,
+    gsi1pk: `OWNER#${key.owner}`,
+    gsi1sk: sortKey,
+    gsi2pk: ALL_KEYS,
+    gsi2sk: sortKey,
+    ttl,
+  };
+}
+
+function fromItem(item: Item): KeyRecord {
+  const record = { ...item };
+  for (const attribute of TABLE_ATTRIBUTES) delete record[attribute];
+  return record as KeyRecord;
+}
+
+export type NameClaim = { ok: true } | { ok: false; holder: string | undefined };
+
+/** Creates a key and its name lock in one transaction. `staleHolder`: take over that key's lock. */
+export async function insertKey(deps: Deps, key: KeyRecord, ttl: number, lockTtl: number | undefined, staleHolder?: string): Promise<NameClaim> {
+  try {
+    await deps.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: deps.tableName, Item: toItem(key, ttl), ConditionExpression: 'attribute_not_exists(pk)' } },
+          nameLockPut(deps, key.owner, key.name, key.id, lockTtl, staleHolder),
+        ],
+      }),
+    );
+    return { ok: true };
+  } catch (error) {
+    if (conditionFailedAt(error, 1)) return { ok: false, holder: await nameHolder(deps, key.owner, key.name) };
+    throw error;
+  }
+}
+
+function nameLockPut(deps: Deps, owner: string, name: string, keyId: string, ttl: number | undefined, staleHolder?: string) {
+  return {
+    Put: {
+      TableName: deps.tableName,
+      Item: { pk: namePk(owner, name), sk: NAME_SK, keyId, ...(ttl === undefined ? {} : { ttl }) },
+      ConditionExpression: staleHolder === undefined ? 'attribute_not_exists(pk)' : 'keyId = :stale',
+      ...(staleHolder === undefined ? {} : { ExpressionAttributeValues: { ':stale': staleHolder } }),
+    },
+  };
+}
+
+async function nameHolder(deps: Deps, owner: string, name: string): Promise<string | undefined> {
+  const { Item } = await deps.ddb.send(
+    new GetCommand({ TableName: deps.tableName, Key: { pk: namePk(owner, name), sk: NAME_SK }, ConsistentRead: true }),
+  );
+  return Item?.keyId as string | undefined;
+}
+
+/** Strongly consistent: a reset or delete must bite on the very next request. */
+export async function findKey(deps: Deps, id: string): Promise<KeyRecord | undefined> {
+  const { Item } = await deps.ddb.send(
+    new GetCommand({ TableName: deps.tableName, Key: { pk: keyPk(id), sk: KEY_SK }, ConsistentRead: true }),
+  );
+  return Item ? fromItem(Item) : undefined;
+}
+
+export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok: false; reason: 'name_taken'; holder: string | undefined };
+
+/**
+ * Replaces an edited key, conditional on the version it was read at. A rename moves the name
+ * lock in the same transaction. `releaseName`: the key gives up its name (revocation).
+ */
+export async function writeKeyEdit(
+  deps: Deps,
+  before: KeyRecord,
+  after: KeyRecord,
+  ttl: number,
+  options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean } = {},
+): Promise<EditOutcome> {
+  const put = {
+    Put: {
+      TableName: deps.tableName,
+      Item: toItem(after, ttl),
+      ConditionExpression: 'attribute_exists(pk) AND version = :version',
+      ExpressionAttributeValues: { ':version': before.version },
+    },
+  };
+  const renamed = before.name.toLowerCase() !== after.name.toLowerCase();
+  const releaseOld = {
+    Delete: {
+      TableName: deps.tableName,
+      Key: { pk: namePk(before.owner, before.name), sk: NAME_SK },
+      ConditionExpression: 'keyId = :id',
+      ExpressionAttributeValues: { ':id': before.id },
+    },
+  };
+  const items: object[] = [put];
+  if (renamed) items.push(nameLockPut(deps, after.owner, after.name, after.id, options.lockTtl, options.staleHolder));
+  const holdsOldName = renamed || options.releaseName === true;
+  if (holdsOldName) items.push(releaseOld);
+  try {
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: items as never }));
+    return { ok: true };
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return { ok: false, reason: 'changed' };
+    if (renamed && conditionFailedAt(error, 1)) {
+      return { ok: false, reason: 'name_taken', holder: await nameHolder(deps, after.owner, after.name) };
+    }
+    if (holdsOldName && conditionFailedAt(error, items.length - 1)) {
+      // An expired key's name was already taken over by another key: there is nothing to release.
+      items.pop();
+      return writeKeyEditItems(deps, items);
+    }
+    throw error;
+  }
+}
+
+async function writeKeyEditItems(deps: Deps, items: object[]): Promise<EditOutcome> {
+  try {
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: items as never }));
+    return { ok: true };
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return { ok: false, reason: 'changed' };
+    if (conditionFailedAt(error, 1)) return { ok: false, reason: 'name_taken', holder: undefined };
+    throw error;
+  }
+}
+
+/**
+ * Records a use. The condition makes this a no-op unless the last recorded use is at least a
+ * minute old, so however many requests race here, one write per key per minute gets through.
+ * It also refuses to touch a revoked or inactive key: using an expired key must not revive it.
+ */
+export async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, ttl: number): Promise<boolean> {
+  const nowIso = now.toISOString();
+  const minuteAgo = new Date(now.getTime() - 60_000).toISOString();
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk: keyPk(id), sk: KEY_SK },
+        UpdateExpression: 'SET lastUsedAt = :now, inactiveAt = :inactiveAt, #ttl = :ttl',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(revokedAt) AND inactiveAt > :now AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :minuteAgo)',
+        ExpressionAttributeNames: { '#ttl': tableSchema.ttlAttribute },
+        ExpressionAttributeValues: { ':now': nowIso, ':minuteAgo': minuteAgo, ':inactiveAt': inactiveAt, ':ttl': ttl },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/* Listing: a query on an index, never a scan. The status filter mirrors keyStatus() exactly. */
+
+const STATUS_FILTERS: Record<KeyStatus, string> = {
+  // A NULL expiresAt (no fixed expiry) compares false with any string, hence attribute_type.
+  active: 'attribute_not_exists(revokedAt) AND inactiveAt > :now AND (attribute_type(expiresAt, :null) OR expiresAt > :now)',
+  expired: 'attribute_not_exists(revokedAt) AND expiresAt <= :now AND expiresAt <= inactiveAt',
+  expired_inactive: 'attribute_not_exists(revokedAt) AND inactiveAt <= :now AND (attribute_type(expiresAt, :null) OR inactiveAt < expiresAt)',
+  revoked: 'attribute_exists(revokedAt)',
+};
+
+const cursorSchema = z.strictObject({
+  pk: z.string().startsWith('KEY#'),
+  sk: z.literal(KEY_SK),
+  gsi1pk: z.string().optional(),
+  gsi1sk: z.string().optional(),
+  gsi2pk: z.string().optional(),
+  gsi2sk: z.string().optional(),
+});
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, partitionAttribute: string, partition: string): Item {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const result = cursorSchema.safeParse(parsed);
+  // A cursor only continues the listing it came from: same index, same partition.
+  if (!result.success || result.data[partitionAttribute as keyof typeof result.data] !== partition) {
+    throw new ValidationError('cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters', 'invalid_cursor');
+  }
+  return result.data;
+}
+
+export interface ListQuery {
+  owner?: string;
+  status?: KeyStatus;
+  limit: number;
+  cursor?: string;
+}
+
+/** Bounds the work one page may do when a status filter skips many items. */
+const MAX_QUERY_ROUNDS = 10;
+
+export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<{ items: KeyRecord[]; nextCursor: string | null }> {
+  const [indexName, partitionAttribute, partition] =
+    query.owner === undefined ? ['all', 'gsi2pk', ALL_KEYS] : ['byOwner', 'gsi1pk', `OWNER#${query.owner}`];
+  let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, partitionAttribute, partition);
+  const items: KeyRecord[] = [];
+  for (let round = 0; round < MAX_QUERY_ROUNDS && items.length < query.limit; round++) {
+    const status = query.status;
+    const page = await deps.ddb.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#p = :partition',
+        ExpressionAttributeNames: { '#p': partitionAttribute },
+        ExpressionAttributeValues: {
+          ':partition': partition,
+          ...(status === undefined || status === 'revoked' ? {} : { ':now': now.toISOString() }),
+          ...(status === 'active' || status === 'expired_inactive' ? { ':null': 'NULL' } : {}),
+        },
+        ...(status === undefined ? {} : { FilterExpression: STATUS_FILTERS[status] }),
+        ScanIndexForward: false,
+        Limit: query.limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []).map(fromItem));
+    startKey = page.LastEvaluatedKey;
+    if (startKey === undefined) break;
+  }
+  return { items, nextCursor: startKey === undefined ? null : encodeCursor(startKey) };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { grantsInputSchema } from '../permissions/grants.js';
+import { KEY_ID } from './key-string.js';
+import { keyStatuses } from './key-model.js';
+
+/** One schema per request shape; handlers validate with them and the domain types come from them. */
+
+/** No '#': owners are part of DynamoDB keys (see key-store.ts). */
+export const ownerSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._@+:=-]{1,128}$/, 'owner must be 1-128 letters, digits or . _ @ + : = -');
+
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'name must not be empty')
+  .max(64, 'name must be at most 64 characters')
+  .regex(/^[^\p{C}]+$/u, 'name must not contain control characters');
+
+const descriptionSchema = z
+  .string()
+  .max(512, 'description must be at most 512 characters')
+  .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'description must not contain control characters other than tab and newline');
+
+const expiresAtSchema = z.iso.datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z' });
+const durationText = z.string().min(2).max(40);
+
+export const createKeyBodySchema = z.strictObject({
+  name: nameSchema,
+  description: descriptionSchema.default(''),
+  owner: ownerSchema.optional(),
+  roles: grantsInputSchema.roles.default([]),
+  permissions: grantsInputSchema.permissions.default([]),
+  expiresAt: expiresAtSchema.nullable().optional(),
+  expiresIn: durationText.optional(),
+});
+export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
+
+export const updateKeyBodySchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    description: descriptionSchema.optional(),
+    roles: grantsInputSchema.roles.optional(),
+    permissions: grantsInputSchema.permissions.optional(),
+    expiresAt: expiresAtSchema.optional(),
+    expiresIn: durationText.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change: name, description, roles, permissions, expiresAt or expiresIn');
+export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
+
+export const resetKeyBodySchema = z.strictObject({ gracePeriod: durationText.optional() });
+export type ResetKeyInput = z.infer<typeof resetKeyBodySchema>;
+
+export const listKeysQuerySchema = z.strictObject({
+  owner: ownerSchema.optional(),
+  status: z.enum(keyStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export type ListKeysInput = z.infer<typeof listKeysQuerySchema>;
+
+export const keyIdPathSchema = z.strictObject({
+  id: z.string().regex(KEY_ID, 'key id must be the 22-character id from the key details'),
+});

@@ -1,0 +1,11 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeploymentConfig } from '../deployment-config.js';
+import type { Clock } from './clock.js';
+
+/** What domain functions run against. Lambda builds it once per cold start; tests build their own. */
+export interface Deps {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+  config: DeploymentConfig;
+}

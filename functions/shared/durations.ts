@@ -1,0 +1,28 @@
+import { Temporal } from 'temporal-polyfill';
+import { ValidationError } from './errors.js';
+
+/**
+ * ISO 8601 durations (`P30D`, `P6M`, `PT1H`) applied in UTC calendar arithmetic, so `P6M` from
+ * 31 August lands on 28 February, as a person would expect.
+ */
+export function parseDuration(text: string, field: string): Temporal.Duration {
+  let duration: Temporal.Duration;
+  try {
+    duration = Temporal.Duration.from(text);
+  } catch {
+    throw new ValidationError(`${field} must be an ISO 8601 duration such as P30D, P6M or PT12H; got "${text}"`);
+  }
+  if (duration.sign <= 0) throw new ValidationError(`${field} must be a positive duration; got "${text}"`);
+  return duration;
+}
+
+export function addDuration(instant: Date, duration: Temporal.Duration | string): Date {
+  const d = typeof duration === 'string' ? Temporal.Duration.from(duration) : duration;
+  const zoned = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO('UTC');
+  return new Date(zoned.add(d).epochMilliseconds);
+}
+
+export function subtractDuration(instant: Date, duration: Temporal.Duration | string): Date {
+  const d = typeof duration === 'string' ? Temporal.Duration.from(duration) : duration;
+  return addDuration(instant, d.negated());
+}

@@ -1,0 +1,54 @@
+/**
+ * Typed domain errors. Each carries a stable code; `functions/http/respond.ts` maps them to
+ * HTTP statuses in one place, by class. Messages are written for the person reading the
+ * response, and never contain a secret.
+ */
+export abstract class KeygateError extends Error {
+  abstract readonly code: string;
+}
+
+export class ValidationError extends KeygateError {
+  readonly code: string;
+  constructor(message: string, code = 'invalid_request') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export type AuthenticationFailure = 'missing' | 'malformed' | 'invalid' | 'expired' | 'expired_inactive' | 'revoked';
+
+/** The caller presented no credential or a credential that does not work; `reason` says which. */
+export class AuthenticationError extends KeygateError {
+  readonly code = 'unauthenticated';
+  constructor(
+    readonly reason: AuthenticationFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The caller is known but may not do this. */
+export class ForbiddenError extends KeygateError {
+  readonly code = 'forbidden';
+}
+
+export class NotFoundError extends KeygateError {
+  readonly code = 'not_found';
+}
+
+export class ConflictError extends KeygateError {
+  readonly code: string;
+  constructor(message: string, code = 'conflict') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class PayloadTooLargeError extends KeygateError {
+  readonly code = 'payload_too_large';
+}
+
+export class UnsupportedMediaTypeError extends KeygateError {
+  readonly code = 'unsupported_media_type';
+}

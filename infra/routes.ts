@@ -1,0 +1,96 @@
+/**
+ * The one route table. The CDK stack makes an HTTP API route and a Lambda function of each
+ * entry; the local gateway serves the same entries with the same handler modules. Plain data
+ * only: handlers import it too (for their required permission), so it must bundle small.
+ */
+export interface RouteDefinition {
+  /** Stable identifier: the CDK construct id and the name the handler looks itself up by. */
+  readonly id: string;
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** API Gateway path syntax: `{name}` is a path parameter. */
+  readonly path: string;
+  /** Handler module, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  /**
+   * What the caller must hold: a `resource:access` permission, `authenticated` (any valid
+   * keygate credential) or `public` (no credential at all).
+   */
+  readonly permission: string;
+  /** What the function may do to the table: `read` also allows the caller's lastUsedAt write. */
+  readonly tableAccess: 'read' | 'write';
+  readonly summary: string;
+}
+
+export const routes = [
+  {
+    id: 'CreateKey',
+    method: 'POST',
+    path: '/v1/keys',
+    entry: 'functions/keys/handlers/create-key.ts',
+    permission: 'keys:write',
+    tableAccess: 'write',
+    summary: 'Create a key; the key string is shown once',
+  },
+  {
+    id: 'ListKeys',
+    method: 'GET',
+    path: '/v1/keys',
+    entry: 'functions/keys/handlers/list-keys.ts',
+    permission: 'keys:read',
+    tableAccess: 'read',
+    summary: 'List keys, newest first, filtered by owner and status',
+  },
+  {
+    id: 'GetKey',
+    method: 'GET',
+    path: '/v1/keys/{id}',
+    entry: 'functions/keys/handlers/get-key.ts',
+    permission: 'keys:read',
+    tableAccess: 'read',
+    summary: 'Key details, with effective expiry and status',
+  },
+  {
+    id: 'UpdateKey',
+    method: 'PATCH',
+    path: '/v1/keys/{id}',
+    entry: 'functions/keys/handlers/update-key.ts',
+    permission: 'keys:write',
+    tableAccess: 'write',
+    summary: 'Edit name, description, grants; shorten expiry',
+  },
+  {
+    id: 'ResetKeySecret',
+    method: 'POST',
+    path: '/v1/keys/{id}/reset',
+    entry: 'functions/keys/handlers/reset-key-secret.ts',
+    permission: 'keys:write',
+    tableAccess: 'write',
+    summary: 'New secret, shown once; the old one stops working (after an optional grace period)',
+  },
+  {
+    id: 'DeleteKey',
+    method: 'DELETE',
+    path: '/v1/keys/{id}',
+    entry: 'functions/keys/handlers/delete-key.ts',
+    permission: 'keys:write',
+    tableAccess: 'write',
+    summary: 'Revoke a key for good',
+  },
+  {
+    id: 'GetCatalog',
+    method: 'GET',
+    path: '/v1/catalog',
+    entry: 'functions/catalog/get-catalog.ts',
+    permission: 'authenticated',
+    tableAccess: 'read',
+    summary: 'Permission catalog and roles',
+  },
+] as const satisfies readonly RouteDefinition[];
+
+export type RouteId = (typeof routes)[number]['id'];
+
+export function routeById(id: RouteId): RouteDefinition {
+  const route = routes.find((r) => r.id === id);
+  if (!route) throw new Error(`no route ${id}`);
+  return route;
+}

@@ -1,0 +1,20 @@
+/**
+ * The keygate table's shape, declared once: the CDK stack and the local run (DynamoDB Local)
+ * both build the table from it. All attributes named here are strings except `ttl`.
+ *
+ * Item layout (single table):
+ * - key:        pk `KEY#<id>`          sk `KEY`
+ *                gsi1 (by owner): `OWNER#<owner>` / `<createdAt>#<id>`
+ *                gsi2 (all keys): `KEYS`          / `<createdAt>#<id>`
+ * - name lock:  pk `NAME#<owner>#<lower-cased name>` sk `NAME`, holds the key id that owns the
+ *                name; written in the same transaction as the key (uniqueness per owner).
+ */
+export const tableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+  indexes: [
+    { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'all', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const;
