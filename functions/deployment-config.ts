@@ -1,4 +1,4 @@
-import { type CatalogInput, catalogSchema } from './permissions/catalog.js';
+import { type Catalog, type CatalogInput, catalogSchema } from './permissions/catalog.js';
 
 /**
  * What a deployment of keygate decides: the key prefix, the expiry policy and the permission
@@ -44,7 +44,23 @@ const exampleCatalog: CatalogInput = {
   },
 };
 
-export const deploymentConfig = {
+export interface Policy {
+  defaultLifetime: string;
+  maxLifetime: string;
+  notAccessedPeriod: string;
+  retention: string;
+  requireExpiry: boolean;
+  maxResetGracePeriod: string;
+}
+
+export interface DeploymentConfig {
+  keyPrefix: string;
+  policy: Policy;
+  catalog: Catalog;
+  adminRole: string;
+}
+
+export const deploymentConfig: DeploymentConfig = {
   /** Starts every key string; secret scanners match on it. 2 to 10 lower-case letters or digits. */
   keyPrefix: 'kg',
   policy: {
@@ -64,7 +80,4 @@ export const deploymentConfig = {
   catalog: catalogSchema.parse(exampleCatalog),
   /** The role the first admin credential holds. */
   adminRole: 'global-admin',
-} as const;
-
-export type DeploymentConfig = typeof deploymentConfig;
-export type Policy = DeploymentConfig['policy'];
+};
