@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Deps } from '../../functions/shared/deps.js';
+import { type RouteDefinition, routes } from '../routes.js';
+
+/**
+ * The local stand-in for API Gateway (HTTP API, Lambda payload format 2.0): it serves every
+ * entry of the route table with the same handler modules the stack deploys, and builds the
+ * same events. What API Gateway does on its own (404 for an unknown route or method, the 10 MB
+ * body limit, the `apigw-requestid` header) it does here too, with API Gateway's bodies.
+ */
+
+interface RouteModule {
+  route: { id: string; handle(event: APIGatewayProxyEventV2, deps: Deps): Promise<APIGatewayProxyStructuredResultV2> };
+}
+
+interface CompiledRoute {
+  definition: RouteDefinition;
+  pattern: RegExp;
+  paramNames: string[];
+  module: Promise<RouteModule>;
+}
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * API Gateway passes these bodies as text and base64-encodes every other one (and one with no
+ * content type); the handler decodes by `isBase64Encoded`, as on AWS.
+ */
+const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)\b|application\/[^;]*\+(json|xml)\b)/i;
+
+/** `routeTable` is for the gateway's own tests; everything else serves the one route table. */
+export function createGateway({ deps, routeTable = routes }: { deps: Deps; routeTable?: readonly RouteDefinition[] }): Server {
+  const compiled = routeTable.map(compileRoute);
+  return createServer((req, res) => {
+    serve(compiled, deps, req, res).catch((error: unknown) => {
+      console.error('local gateway: failed to answer', req.method, req.url, error);
+      if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' }, randomUUID());
+      else res.destroy();
+    });
+  });
+}
+
+function compileRoute(definition: RouteDefinition): CompiledRoute {
+  const paramNames: string[] = [];
+  const source = definition.path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      paramNames.push(param[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  const module = import(pathToFileURL(resolve(PROJECT_ROOT, definition.entry)).href).then((mod: Partial<RouteModule>) => {
+    if (typeof mod.route?.handle !== 'function' || mod.route.id !== definition.id) {
+      throw new Error(`${definition.entry} does not export the route ${definition.id} as \`route\``);
+    }
+    return mod as RouteModule;
+  });
+  module.catch(() => {}); // reported on the first request that needs it
+  return { definition, pattern: new RegExp(`^${source}$`), paramNames, module };
+}
+
+async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const started = new Date();
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+  const rawQueryString = queryStart === -1 ? '' : url.slice(queryStart + 1);
+  const method = req.method ?? 'GET';
+
+  let match: { route: CompiledRoute; values: string[] } | undefined;
+  for (const route of compiled) {
+    const found = route.definition.method === method ? route.pattern.exec(rawPath) : null;
+    // A route without path parameters wins over one with them, as in API Gateway.
+    if (found && (!match || route.paramNames.length < match.route.paramNames.length)) match = { route, values: found.slice(1) };
+  }
+  if (!match) return drainThen(req, () => send(res, 404, { message: 'Not Found' }, requestId));
+
+  let pathParameters: Record<string, string> | undefined;
+  let decodedPath: string;
+  try {
+    decodedPath = decodeURIComponent(rawPath);
+    if (match.route.paramNames.length > 0) {
+      const values = match.values;
+      pathParameters = Object.fromEntries(match.route.paramNames.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]));
+    }
+  } catch {
+    return drainThen(req, () => send(res, 400, { message: 'Bad Request' }, requestId));
+  }
+
+  const body = await readBody(req);
+  if (body === 'too large') return send(res, 413, { message: 'Request Entity Too Large' }, requestId, { connection: 'close' });
+
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values === undefined) continue;
+    if (name === 'cookie') cookies = values.flatMap((v) => v.split(';')).map((c) => c.trim()).filter((c) => c !== '');
+    else headers[name] = values.join(',');
+  }
+  const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
+  headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
+  headers['x-forwarded-proto'] = 'http';
+
+  const routeKey = `${match.route.definition.method} ${match.route.definition.path}`;
+  const domainName = headers.host ?? 'localhost';
+  const textBody = body.length === 0 || TEXT_CONTENT_TYPE.test(headers['content-type'] ?? '');
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies && cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(rawQueryString !== '' ? { queryStringParameters: joinedQuery(rawQueryString) } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: { method, path: decodedPath, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: clfTime(started),
+      timeEpoch: started.getTime(),
+    },
+    ...(body.length > 0 ? { body: textBody ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !textBody,
+  };
+
+  let result: APIGatewayProxyStructuredResultV2;
+  try {
+    const mod = await match.route.module;
+    result = await mod.route.handle(event, deps);
+  } catch (error) {
+    // Handlers catch everything themselves; reaching this is a bug in one of them.
+    console.error(`local gateway: ${routeKey} threw (API Gateway would answer 500)`, error);
+    return send(res, 500, { message: 'Internal Server Error' }, requestId);
+  }
+  writeResult(res, result, requestId);
+}
+
+/** Duplicate names are joined with commas, as API Gateway does in payload format 2.0. */
+function joinedQuery(rawQueryString: string): Record<string, string> {
+  const joined: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    joined[name] = joined[name] === undefined ? value : `${joined[name]},${value}`;
+  }
+  return joined;
+}
+
+/** Resolves 'too large' as soon as the limit is passed; the rest of the body is read and dropped. */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const tooLarge = () => {
+      req.removeListener('data', collect);
+      req.resume();
+      done('too large');
+    };
+    const collect = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge();
+      else chunks.push(chunk);
+    };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge();
+    req.on('data', collect);
+    req.once('end', () => done(Buffer.concat(chunks)));
+    req.once('error', fail);
+  });
+}
+
+/** Reads and drops the request body before answering, so the client sees the answer, not a reset. */
+function drainThen(req: IncomingMessage, answer: () => void): void {
+  if (req.readableEnded) return answer();
+  req.once('end', answer);
+  req.resume();
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string): void {
+  res.statusCode = result.statusCode ?? 200;
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  if (result.cookies && result.cookies.length > 0) res.setHeader('set-cookie', result.cookies);
+  res.setHeader('apigw-requestid', requestId);
+  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  if (body !== undefined) res.setHeader('content-length', body.length);
+  res.end(body);
+}
+
+function send(res: ServerResponse, statusCode: number, body: unknown, requestId: string, extra: Record<string, string> = {}): void {
+  writeResult(res, { statusCode, headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) }, requestId);
+}
+
+/** `requestContext.time` is in Common Log Format: `12/Mar/2020:19:03:58 +0000`. */
+function clfTime(date: Date): string {
+  const [, day, month, year, time] = /^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/.exec(date.toUTCString()) ?? [];
+  return `${day}/${month}/${year}:${time} +0000`;
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { type Clock, systemClock } from '../../functions/shared/clock.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import { documentClient } from '../../functions/shared/dynamodb.js';
+import { ensureTable } from '../../infra/local/create-table.js';
+import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
+import { createGateway } from '../../infra/local/gateway.js';
+import type { RouteDefinition } from '../../infra/routes.js';
+
+/**
+ * Test support over the run's one DynamoDB Local (started by global-setup.ts). Every call of
+ * `freshDeps` makes a new table, so each test sees only its own data and tests can run in
+ * parallel. Clients are made once per test worker.
+ */
+let clients: { raw: DynamoDBClient; ddb: Deps['ddb'] } | undefined;
+
+function localClients() {
+  if (!clients) {
+    const config = localDynamoClientConfig(inject('dynamoDbEndpoint'));
+    clients = { raw: new DynamoDBClient(config), ddb: documentClient(config) };
+  }
+  return clients;
+}
+
+export async function freshDeps(options: { clock?: Clock } = {}): Promise<Deps> {
+  const { raw, ddb } = localClients();
+  const tableName = `test-${randomUUID()}`;
+  await ensureTable(raw, tableName);
+  return { ddb, tableName, clock: options.clock ?? systemClock, config: deploymentConfig };
+}
+
+/** Serves every route of the route table over `deps`, on a free port of 127.0.0.1. */
+export async function startGateway(deps: Deps, routeTable?: readonly RouteDefinition[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createGateway(routeTable === undefined ? { deps } : { deps, routeTable });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', done);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((done, fail) => {
+        server.close((error) => (error ? fail(error) : done()));
+        server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
+      }),
+  };
+}
+
+/** A Clock that stands still until told: `advance(ms)` or `set(date)`. `now` is the clock itself. */
+export interface TestClock extends Clock {
+  now: Clock;
+  advance(ms: number): void;
+  set(date: Date): void;
+}
+
+export function testClock(start: Date): TestClock {
+  let current = start.getTime();
+  const clock = (() => new Date(current)) as TestClock;
+  clock.now = clock;
+  clock.advance = (ms) => {
+    current += ms;
+  };
+  clock.set = (date) => {
+    current = date.getTime();
+  };
+  return clock;
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// The AWS SDK warns once per process that its 2027 releases will need Node 22; keygate runs on
+// Node 20 on purpose (see TOOLCHAIN), so the warning would only bury the test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/infra/**/*.test.ts'],
+    // One DynamoDB Local for the whole run; each test gets its own table (test/support/dynamodb.ts).
+    globalSetup: ['test/support/global-setup.ts'],
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 120_000,
+  },
+});
