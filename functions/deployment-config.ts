@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { type Catalog, type CatalogInput, catalogSchema } from './permissions/catalog.js';
+import { parseDuration } from './shared/durations.js';
 
 /**
  * What a deployment of keygate decides: the key prefix, the expiry policy and the permission
@@ -18,6 +20,10 @@ const exampleCatalog: CatalogInput = {
     'audit-log': { description: 'Audit log (read-only)', access: ['read'] },
     'file-events': { description: 'File events (read-only)', access: ['read'] },
     'cloud-accounts': { description: 'Connected cloud accounts', access: ['read', 'write'] },
+    tokens: {
+      description: 'Access tokens: tokens:read may introspect any token (POST /oauth/introspect, RFC 7662)',
+      access: ['read'],
+    },
     keys: {
       description: "keygate's own keys: read and write keys of the caller's own owner",
       access: ['read', 'write'],
@@ -53,17 +59,51 @@ export interface Policy {
   maxResetGracePeriod: string;
 }
 
+/** OAuth 2.0 access tokens (PRODUCT §4). Durations are ISO 8601. */
+export interface TokenPolicy {
+  /** How long an access token lives; a token never outlives the key it was minted with. */
+  lifetime: string;
+  /** The `aud` of every access token, which resource servers pin. */
+  audience: string;
+  /** The algorithm of new signing keys. Keys made under an earlier choice keep theirs. */
+  algorithm: 'ES256' | 'EdDSA';
+  /**
+   * How long verifiers may cache the JWKS and the discovery documents (Cache-Control max-age).
+   * A new signing key is published at least this long (plus keygate's own cache) before it signs.
+   */
+  jwksMaxAge: string;
+  /** How often the signing key is replaced (the rotation schedule on AWS). */
+  rotationInterval: string;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
   catalog: Catalog;
   adminRole: string;
+  tokens: TokenPolicy;
 }
+
+const duration = (field: string) =>
+  z.string().refine((text) => {
+    parseDuration(text, field);
+    return true;
+  });
+
+/** Checked when a function starts: a policy that does not parse stops it there, not at a request. */
+const policySchema = z.strictObject({
+  defaultLifetime: duration('defaultLifetime'),
+  maxLifetime: duration('maxLifetime'),
+  notAccessedPeriod: duration('notAccessedPeriod'),
+  retention: duration('retention'),
+  requireExpiry: z.boolean(),
+  maxResetGracePeriod: duration('maxResetGracePeriod'),
+});
 
 export const deploymentConfig: DeploymentConfig = {
   /** Starts every key string; secret scanners match on it. 2 to 10 lower-case letters or digits. */
-  keyPrefix: 'kg',
-  policy: {
+  keyPrefix: z.string().regex(/^[a-z0-9]{2,10}$/).parse('kg'),
+  policy: policySchema.parse({
     /** Lifetime of a key that names no expiry. */
     defaultLifetime: 'P6M',
     /** No key may be made to live longer than this from now. */
@@ -76,8 +116,15 @@ export const deploymentConfig: DeploymentConfig = {
     requireExpiry: true,
     /** The longest grace period a secret reset may give the old secret. */
     maxResetGracePeriod: 'P7D',
-  },
+  }),
   catalog: catalogSchema.parse(exampleCatalog),
   /** The role the first admin credential holds. */
   adminRole: 'global-admin',
+  tokens: {
+    lifetime: 'PT15M',
+    audience: 'urn:keygate:api',
+    algorithm: 'ES256',
+    jwksMaxAge: 'PT1H',
+    rotationInterval: 'P30D',
+  },
 };
