@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type RouteDefinition, routes } from './routes.js';
+import { tableSchema } from './table-schema.js';
+
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The newest Node.js runtime Lambda offers; the esbuild target follows it. */
+const RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+
+export interface KeygateFunctionProps {
+  /** Handler module relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Plain configuration only (names, ARNs): never a secret. */
+  readonly environment: Record<string, string>;
+  readonly logRetention: RetentionDays;
+  readonly timeout?: Duration;
+}
+
+/**
+ * Every keygate function is built here, so no two functions drift apart. Each gets its own
+ * role and log group: the role may write to that log group only (instead of the managed
+ * AWSLambdaBasicExecutionRole, which may create and write any log group in the account).
+ */
+export function keygateFunction(scope: Construct, id: string, props: KeygateFunctionProps): NodejsFunction {
+  const logGroup = new LogGroup(scope, `${id}Logs`, {
+    retention: props.logRetention,
+    // Logs are stateless output; the audit trail lives in the table, which is retained.
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `keygate ${id}: writes its own log group, plus the grants given next to its definition`,
+  });
+  logGroup.grantWrite(role);
+  return new NodejsFunction(scope, id, {
+    entry: path.join(projectRoot, props.entry),
+    handler: 'handler',
+    projectRoot,
+    depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+    description: props.description.slice(0, 256),
+    runtime: RUNTIME,
+    architecture: Architecture.ARM_64,
+    memorySize: 256,
+    timeout: props.timeout ?? Duration.seconds(10),
+    role,
+    logGroup,
+    environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+    bundling: {
+      format: OutputFormat.ESM,
+      target: ESBUILD_TARGET,
+      mainFields: ['module', 'main'],
+      // Bundled CommonJS dependencies may call require() on Node built-ins; ESM has none.
+      banner: "import { createRequire as __keygateCreateRequire } from 'node:module'; const require = __keygateCreateRequire(import.meta.url);",
+      minify: true,
+      sourceMap: true,
+      // Maps name files and lines; leaving the sources out keeps each map a fraction of the size.
+      sourcesContent: false,
+      // `@aws-sdk/*` stays out of the bundle (the default): the Lambda runtime provides it.
+    },
+  });
+}
+
+/**
+ * Table access by route-table class. `read` is read-only plus UpdateItem on the table itself:
+ * authentication records the caller's lastUsedAt (at most once a minute per key).
+ */
+export function grantTableAccess(fn: NodejsFunction, table: ITable, access: RouteDefinition['tableAccess']): void {
+  if (access === 'write') {
+    table.grantReadWriteData(fn);
+  } else {
+    table.grantReadData(fn);
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
+  }
+  const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnTable);
+  Validations.of(fn.role as Role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
+    reason: `The table grant reaches the table's own GSIs (${tableSchema.indexes.map((i) => i.name).join(', ')}) as index/*: queries by owner and over all keys, no other table.`,
+  });
+}
+
+export interface KeygateApiProps {
+  readonly table: ITable;
+  readonly throttle: ThrottleSettings;
+  readonly logRetention: RetentionDays;
+}
+
+/** The stateless part: one function per route of infra/routes.ts behind one HTTP API. */
+export class KeygateApi extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly functions: ReadonlyMap<string, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: KeygateApiProps) {
+    super(scope, id);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'keygate: API keys and client credentials',
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Never a header: the Authorization header carries the caller's key.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+
+    const functions = new Map<string, NodejsFunction>();
+    for (const route of routes as readonly RouteDefinition[]) {
+      const fn = keygateFunction(this, route.id, {
+        entry: route.entry,
+        description: `keygate ${route.method} ${route.path}: ${route.summary}`,
+        environment: { TABLE_NAME: props.table.tableName },
+        logRetention: props.logRetention,
+      });
+      grantTableAccess(fn, props.table, route.tableAccess);
+      const httpRoute = new HttpRoute(this, `${route.id}Route`, {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          route.permission === 'public'
+            ? `${route.method} ${route.path} is public by design: it takes no credential.`
+            : `${route.method} ${route.path} is authorized in its handler: it authenticates keygate's own bearer key and checks the route's permission (${route.permission}) before any work. API Gateway has no authorizer that knows keygate keys until the keygate Lambda authorizer lands.`,
+      });
+      functions.set(route.id, fn);
+    }
+    this.functions = functions;
+  }
+}

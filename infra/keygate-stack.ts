@@ -1,0 +1,86 @@
+import { Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
+import { KeygateState } from './stateful.js';
+
+export interface KeygateStackProps extends StackProps {
+  /** Default stage throttling for the whole API. @default burst 100, rate 50 per second */
+  readonly throttle?: ThrottleSettings;
+  /** Retention of function and access logs. @default one month */
+  readonly logRetention?: RetentionDays;
+}
+
+export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, rateLimit: 50 };
+
+export class KeygateStack extends Stack {
+  readonly state: KeygateState;
+  readonly api: KeygateApi;
+
+  constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
+    super(scope, id, { description: 'keygate: self-hosted API keys and client credentials', ...props });
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.state = new KeygateState(this, 'State');
+    const { table, adminKeySecret } = this.state;
+    this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
+
+    // First admin credential: minted on stack creation, straight into the secret.
+    const bootstrapFunction = keygateFunction(this, 'Bootstrap', {
+      entry: 'functions/bootstrap/bootstrap-handler.ts',
+      description: 'keygate bootstrap: mints an admin key into the admin-key secret (stack creation, or invoke with {"action":"mint-admin-key"})',
+      environment: { TABLE_NAME: table.tableName, ADMIN_SECRET_ARN: adminKeySecret.secretArn },
+      logRetention,
+      timeout: Duration.seconds(30),
+    });
+    // createKey reads the name lock, then writes key and lock in one transaction.
+    grantTableAccess(bootstrapFunction, table, 'write');
+    bootstrapFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:PutSecretValue'], resources: [adminKeySecret.secretArn] }));
+
+    const providerRole = new Role(this, 'AdminKeyProviderRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'keygate custom resource provider: invokes the bootstrap function and writes its own log group',
+    });
+    const providerLogs = new LogGroup(this, 'AdminKeyProviderLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    providerLogs.grantWrite(providerRole);
+    const provider = new Provider(this, 'AdminKeyProvider', {
+      onEventHandler: bootstrapFunction,
+      frameworkOnEventRole: providerRole,
+      logGroup: providerLogs,
+    });
+    const bootstrapLogicalId = this.getLogicalId(bootstrapFunction.node.defaultChild as CfnFunction);
+    Validations.of(providerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bootstrapLogicalId}.Arn>:*]`,
+      reason: 'The provider framework may invoke any version of the bootstrap function (ARN:*), and that function only.',
+    });
+
+    new CustomResource(this, 'AdminKeyBootstrap', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KeygateAdminKey',
+      // ARNs and names only; the response Data carries the key id, never the key.
+      properties: { TableName: table.tableName, SecretArn: adminKeySecret.secretArn },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'keygate API base URL' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'AdminKeySecretArn', { value: adminKeySecret.secretArn, description: 'Secret holding the admin key (ARN only)' });
+    new CfnOutput(this, 'AdminKeyCommand', {
+      description: 'Prints the admin key',
+      value: Fn.join('', ['aws secretsmanager get-secret-value --region ', Aws.REGION, ' --secret-id ', adminKeySecret.secretArn, ' --query SecretString --output text']),
+    });
+    new CfnOutput(this, 'MintAdminKeyCommand', {
+      description: 'Mints a new admin key into the secret (when the old one is lost or about to expire)',
+      value: Fn.join('', [
+        'aws lambda invoke --region ',
+        Aws.REGION,
+        ' --function-name ',
+        bootstrapFunction.functionName,
+        ` --cli-binary-format raw-in-base64-out --payload '{"action":"mint-admin-key"}' /dev/stdout`,
+      ]),
+    });
+  }
+}
