@@ -14,6 +14,8 @@ export interface Principal {
   owner: string;
   grants: Grants;
   expanded: Expanded;
+  /** The key's fixed expiry (null: none); absent for credentials that are not keys. */
+  expiresAt?: string | null;
 }
 
 const MINUTE = 60_000;
@@ -277,5 +279,6 @@ export async function authenticateKey(deps: Deps, presented: string): Promise<Pr
     owner: key.owner,
     grants: { roles: key.roles, permissions: key.permissions },
     expanded: expandGrants(deps.config.catalog, key),
+    expiresAt: key.expiresAt,
   };
 }
