@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Table, AttributeType } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { routes } from '../../infra/routes.js';
+
+/**
+ * cdk-nag (AwsSolutions) over the keygate stack, as `cdk synth` runs it. Bundling is skipped
+ * here: the findings depend on the template, not on the bundle contents.
+ */
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+interface Acknowledgment {
+  path: string;
+  id: string;
+  reason: string;
+}
+
+function acknowledgmentsUnder(root: IConstruct): Acknowledgment[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([qualified, reason]) => ({
+          path: construct.node.path,
+          id: qualified.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+let app: App;
+let stack: KeygateStack;
+
+beforeAll(() => {
+  app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  stack = new KeygateStack(app, 'Keygate');
+  app.synth();
+}, 120_000);
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds no unacknowledged error or warning in the keygate stack', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    const findings = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('does report findings in this setup (a table without point-in-time recovery fails DDB3)', () => {
+    const probe = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new Table(new Stack(probe, 'Probe'), 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    const report = new AwsSolutionsChecks(probe).validateScope(probe);
+    expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-DDB3');
+  });
+
+  it('acknowledges exactly the reviewed findings, each on the construct it concerns, each with a reason', () => {
+    const acknowledgments = acknowledgmentsUnder(stack);
+    for (const ack of acknowledgments) {
+      expect(ack.reason.trim().length, `${ack.path} ${ack.id}`).toBeGreaterThan(40);
+    }
+    const table = stack.getLogicalId(stack.state.table.node.defaultChild as never);
+    const bootstrap = acknowledgments.find((a) => a.path.endsWith('/AdminKeyProviderRole'))?.id;
+    expect(bootstrap).toMatch(/^AwsSolutions-IAM5\[Resource::<Bootstrap[0-9A-F]{8}\.Arn>:\*\]$/);
+    expect(acknowledgments.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
+      [
+        'Keygate/State/AdminKeySecret AwsSolutions-SMG4',
+        `Keygate/AdminKeyProviderRole ${bootstrap}`,
+        `Keygate/BootstrapRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
+        ...routes.flatMap((route) => [
+          `Keygate/Api/${route.id}Route AwsSolutions-APIG4`,
+          `Keygate/Api/${route.id}Role AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
+        ]),
+      ].sort(),
+    );
+  });
+});

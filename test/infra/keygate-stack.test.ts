@@ -1,0 +1,282 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { type RouteDefinition, routes } from '../../infra/routes.js';
+import { tableSchema } from '../../infra/table-schema.js';
+
+/**
+ * Assertions on the synthesized template. One synth for the whole file: it bundles every
+ * function with the real esbuild, as `cdk synth` does, with cdk.json's context.
+ */
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
+
+const SYNTH_TIMEOUT = 120_000;
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const routeTable = routes as readonly RouteDefinition[];
+
+let stack: KeygateStack;
+let template: Template;
+let resources: Record<string, Resource>;
+
+const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) });
+const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
+const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
+const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
+const bootstrapFunctionId = () => {
+  const ids = ofType('AWS::Lambda::Function')
+    .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+
+/** Every statement of the inline policy attached to a function's role. */
+function roleStatements(functionId: string): { Action: string | string[]; Resource: unknown }[] {
+  const roleId = (resources[functionId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = ofType('AWS::IAM::Policy').filter(([, r]) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId));
+  expect(policies).toHaveLength(1);
+  return policies[0]?.[1].Properties.PolicyDocument.Statement;
+}
+const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
+
+beforeAll(() => {
+  const app = new App({ context: cdkContext });
+  stack = new KeygateStack(app, 'Keygate');
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+}, SYNTH_TIMEOUT);
+
+describe('the HTTP API', () => {
+  it('has exactly one route per route-table entry, with its method and path', () => {
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort();
+    expect(routeKeys).toEqual(routeTable.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it.each(routeTable.map((r) => [r.id, r] as const))('wires %s to its own function through a payload 2.0 Lambda proxy integration', (_id, route) => {
+    const [, apiRoute] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === `${route.method} ${route.path}`) ?? [];
+    const target = apiRoute?.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+    const integrationId = target['Fn::Join'][1][1].Ref;
+    expect(target['Fn::Join'][1][0]).toBe('integrations/');
+    expect(resources[integrationId]?.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [routeFunctionId(route), 'Arn'] },
+    });
+    expect(resources[routeFunctionId(route)]?.Properties.Description).toBe(`keygate ${route.method} ${route.path}: ${route.summary}`);
+  });
+
+  it('serves the $default stage with default throttling and JSON access logs that carry no header', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]?.[1].Properties ?? {};
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 },
+    });
+    const destinationId = stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
+    expect(resources[destinationId]?.Type).toBe('AWS::Logs::LogGroup');
+    expect(resources[destinationId]?.Properties.RetentionInDays).toBe(30);
+    const format = JSON.parse(stage.AccessLogSettings.Format);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+    expect(stage.AccessLogSettings.Format).not.toMatch(/header|authorization/i);
+  });
+});
+
+describe('the functions', () => {
+  it('are one per route plus the bootstrap function, besides the provider framework', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    const keygate = functions.filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
+    expect(keygate).toHaveLength(routeTable.length + 1);
+    expect(functions).toHaveLength(routeTable.length + 2);
+  });
+
+  it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration', () => {
+    const keygate = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
+    for (const [id, fn] of keygate) {
+      const props = fn.Properties;
+      const version = Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1]);
+      expect(version, id).toBeGreaterThanOrEqual(22);
+      expect(props).toMatchObject({ Handler: 'index.handler', Architectures: ['arm64'], MemorySize: 256 });
+      const variables = props.Environment.Variables;
+      expect(variables.TABLE_NAME).toEqual(tableRef());
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const expected = id === bootstrapFunctionId() ? ['ADMIN_SECRET_ARN', 'NODE_OPTIONS', 'TABLE_NAME'] : ['NODE_OPTIONS', 'TABLE_NAME'];
+      expect(Object.keys(variables).sort()).toEqual(expected);
+    }
+  });
+
+  it('give every route function a 10 s timeout and its own log group with a retention', () => {
+    const logGroups = new Set<string>();
+    for (const route of routeTable) {
+      const props = resources[routeFunctionId(route)]?.Properties ?? {};
+      expect(props.Timeout).toBe(10);
+      const logGroupId = props.LoggingConfig.LogGroup.Ref as string;
+      expect(resources[logGroupId]?.Properties.RetentionInDays).toBe(30);
+      logGroups.add(logGroupId);
+    }
+    expect(logGroups.size).toBe(routeTable.length);
+  });
+
+  it('let a role write to its own log group only, not through AWSLambdaBasicExecutionRole', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('AWSLambdaBasicExecutionRole');
+    for (const route of routeTable) {
+      const id = routeFunctionId(route);
+      const logStatements = roleStatements(id).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logStatements).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [resources[id]?.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] },
+        }),
+      ]);
+    }
+  });
+});
+
+describe('table grants', () => {
+  const readRoutes = routeTable.filter((r) => r.tableAccess === 'read');
+  const writeRoutes = routeTable.filter((r) => r.tableAccess === 'write');
+  const WRITES = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete', 'dynamodb:*'];
+
+  it('the route table has routes of both kinds', () => {
+    expect(readRoutes.length).toBeGreaterThan(0);
+    expect(writeRoutes.length).toBeGreaterThan(0);
+  });
+
+  it.each(readRoutes.map((r) => [r.id, r] as const))('%s (read) may read, and update items of the table itself, but never put or delete', (_id, route) => {
+    const statements = roleStatements(routeFunctionId(route));
+    const actions = statements.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const write of WRITES) expect(actions).not.toContain(write);
+    const updates = statements.filter((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
+    expect(updates).toEqual([{ Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: tableArn() }]);
+  });
+
+  it.each(writeRoutes.map((r) => [r.id, r] as const))('%s (write) may read and write the table', (_id, route) => {
+    const actions = roleStatements(routeFunctionId(route)).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+  });
+});
+
+describe('the table', () => {
+  it('is built from infra/table-schema.ts: keys, both GSIs with every attribute projected, TTL', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const props = tables[0]?.[1].Properties ?? {};
+    expect(props.KeySchema).toEqual([
+      { AttributeName: tableSchema.partitionKey, KeyType: 'HASH' },
+      { AttributeName: tableSchema.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(props.GlobalSecondaryIndexes).toEqual(
+      tableSchema.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+    const attributes = [tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+    expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' }))));
+    expect(props.AttributeDefinitions).toHaveLength(attributes.length);
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+  });
+
+  it('is on-demand, with point-in-time recovery and deletion protection, and retained', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] ?? [];
+    expect(table?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table?.DeletionPolicy).toBe('Retain');
+    expect(table?.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('the admin bootstrap', () => {
+  it('keeps the admin key in a retained secret whose value the template never holds', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const [id, secret] = secrets[0] ?? [];
+    expect(id).toBe(secretRef().Ref);
+    expect(secret?.DeletionPolicy).toBe('Retain');
+    expect(secret?.Properties.SecretString).toBeUndefined();
+    expect(secret?.Properties.GenerateSecretString).toEqual({});
+  });
+
+  it('mints through a custom resource whose provider calls the bootstrap function, given ARNs and names only', () => {
+    const custom = ofType('Custom::KeygateAdminKey');
+    expect(custom).toHaveLength(1);
+    const props = custom[0]?.[1].Properties ?? {};
+    expect(Object.keys(props).sort()).toEqual(['SecretArn', 'ServiceToken', 'TableName']);
+    expect(props.SecretArn).toEqual(secretRef());
+    expect(props.TableName).toEqual(tableRef());
+    const frameworkId = props.ServiceToken['Fn::GetAtt'][0] as string;
+    expect(resources[frameworkId]?.Properties.Environment.Variables).toEqual({
+      USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [bootstrapFunctionId(), 'Arn'] },
+    });
+  });
+
+  it('lets the bootstrap function write the table and put a value into that one secret, nothing more of Secrets Manager', () => {
+    const bootstrap = resources[bootstrapFunctionId()]?.Properties ?? {};
+    expect(bootstrap.Environment.Variables.ADMIN_SECRET_ARN).toEqual(secretRef());
+    expect(bootstrap.Timeout).toBe(30);
+    const statements = roleStatements(bootstrapFunctionId());
+    expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
+    const secretStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretStatements).toEqual([{ Action: 'secretsmanager:PutSecretValue', Effect: 'Allow', Resource: secretRef() }]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('runs only once the bootstrap function may use the table and the secret', () => {
+    const roleId = resources[bootstrapFunctionId()]?.Properties.Role['Fn::GetAtt'][0];
+    const [policyId] = ofType('AWS::IAM::Policy').find(([, r]) => r.Properties.Roles.some((ref: { Ref: string }) => ref.Ref === roleId)) ?? [];
+    expect(resources[bootstrapFunctionId()]?.DependsOn).toEqual(expect.arrayContaining([policyId, roleId]));
+  });
+});
+
+describe('secrets stay out of the template', () => {
+  it('has no key-looking string anywhere', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain(`${deploymentConfig.keyPrefix}_`);
+    expect(json).not.toMatch(/[a-z0-9]{2,10}_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}/);
+  });
+
+  it('passes only names and ARNs through environment variables', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      for (const [name, value] of Object.entries<unknown>(fn.Properties.Environment?.Variables ?? {})) {
+        // Every value is a reference CloudFormation resolves to a name or an ARN, or a Node option.
+        const allowed = name === 'NODE_OPTIONS' ? value === '--enable-source-maps' : typeof value === 'object';
+        expect(allowed, `${id} ${name}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('stack outputs', () => {
+  it('give the API URL, the table name, the secret ARN and ready commands, never the key', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs).sort()).toEqual(['AdminKeyCommand', 'AdminKeySecretArn', 'ApiUrl', 'MintAdminKeyCommand', 'TableName']);
+    expect(outputs.TableName.Value).toEqual(tableRef());
+    expect(outputs.AdminKeySecretArn.Value).toEqual(secretRef());
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('.execute-api.');
+    const command = outputs.AdminKeyCommand.Value['Fn::Join'][1];
+    expect(command).toEqual(expect.arrayContaining([secretRef(), ' --query SecretString --output text']));
+    expect(command[0]).toBe('aws secretsmanager get-secret-value --region ');
+    expect(JSON.stringify(outputs.MintAdminKeyCommand.Value)).toContain('{\\"action\\":\\"mint-admin-key\\"}');
+  });
+});
