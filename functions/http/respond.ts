@@ -45,7 +45,13 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
     }
     return json(status, { error: { code: error.code, message: error.message, requestId } }, headers);
   }
-  // The detail goes to the log; the caller gets a fixed message and the id to quote.
+  logUnhandledError(error, requestId);
+  return json(500, { error: { code: 'internal_error', message: INTERNAL_ERROR_MESSAGE, requestId } });
+}
+
+/** What a 500 says; the detail goes to the log and the caller gets the request id to quote. */
+export const INTERNAL_ERROR_MESSAGE = 'keygate failed to handle this request';
+
+export function logUnhandledError(error: unknown, requestId: string): void {
   logger.error('unhandled error', { requestId, error: error as Error });
-  return json(500, { error: { code: 'internal_error', message: 'keygate failed to handle this request', requestId } });
 }
