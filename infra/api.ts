@@ -80,9 +80,11 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
 export function grantTableAccess(fn: NodejsFunction, table: ITable, access: RouteDefinition['tableAccess']): void {
   if (access === 'write') {
     table.grantReadWriteData(fn);
-  } else {
+  } else if (access === 'read') {
     table.grantReadData(fn);
     fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
+  } else {
+    return; // a route that never touches the table gets no grant at all
   }
   const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnTable);
   Validations.of(fn.role as Role).acknowledge({
