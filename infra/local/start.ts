@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
+import type { DynamoDbLocal } from './dynamodb-local.js';
+import { createGateway } from './gateway.js';
+import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
+
+/**
+ * `npm start`: keygate on a laptop. The handlers of the route table behind the local gateway,
+ * over DynamoDB Local with its data in `.keygate/`. The first run mints the admin key.
+ */
+const HOST = '127.0.0.1';
+
+interface Running {
+  server: Server;
+  dynamoDb: DynamoDbLocal;
+}
+
+function portFromEnvironment(): number {
+  const text = process.env.PORT ?? '3000';
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new LocalRunError(`PORT must be a port number from 1 to 65535, not "${text}"`);
+  return port;
+}
+
+function portInUse(port: number): LocalRunError {
+  return new LocalRunError(`${HOST}:${port} is already in use (another keygate?): stop it, or run on another port with PORT=${port + 1} npm start`);
+}
+
+/** Fails fast, before DynamoDB Local starts or a first admin key is minted. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
+    probe.listen(port, HOST, () => probe.close(() => done()));
+  });
+}
+
+async function start(port: number): Promise<Running> {
+  await assertPortFree(port);
+  const { deps, dynamoDb } = await openLocalData();
+  try {
+    if (!existsSync(ADMIN_KEY_FILE)) {
+      const admin = await mintAdminKey(deps);
+      saveAdminKey(admin.key);
+      console.log(`\n${showAdminKey('First run: keygate minted an admin key', admin)}\nLost or expired? Stop keygate and run: npm run admin:mint`);
+    }
+    const server = createGateway({ deps });
+    await new Promise<void>((done, fail) => {
+      server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
+      server.listen(port, HOST, () => done());
+    });
+    return { server, dynamoDb };
+  } catch (error) {
+    await dynamoDb.stop();
+    throw error;
+  }
+}
+
+/** Lines that run as printed in bash, from the directory npm was run in. */
+function tryItLines(base: string): string[] {
+  const field = (name: string) => `node -pe 'JSON.parse(require("fs").readFileSync(0)).${name}'`;
+  const body = '{"name":"my-first-key","owner":"alice","permissions":["alerts:read"],"expiresIn":"P30D"}';
+  return [
+    `export KG_ADMIN=$(cat ${displayPath(ADMIN_KEY_FILE)})`,
+    `CREATED=$(curl -s -X POST ${base}/v1/keys -H "Authorization: Bearer $KG_ADMIN" -H 'Content-Type: application/json' -d '${body}'); echo "$CREATED"`,
+    `KEY=$(echo "$CREATED" | ${field('key')}); KEY_ID=$(echo "$CREATED" | ${field('id')})`,
+    `curl -s ${base}/v1/catalog -H "Authorization: Bearer $KEY" -w '\\n'`,
+    `curl -s ${base}/v1/keys -H "Authorization: Bearer $KG_ADMIN" -w '\\n'`,
+    `curl -s -X DELETE ${base}/v1/keys/$KEY_ID -H "Authorization: Bearer $KG_ADMIN" -w '%{http_code}\\n'`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const port = portFromEnvironment();
+  const starting = start(port);
+
+  // Ctrl-C, SIGTERM, SIGHUP (terminal closed) or the parent gone (npm passes SIGTERM to its
+  // `sh`, which dies without passing it on): let a start in progress finish, then close the
+  // server and stop DynamoDB Local, so no Java process outlives us. A second signal gives up.
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log('\nStopping keygate...');
+    const running = await starting.catch(() => undefined);
+    if (running) {
+      running.server.close();
+      running.server.closeAllConnections();
+      await running.dynamoDb.stop();
+    }
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void stop(), 1_000).unref();
+
+  await starting;
+  if (stopping) return;
+  const base = `http://${HOST}:${port}`;
+  console.log(
+    [
+      '',
+      `keygate is running at ${base} (data in ${displayPath(LOCAL_DIR)}, ready in ${(performance.now() / 1000).toFixed(1)} s).`,
+      '',
+      'Try it: create a key for alice, call the API with it, list the keys, delete it (bash):',
+      '',
+      ...tryItLines(base).map((line) => `  ${line}`),
+      '',
+      'Ctrl-C stops keygate.',
+    ].join('\n'),
+  );
+}
+
+runCommand(main);
