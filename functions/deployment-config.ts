@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Catalog, type CatalogInput, catalogSchema } from './permissions/catalog.js';
 import { parseDuration } from './shared/durations.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentConfig } from '../deployment-config.js';
 import { systemClock } from '../shared/clock.js';
 import type { Deps } from '../shared/deps.js';

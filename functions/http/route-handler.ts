@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
 import { authenticateKey, type Principal } from '../keys/key-service.js';
 import { hasPermission } from '../permissions/grants.js';

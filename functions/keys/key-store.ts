@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { tableSchema } from '../../infra/table-schema.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { grantsInputSchema } from '../permissions/grants.js';
 import { KEY_ID } from './key-string.js';
 import { keyStatuses } from './key-model.js';

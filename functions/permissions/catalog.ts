@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The permission catalog: each resource (an API, or a part of keygate itself) with the access

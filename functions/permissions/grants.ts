@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../shared/errors.js';
 import { type Access, accessLevels, type Catalog } from './catalog.js';
 
