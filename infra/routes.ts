@@ -16,8 +16,16 @@ export interface RouteDefinition {
    * keygate credential) or `public` (no credential at all).
    */
   readonly permission: string;
-  /** What the function may do to the table: `read` also allows the caller's lastUsedAt write. */
-  readonly tableAccess: 'read' | 'write';
+  /**
+   * What the function may do to the table: `read` also allows the caller's lastUsedAt write;
+   * `none` for routes that never touch it.
+   */
+  readonly tableAccess: 'read' | 'write' | 'none';
+  /**
+   * Token routes (functions/tokens): `issuer` needs to know the issuer URL; `signing-keys` also
+   * reads the token signing keys.
+   */
+  readonly tokens?: 'issuer' | 'signing-keys';
   readonly summary: string;
 }
 
@@ -84,6 +92,57 @@ export const routes = [
     permission: 'authenticated',
     tableAccess: 'read',
     summary: 'Permission catalog and roles',
+  },
+  {
+    id: 'IssueToken',
+    method: 'POST',
+    path: '/oauth/token',
+    entry: 'functions/tokens/handlers/issue-token.ts',
+    // The client authenticates in the request (RFC 6749 §2.3), not with a bearer key.
+    permission: 'public',
+    tableAccess: 'read',
+    tokens: 'signing-keys',
+    summary: 'OAuth 2.0 client credentials grant: a key id and key string for a short-lived JWT access token',
+  },
+  {
+    id: 'IntrospectToken',
+    method: 'POST',
+    path: '/oauth/introspect',
+    entry: 'functions/tokens/handlers/introspect-token.ts',
+    permission: 'tokens:read',
+    tableAccess: 'read',
+    tokens: 'signing-keys',
+    summary: 'RFC 7662 token introspection: active only while the token and its key are both valid',
+  },
+  {
+    id: 'GetJwks',
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    entry: 'functions/tokens/handlers/get-jwks.ts',
+    permission: 'public',
+    tableAccess: 'none',
+    tokens: 'signing-keys',
+    summary: 'Public keys that verify access tokens (JWKS)',
+  },
+  {
+    id: 'GetAuthorizationServerMetadata',
+    method: 'GET',
+    path: '/.well-known/oauth-authorization-server',
+    entry: 'functions/tokens/handlers/get-authorization-server-metadata.ts',
+    permission: 'public',
+    tableAccess: 'none',
+    tokens: 'issuer',
+    summary: 'RFC 8414 authorization server metadata',
+  },
+  {
+    id: 'GetOpenIdConfiguration',
+    method: 'GET',
+    path: '/.well-known/openid-configuration',
+    entry: 'functions/tokens/handlers/get-openid-configuration.ts',
+    permission: 'public',
+    tableAccess: 'none',
+    tokens: 'issuer',
+    summary: 'The same metadata where OpenID-style discovery (and API Gateway JWT authorizers) look for it',
   },
 ] as const satisfies readonly RouteDefinition[];
 

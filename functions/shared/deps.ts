@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
+import type { TokenDeps } from '../tokens/token-deps.js';
 import type { Clock } from './clock.js';
 
 /** What domain functions run against. Lambda builds it once per cold start; tests build their own. */
@@ -8,4 +9,9 @@ export interface Deps {
   tableName: string;
   clock: Clock;
   config: DeploymentConfig;
+  /**
+   * Signing keys and issuer, for the token endpoints only. The local run and tests set it; on
+   * Lambda the token functions build it from their environment when it is absent.
+   */
+  tokens?: TokenDeps;
 }

@@ -1,0 +1,13 @@
+import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
+import { lambdaHandler } from '../../http/route-handler.js';
+import { authorizationServerMetadata } from '../discovery.js';
+import { settingsFor, tokenIssuer } from '../environment.js';
+
+export const route = defineOAuthRoute('GetAuthorizationServerMetadata', {
+  form: false,
+  async run(_request, deps) {
+    return cacheableJson(authorizationServerMetadata(deps.config.catalog, tokenIssuer(deps)), settingsFor(deps.config.tokens).jwksMaxAgeSeconds);
+  },
+});
+
+export const handler = lambdaHandler(route);

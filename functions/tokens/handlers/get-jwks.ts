@@ -1,0 +1,14 @@
+import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
+import { lambdaHandler } from '../../http/route-handler.js';
+import { tokenDeps } from '../environment.js';
+
+/** The published signing keys (their public halves). Cacheable for jwksMaxAge: see token-settings.ts. */
+export const route = defineOAuthRoute('GetJwks', {
+  form: false,
+  async run(_request, deps) {
+    const tokens = tokenDeps(deps);
+    return cacheableJson(await tokens.keys.jwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
+  },
+});
+
+export const handler = lambdaHandler(route);

@@ -1,0 +1,28 @@
+import * as z from 'zod';
+import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
+import { lambdaHandler } from '../../http/route-handler.js';
+import { tokenDeps } from '../environment.js';
+import { OAuthError } from '../oauth-errors.js';
+import { issueAccessToken } from '../token-service.js';
+
+/** RFC 6749 §4.4.2. Unknown parameters are ignored (§3.2); client_id/secret are read by clientAuthentication. */
+export const tokenRequestSchema = z.object({
+  grant_type: z.string({ error: 'grant_type is required (client_credentials)' }),
+  scope: z.string().optional(),
+});
+export type TokenRequest = z.infer<typeof tokenRequestSchema>;
+
+export const route = defineOAuthRoute('IssueToken', {
+  form: true,
+  async run({ event, form }, deps) {
+    const request = formParameters(tokenRequestSchema, form);
+    if (request.grant_type !== 'client_credentials') {
+      throw new OAuthError('unsupported_grant_type', `grant_type ${request.grant_type} is not supported: keygate issues tokens by client_credentials only`);
+    }
+    const client = clientAuthentication(event, form);
+    const issued = await issueAccessToken(deps, tokenDeps(deps), client, request.scope);
+    return oauthJson(200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
+  },
+});
+
+export const handler = lambdaHandler(route);

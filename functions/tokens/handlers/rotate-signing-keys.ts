@@ -1,0 +1,27 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod';
+import { deploymentConfig } from '../../deployment-config.js';
+import { logger } from '../../http/respond.js';
+import { systemClock } from '../../shared/clock.js';
+import { settingsFor } from '../environment.js';
+import { rotationSteps, runRotationStep } from '../signing-key-secret.js';
+
+/**
+ * The Secrets Manager rotation function of the signing-key secret (infra/signing-keys.ts):
+ * invoked by the rotation schedule, once per step. It logs key ids, never key material.
+ */
+const rotationEventSchema = z.object({
+  Step: z.enum(rotationSteps),
+  SecretId: z.string().min(1),
+  ClientRequestToken: z.string().min(1),
+});
+
+const client = new SecretsManagerClient({});
+const settings = settingsFor(deploymentConfig.tokens);
+
+export async function handler(event: unknown): Promise<void> {
+  const parsed = rotationEventSchema.safeParse(event);
+  if (!parsed.success) throw new Error(`not a Secrets Manager rotation event: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const outcome = await runRotationStep(client, parsed.data, systemClock, settings);
+  logger.info('signing-key rotation step done', { secretId: parsed.data.SecretId, version: parsed.data.ClientRequestToken, ...outcome });
+}

@@ -1,0 +1,166 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { authenticateKey, type Principal } from '../keys/key-service.js';
+import { keyStatus } from '../keys/key-model.js';
+import { findKey } from '../keys/key-store.js';
+import { hashSecret, parseKeyString } from '../keys/key-string.js';
+import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { AuthenticationError, ValidationError } from '../shared/errors.js';
+import { type AccessTokenClaims, InvalidAccessTokenError, signAccessToken, verifyAccessToken } from './access-token.js';
+import { OAuthError } from './oauth-errors.js';
+import type { TokenDeps } from './token-deps.js';
+
+/**
+ * The token service: the client credentials grant (RFC 6749 §4.4) with a keygate key as the
+ * client, and introspection (RFC 7662). The client_id is the key id and the client_secret the
+ * full key string; authentication is authenticateKey's, so a token exchange is a use of the key
+ * (lastUsedAt, once a minute) and refuses exactly the keys the management API refuses.
+ */
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface IssuedAccessToken {
+  accessToken: string;
+  expiresIn: number;
+  /** What the token carries, space-separated (possibly empty when only scoped roles are held). */
+  scope: string;
+}
+
+/**
+ * Which key secret minted a token. A reset replaces the secret; tokens minted with the replaced
+ * one must die with it (at once, or when the grace period ends), while tokens minted with the
+ * new one live. Comparing `iat` with `secretResetAt` cannot tell them apart: both can fall in
+ * the same second, and during a grace period either secret mints. So the token names its secret
+ * by a digest of the stored hash (which reveals nothing: the secret has 256 random bits).
+ */
+export function secretFingerprint(secretHash: string): string {
+  return createHash('sha256').update(`keygate access token secret\0${secretHash}`).digest('base64url').slice(0, 22);
+}
+
+/** RFC 6749 §3.3: scope tokens are printable ASCII without space, `"` or `\`, joined by single spaces. */
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+
+interface GrantedScope {
+  permissions: string[];
+  roles?: RoleGrant[];
+}
+
+/**
+ * Without a request, a token carries everything the key holds: `scope` lists the permissions it
+ * holds on every instance (directly or through roles), and `roles` the role grants with their
+ * instance scopes. With a request, it carries exactly the requested permissions, each of which
+ * the key must hold on every instance (hasPermission), and no roles.
+ */
+function grantedScope(deps: Deps, principal: Principal, requested: string | undefined): GrantedScope {
+  const catalog = deps.config.catalog;
+  if (requested === undefined) {
+    const permissions = [...principal.expanded.permissions].filter(([, scope]) => scope === '*').map(([p]) => p);
+    const roles = principal.grants.roles;
+    return { permissions: permissions.sort(), ...(roles.length > 0 ? { roles } : {}) };
+  }
+  if (!SCOPE.test(requested)) throw new OAuthError('invalid_scope', 'scope must be permissions (resource:access) separated by single spaces');
+  const permissions = new Set<string>();
+  for (const item of requested.split(' ')) {
+    let canonical: string;
+    try {
+      const { resource, access } = parsePermission(catalog, item);
+      canonical = `${resource}:${access}`;
+    } catch (error) {
+      if (error instanceof ValidationError) throw new OAuthError('invalid_scope', error.message);
+      throw error;
+    }
+    if (!hasPermission(catalog, principal.expanded, canonical)) {
+      const somewhere = principal.expanded.permissions.has(canonical);
+      throw new OAuthError(
+        'invalid_scope',
+        somewhere
+          ? `the key holds ${canonical} only on some instances (through a scoped role): leave out scope to get a token with its roles`
+          : `the key does not hold ${canonical}`,
+      );
+    }
+    permissions.add(canonical);
+  }
+  return { permissions: [...permissions].sort() };
+}
+
+export async function issueAccessToken(deps: Deps, tokens: TokenDeps, client: ClientCredentials, requestedScope: string | undefined): Promise<IssuedAccessToken> {
+  // Checked before any I/O: a secret that is no key, or another key's, is refused at once.
+  const parsed = parseKeyString(deps.config.keyPrefix, client.clientSecret);
+  if (!parsed) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret is not a keygate key');
+  if (parsed.keyId !== client.clientId) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret does not belong to this client_id');
+
+  let principal: Principal;
+  try {
+    principal = await authenticateKey(deps, client.clientSecret);
+  } catch (error) {
+    if (error instanceof AuthenticationError) throw new OAuthError('invalid_client', `client authentication failed: ${error.message}`);
+    throw error;
+  }
+  const granted = grantedScope(deps, principal, requestedScope);
+
+  const now = deps.clock();
+  const iat = Math.floor(now.getTime() / 1000);
+  let exp = iat + tokens.settings.lifetimeSeconds;
+  if (principal.expiresAt) exp = Math.min(exp, Math.floor(new Date(principal.expiresAt).getTime() / 1000));
+  const scope = granted.permissions.join(' ');
+  const claims: AccessTokenClaims = {
+    iss: tokens.issuer,
+    sub: principal.owner,
+    aud: tokens.settings.audience,
+    client_id: client.clientId,
+    iat,
+    exp,
+    jti: randomUUID(),
+    ...(scope === '' ? {} : { scope }),
+    ...(granted.roles ? { roles: granted.roles } : {}),
+    kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
+  };
+  const accessToken = await signAccessToken(await tokens.keys.signer(now), claims);
+  return { accessToken, expiresIn: exp - iat, scope };
+}
+
+export type Introspection = { active: false } | ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'kg_sfp'>);
+
+/** Why a token is inactive; for the log, never for the response (RFC 7662 §2.2 says only active:false). */
+export type InactiveReason = 'invalid' | 'key_missing' | 'key_not_active' | 'secret_replaced' | 'grants_reduced';
+
+/**
+ * RFC 7662: a token is active when it verifies (signature, alg, iss, aud, typ, exp) AND its key
+ * is still active, still has the secret that minted it (or, after a reset with a grace period,
+ * that secret's grace has not ended), and still holds everything the token carries. One
+ * strongly consistent read of the key, so a reset, delete or grant edit bites at once.
+ */
+export async function introspectToken(deps: Deps, tokens: TokenDeps, token: string): Promise<{ result: Introspection; reason?: InactiveReason }> {
+  const now = deps.clock();
+  let claims: AccessTokenClaims;
+  try {
+    claims = await verifyAccessToken(token, { issuer: tokens.issuer, audience: tokens.settings.audience, jwks: await tokens.keys.jwks(now), now });
+  } catch (error) {
+    if (error instanceof InvalidAccessTokenError) return { result: { active: false }, reason: 'invalid' };
+    throw error;
+  }
+  const key = await findKey(deps, claims.client_id);
+  if (!key || key.owner !== claims.sub) return { result: { active: false }, reason: 'key_missing' };
+  if (keyStatus(key, now) !== 'active') return { result: { active: false }, reason: 'key_not_active' };
+
+  const mintedByCurrent = claims.kg_sfp === secretFingerprint(key.secretHash);
+  const mintedByPrevious =
+    key.previousSecretHash !== undefined &&
+    claims.kg_sfp === secretFingerprint(key.previousSecretHash) &&
+    key.previousSecretValidUntil !== undefined &&
+    key.previousSecretValidUntil > now.toISOString();
+  if (!mintedByCurrent && !mintedByPrevious) return { result: { active: false }, reason: 'secret_replaced' };
+
+  const catalog = deps.config.catalog;
+  const held = expandGrants(catalog, key);
+  const permissions = claims.scope === undefined ? [] : claims.scope.split(' ');
+  if (!permissions.every((p) => hasPermission(catalog, held, p)) || missingGrants(catalog, held, { roles: claims.roles ?? [], permissions: [] }).length > 0) {
+    return { result: { active: false }, reason: 'grants_reduced' };
+  }
+
+  const { kg_sfp: _fingerprint, ...shown } = claims;
+  return { result: { active: true, ...shown, token_type: 'Bearer' } };
+}

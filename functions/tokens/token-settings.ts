@@ -1,0 +1,71 @@
+import type { TokenPolicy } from '../deployment-config.js';
+import { addDuration } from '../shared/durations.js';
+
+/**
+ * The token policy of the deployment config, turned into the numbers the code uses, with the
+ * timing rules of signing-key rotation derived in one place:
+ *
+ *   every keygate process re-reads the signing keys at least every KEY_SET_CACHE_MS;
+ *   verifiers cache the JWKS for jwksMaxAge (we tell them so in Cache-Control);
+ *   so a new key is published `publishAhead` = cache + jwksMaxAge + margin before it signs:
+ *   by then every keygate process signs with it and every verifier has seen it.
+ *
+ *   A replaced key stops signing when its successor activates; the last token it signed
+ *   expires a token lifetime later. It stays published for that long plus VERIFIER_CLOCK_SKEW,
+ *   for verifiers whose clock runs behind.
+ */
+export const KEY_SET_CACHE_MS = 5 * 60_000;
+export const VERIFIER_CLOCK_SKEW_MS = 5 * 60_000;
+/** Time the rotation itself may take between writing the new key and making it current. */
+export const ROTATION_MARGIN_MS = 5 * 60_000;
+
+const MIN_LIFETIME_MS = 60_000;
+const MAX_LIFETIME_MS = 24 * 3_600_000;
+
+export interface TokenSettings {
+  lifetimeSeconds: number;
+  audience: string;
+  algorithm: TokenPolicy['algorithm'];
+  jwksMaxAgeSeconds: number;
+  /** How long before it signs a new key is published. */
+  publishAheadMs: number;
+  /** How long after it stops signing a key stays published. */
+  keepPublishedMs: number;
+  rotationIntervalMs: number;
+}
+
+function durationMs(text: string, field: string): number {
+  let ms: number;
+  try {
+    ms = addDuration(new Date(0), text).getTime();
+  } catch {
+    throw new Error(`tokens.${field} must be an ISO 8601 duration such as PT15M; got "${text}"`);
+  }
+  if (!(ms > 0)) throw new Error(`tokens.${field} must be a positive duration; got "${text}"`);
+  return ms;
+}
+
+/** Throws (at cold start, where it is called) when the policy is not workable. */
+export function tokenSettings(policy: TokenPolicy): TokenSettings {
+  const lifetimeMs = durationMs(policy.lifetime, 'lifetime');
+  if (lifetimeMs < MIN_LIFETIME_MS || lifetimeMs > MAX_LIFETIME_MS || lifetimeMs % 1000 !== 0) {
+    throw new Error(`tokens.lifetime must be whole seconds between PT1M and PT24H; got "${policy.lifetime}"`);
+  }
+  const jwksMaxAgeMs = durationMs(policy.jwksMaxAge, 'jwksMaxAge');
+  if (jwksMaxAgeMs % 1000 !== 0) throw new Error(`tokens.jwksMaxAge must be whole seconds; got "${policy.jwksMaxAge}"`);
+  const publishAheadMs = KEY_SET_CACHE_MS + jwksMaxAgeMs + ROTATION_MARGIN_MS;
+  const rotationIntervalMs = durationMs(policy.rotationInterval, 'rotationInterval');
+  if (rotationIntervalMs <= publishAheadMs) {
+    throw new Error(`tokens.rotationInterval (${policy.rotationInterval}) must be longer than the time a new key is published before it signs (${publishAheadMs / 60_000} minutes)`);
+  }
+  if (policy.audience.trim() === '') throw new Error('tokens.audience must not be empty');
+  return {
+    lifetimeSeconds: lifetimeMs / 1000,
+    audience: policy.audience,
+    algorithm: policy.algorithm,
+    jwksMaxAgeSeconds: jwksMaxAgeMs / 1000,
+    publishAheadMs,
+    keepPublishedMs: lifetimeMs + VERIFIER_CLOCK_SKEW_MS,
+    rotationIntervalMs,
+  };
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { deploymentConfig } from '../../../functions/deployment-config.js';
+import {
+  emptyKeySet,
+  generateSigningKey,
+  parseKeySet,
+  publicJwk,
+  publishedKeysAt,
+  rotateKeySet,
+  serializeKeySet,
+  type SigningKeySet,
+  SigningKeyRing,
+  signingKeyAt,
+} from '../../../functions/tokens/signing-keys.js';
+import { KEY_SET_CACHE_MS, tokenSettings } from '../../../functions/tokens/token-settings.js';
+
+const settings = tokenSettings(deploymentConfig.tokens);
+const T0 = new Date('2026-11-23T12:00:00.000Z');
+const MINUTE = 60_000;
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const kids = (set: SigningKeySet, now: Date) => publishedKeysAt(set, now, settings).map((k) => k.kid);
+
+describe('token settings', () => {
+  it('publish a new key long enough before it signs for every cache to have seen it', () => {
+    expect(settings.lifetimeSeconds).toBe(15 * 60);
+    expect(settings.jwksMaxAgeSeconds).toBe(3600);
+    expect(settings.publishAheadMs).toBeGreaterThanOrEqual(KEY_SET_CACHE_MS + settings.jwksMaxAgeSeconds * 1000);
+    expect(settings.keepPublishedMs).toBeGreaterThan(settings.lifetimeSeconds * 1000);
+  });
+
+  it.each([
+    [{ lifetime: 'PT30S' }, /between PT1M and PT24H/],
+    [{ lifetime: 'P2D' }, /between PT1M and PT24H/],
+    [{ lifetime: 'fifteen minutes' }, /ISO 8601/],
+    [{ jwksMaxAge: 'PT0S' }, /positive/],
+    [{ rotationInterval: 'PT1H' }, /must be longer than/],
+    [{ audience: ' ' }, /audience/],
+  ])('refuse an unworkable policy %j', (change, message) => {
+    expect(() => tokenSettings({ ...deploymentConfig.tokens, ...change })).toThrow(message);
+  });
+});
+
+describe('signing-key rotation', () => {
+  it('makes the first key sign at once: no verifier can hold a token yet', async () => {
+    const { set, added, removed } = await rotateKeySet(emptyKeySet(), T0, settings);
+    expect(added.activatesAt).toBe(T0.toISOString());
+    expect(removed).toEqual([]);
+    expect(signingKeyAt(set, T0)?.kid).toBe(added.kid);
+    expect(kids(set, T0)).toEqual([added.kid]);
+  });
+
+  it('publishes a new key publishAhead before it signs, and keeps the old one until its last token expired', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const rotatedAt = at(30 * 24 * 60 * MINUTE);
+    const second = await rotateKeySet(first.set, rotatedAt, settings);
+    const oldKid = first.added.kid;
+    const newKid = second.added.kid;
+    const activation = rotatedAt.getTime() + settings.publishAheadMs;
+    const lastOldToken = activation - 1000; // minted with the old key one second before the switch
+
+    // Published at once, signing only from its activation on.
+    expect(kids(second.set, rotatedAt)).toEqual([oldKid, newKid]);
+    expect(signingKeyAt(second.set, rotatedAt)?.kid).toBe(oldKid);
+    expect(signingKeyAt(second.set, new Date(activation - 1))?.kid).toBe(oldKid);
+    expect(signingKeyAt(second.set, new Date(activation))?.kid).toBe(newKid);
+
+    // The old key is published for as long as a token it signed can be valid (plus clock skew).
+    const lastExpiry = lastOldToken + settings.lifetimeSeconds * 1000;
+    expect(kids(second.set, new Date(lastExpiry))).toContain(oldKid);
+    expect(kids(second.set, new Date(activation + settings.keepPublishedMs - 1))).toContain(oldKid);
+    expect(kids(second.set, new Date(activation + settings.keepPublishedMs))).toEqual([newKid]);
+  });
+
+  it('drops from the document only the keys no token can need any more', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const second = await rotateKeySet(first.set, at(MINUTE), settings);
+    const activation = MINUTE + settings.publishAheadMs;
+    // Too early: the first key may still have tokens in flight.
+    const early = await rotateKeySet(second.set, at(activation + settings.keepPublishedMs - 1), settings);
+    expect(early.removed).toEqual([]);
+    expect(early.set.keys.map((k) => k.kid)).toEqual([first.added.kid, second.added.kid, early.added.kid]);
+    const late = await rotateKeySet(second.set, at(activation + settings.keepPublishedMs), settings);
+    expect(late.removed).toEqual([first.added.kid]);
+    expect(late.set.keys.map((k) => k.kid)).toEqual([second.added.kid, late.added.kid]);
+  });
+
+  it('never publishes the private half', async () => {
+    const key = await generateSigningKey('ES256', T0, T0);
+    const jwk = publicJwk(key);
+    expect(jwk).toEqual({ kty: 'EC', crv: 'P-256', x: key.privateJwk.x, y: (key.privateJwk as { y: string }).y, kid: key.kid, alg: 'ES256', use: 'sig' });
+    expect(JSON.stringify(jwk)).not.toContain(key.privateJwk.d);
+  });
+
+  it('makes EdDSA keys too', async () => {
+    const key = await generateSigningKey('EdDSA', T0, T0);
+    expect(publicJwk(key)).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+  });
+
+  it('round-trips a stored document and refuses a malformed one without quoting it', async () => {
+    const { set } = await rotateKeySet(emptyKeySet(), T0, settings);
+    expect(parseKeySet(serializeKeySet(set), 'test')).toEqual(set);
+    const leaked = JSON.stringify({ version: 1, keys: [{ ...set.keys[0], alg: 'HS256' }] });
+    expect(() => parseKeySet(leaked, 'the file')).toThrow(/the file is not a keygate signing-key set/);
+    expect(() => parseKeySet(leaked, 'the file')).not.toThrow(set.keys[0]?.privateJwk.d ?? 'x');
+    // The AWS secret starts as a placeholder with an extra member.
+    expect(parseKeySet('{"version":1,"keys":[],"placeholder":"x"}', 'secret')).toEqual(emptyKeySet());
+  });
+});
+
+describe('SigningKeyRing', () => {
+  it('re-reads the key set only after KEY_SET_CACHE_MS of the injected clock', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    let stored = first.set;
+    let loads = 0;
+    const ring = new SigningKeyRing({ load: async () => (loads++, stored) }, settings);
+    expect((await ring.signer(T0)).kid).toBe(first.added.kid);
+    stored = (await rotateKeySet(stored, T0, settings)).set;
+    expect((await ring.jwks(at(KEY_SET_CACHE_MS - 1))).keys).toHaveLength(1);
+    expect(loads).toBe(1);
+    expect((await ring.jwks(at(KEY_SET_CACHE_MS))).keys).toHaveLength(2);
+    expect(loads).toBe(2);
+  });
+
+  it('says what to do when no key signs yet', async () => {
+    const ring = new SigningKeyRing({ load: async () => emptyKeySet() }, settings);
+    await expect(ring.signer(T0)).rejects.toThrow(/npm run keys:rotate/);
+  });
+
+  it('tries the source again after a failed load', async () => {
+    const { set } = await rotateKeySet(emptyKeySet(), T0, settings);
+    let fail = true;
+    const ring = new SigningKeyRing({ load: async () => (fail ? Promise.reject(new Error('throttled')) : set) }, settings);
+    await expect(ring.signer(T0)).rejects.toThrow('throttled');
+    fail = false;
+    expect((await ring.signer(T0)).kid).toBe(set.keys[0]?.kid);
+  });
+});
