@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { type Clock, systemClock } from '../../functions/shared/clock.js';
+import { settingsFor } from '../../functions/tokens/environment.js';
+import { SigningKeyFile } from '../../functions/tokens/signing-key-file.js';
+import { SigningKeyRing } from '../../functions/tokens/signing-keys.js';
+import type { TokenDeps } from '../../functions/tokens/token-deps.js';
+import { LOCAL_DIR } from './local-data.js';
+
+/**
+ * The token endpoints on a laptop: the issuer is the local gateway's own URL, and the signing
+ * keys are a 0600 file under `.keygate/` (created with its first key on first use). On AWS
+ * the same handlers read them from Secrets Manager instead (infra/signing-keys.ts).
+ */
+export const SIGNING_KEYS_FILE = join(LOCAL_DIR, 'signing-keys.json');
+
+export function localSigningKeyFile(path = SIGNING_KEYS_FILE, clock: Clock = systemClock): SigningKeyFile {
+  return new SigningKeyFile(path, settingsFor(deploymentConfig.tokens), clock);
+}
+
+export function localTokenDeps(issuer: string, options: { path?: string; clock?: Clock } = {}): TokenDeps {
+  const settings = settingsFor(deploymentConfig.tokens);
+  return { issuer, keys: new SigningKeyRing(localSigningKeyFile(options.path, options.clock), settings), settings };
+}

@@ -1,0 +1,26 @@
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { settingsFor } from '../../functions/tokens/environment.js';
+import { KEY_SET_CACHE_MS } from '../../functions/tokens/token-settings.js';
+import { displayPath, runCommand } from './local-data.js';
+import { localSigningKeyFile, SIGNING_KEYS_FILE } from './local-tokens.js';
+
+/**
+ * `npm run keys:rotate`: the local run's signing-key rotation (on AWS, the rotation schedule of
+ * the signing-key secret does the same). Safe while `npm start` runs: the new key is published
+ * at once and signs only once every cache has seen it; keys no token needs are dropped.
+ */
+async function main(): Promise<void> {
+  const settings = settingsFor(deploymentConfig.tokens);
+  const { added, removed, set } = await localSigningKeyFile().rotate();
+  const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+  console.log(
+    [
+      `New signing key ${added.kid} (${added.alg}) written to ${displayPath(SIGNING_KEYS_FILE)}.`,
+      `It is in the JWKS within ${minutes(KEY_SET_CACHE_MS)} and signs tokens from ${added.activatesAt} (${minutes(settings.publishAheadMs)} from now).`,
+      removed.length > 0 ? `Dropped ${removed.length} key(s) whose tokens have all expired: ${removed.join(', ')}.` : 'No key was old enough to drop.',
+      `Keys in the file: ${set.keys.length}.`,
+    ].join('\n'),
+  );
+}
+
+runCommand(main);
