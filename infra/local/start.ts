@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { DynamoDbLocal } from './dynamodb-local.js';
 import { createGateway } from './gateway.js';
+import { localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
 
 /**
@@ -46,7 +47,8 @@ async function start(port: number): Promise<Running> {
       saveAdminKey(admin.key);
       console.log(`\n${showAdminKey('First run: keygate minted an admin key', admin)}\nLost or expired? Stop keygate and run: npm run admin:mint`);
     }
-    const server = createGateway({ deps });
+    // The token endpoints' issuer is this gateway; their signing keys live in .keygate/.
+    const server = createGateway({ deps: { ...deps, tokens: localTokenDeps(`http://${HOST}:${port}`) } });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
       server.listen(port, HOST, () => done());
