@@ -59,15 +59,20 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     const port = options.port ?? (await freePort());
     const child = spawnWithoutTelemetry({ port, path: dataDir ?? null, sharedDb: true });
     track(child);
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    void exited.then(releaseLock);
-
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
     child.stdout?.resume(); // drained, or a full pipe would block the Java process
-    child.once('error', () => {}); // a spawn failure also ends in 'exit', reported below
+    const exited = new Promise<void>((done) => {
+      child.once('exit', () => done());
+      // A process that could not be spawned may never emit 'exit'.
+      child.on('error', (error) => {
+        stderr += `\n${error.message}`;
+        if (child.pid === undefined) done();
+      });
+    });
+    void exited.then(releaseLock);
 
     const endpoint = `http://127.0.0.1:${port}`;
     const stop = async () => {
