@@ -96,7 +96,9 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && void stop(), 1_000).unref();
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 1_000).unref();
 
   await starting;
   if (stopping) return;
