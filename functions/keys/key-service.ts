@@ -249,6 +249,29 @@ export async function deleteKey(deps: Deps, principal: Principal, id: string): P
 /* ---- authentication ---- */
 
 /**
+ * lastUsedAt writes this process has sent in the last minute, by table and key. Concurrent
+ * authentications of one key all read the same stale lastUsedAt; without this each would send
+ * the conditional write (one succeeds, the rest fail and still cost write capacity). Across
+ * processes the write's condition remains the rule.
+ */
+const sentUseWrites = new Map<string, number>();
+const MAX_TRACKED_USE_WRITES = 10_000;
+
+function claimUseWrite(deps: Deps, keyId: string, now: Date): boolean {
+  const id = `${deps.tableName}\0${keyId}`;
+  const at = now.getTime();
+  const sent = sentUseWrites.get(id);
+  if (sent !== undefined && at >= sent && at - sent < MINUTE) return false;
+  if (sentUseWrites.size >= MAX_TRACKED_USE_WRITES) sentUseWrites.clear();
+  sentUseWrites.set(id, at);
+  return true;
+}
+
+function releaseUseWrite(deps: Deps, keyId: string): void {
+  sentUseWrites.delete(`${deps.tableName}\0${keyId}`);
+}
+
+/**
  * Resolves a presented key string to its principal, or throws an AuthenticationError whose
  * `reason` says why. A malformed or bad-checksum string is refused before any I/O. State
  * (expired, revoked) is only revealed to a caller who holds the right secret.
@@ -270,9 +293,14 @@ export async function authenticateKey(deps: Deps, presented: string): Promise<Pr
     const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
     throw new AuthenticationError(status, `the key ${why}`);
   }
-  if (key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) {
+  if ((key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) && claimUseWrite(deps, key.id, now)) {
     const inactiveAt = inactiveAtFrom(now, deps.config.policy);
-    await recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, deps.config.policy));
+    try {
+      await recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, deps.config.policy));
+    } catch (error) {
+      releaseUseWrite(deps, key.id);
+      throw error;
+    }
   }
   return {
     keyId: key.id,
