@@ -1,0 +1,73 @@
+import type { Catalog } from '../permissions/catalog.js';
+import { type Expanded, hasPermission, parsePermission } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { ForbiddenError, ValidationError } from '../shared/errors.js';
+import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
+import { type Caller, type TokenTrust, verifyCredential } from './verify-credential.js';
+
+/**
+ * "May this credential do this": the one implementation, used by keygate's own routes
+ * (functions/http), the Lambda authorizer in front of other teams' APIs and /v1/keys/verify.
+ */
+
+/**
+ * What a route requires: `authenticated` (any valid credential) or a `resource:access`
+ * permission, held on every instance, or on `instance` when the route names one (e.g. a cloud
+ * account id from the path, which a role scoped to that account covers).
+ */
+export interface Requirement {
+  permission: string;
+  instance?: string | undefined;
+}
+
+export const AUTHENTICATED = 'authenticated';
+
+export function permits(catalog: Catalog, caller: Pick<Caller, 'expanded'>, requirement: Requirement): boolean {
+  if (requirement.permission === AUTHENTICATED) return true;
+  return hasPermission(catalog, caller.expanded, requirement.permission, requirement.instance);
+}
+
+/** Held permissions as callers read them: `{ "alerts:read": "*", "cloud-accounts:read": ["acct-1"] }`. */
+export type HeldPermissions = Record<string, '*' | string[]>;
+
+export function heldPermissions(expanded: Expanded): HeldPermissions {
+  const held: HeldPermissions = {};
+  for (const [permission, scope] of [...expanded.permissions].sort(([a], [b]) => a.localeCompare(b))) {
+    held[permission] = scope === '*' ? '*' : [...scope].sort();
+  }
+  return held;
+}
+
+export function describeRequirement(requirement: Requirement): string {
+  return requirement.instance === undefined ? requirement.permission : `${requirement.permission} on ${requirement.instance}`;
+}
+
+export interface AcceptedCredentials {
+  headers: readonly CredentialHeader[];
+  /** Undefined: keys only. */
+  tokens?: TokenTrust | undefined;
+}
+
+/** Reads and verifies the request's credential and checks the requirement; throws AuthenticationError or ForbiddenError. */
+export async function authorize(deps: Deps, headers: Headers, requirement: Requirement, accepted: AcceptedCredentials): Promise<Caller> {
+  const caller = await verifyCredential(deps, readCredential(headers, accepted.headers), accepted.tokens);
+  if (!permits(deps.config.catalog, caller, requirement)) {
+    throw new ForbiddenError(`this route needs the permission ${describeRequirement(requirement)}, which this ${caller.credential} does not hold`);
+  }
+  return caller;
+}
+
+/**
+ * Checks a route's permission where the route is declared (synth, cold start), so a typo is an
+ * error there and not a route that refuses everybody. Returns it canonical (aliases resolved).
+ */
+export function routePermission(catalog: Catalog, permission: string): string {
+  if (permission === AUTHENTICATED) return permission;
+  try {
+    const { resource, access } = parsePermission(catalog, permission);
+    return `${resource}:${access}`;
+  } catch (error) {
+    if (error instanceof ValidationError) throw new Error(`route permission ${error.message} (or use "${AUTHENTICATED}")`);
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+import type { JSONWebKeySet } from 'jose';
+import { authenticateKey, type Principal } from '../keys/key-service.js';
+import { expandGrants, type Grants } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { AuthenticationError } from '../shared/errors.js';
+import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
+import type { TokenDeps } from '../tokens/token-deps.js';
+import type { Credential } from './credentials.js';
+
+/** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
+export interface Caller extends Principal {
+  credential: 'key' | 'token';
+  keyId: string;
+  /** A key's fixed expiry (null: none), or a token's `exp`. */
+  expiresAt: string | null;
+}
+
+/**
+ * What a verifier trusts tokens by: keygate's issuer, the audience, and its published keys
+ * (kept in memory by the implementation: verifying a token reads no table).
+ */
+export interface TokenTrust {
+  issuer: string;
+  audience: string;
+  jwks(now: Date): Promise<JSONWebKeySet>;
+  /**
+   * Re-reads the published keys when a token names a key not in memory (a rotation the cached
+   * copy predates); resolves undefined when a re-read is not due (rate-limited by the source).
+   */
+  refresh?(now: Date): Promise<JSONWebKeySet | undefined>;
+}
+
+/** Trust in the keys of the process's own token issuer (keygate's functions, the local run). */
+export function ownTokenTrust(tokens: TokenDeps): TokenTrust {
+  return { issuer: tokens.issuer, audience: tokens.settings.audience, jwks: (now) => tokens.keys.jwks(now) };
+}
+
+/** A JWS compact serialization: three base64url parts. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Resolves a credential to its caller, or throws an AuthenticationError whose `reason` says why.
+ * It dispatches on the shape, before any I/O: a keygate key starts with the deployment's prefix
+ * and `_` (one strongly consistent read, plus the once-a-minute lastUsedAt write); an access
+ * token is a JWT (no read: signature and claims are checked against the JWKS in memory).
+ * `trust` undefined: this place takes keys only.
+ */
+export async function verifyCredential(deps: Deps, credential: Credential, trust?: TokenTrust): Promise<Caller> {
+  const { value } = credential;
+  if (value.startsWith(`${deps.config.keyPrefix}_`)) {
+    const principal = await authenticateKey(deps, value);
+    return { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
+  }
+  if (JWT_SHAPE.test(value)) {
+    if (credential.header !== 'authorization') {
+      throw new AuthenticationError('malformed', 'x-api-key takes keygate keys only: send an access token as "Authorization: Bearer <token>"');
+    }
+    if (!trust) throw new AuthenticationError('invalid', 'this route takes keygate keys only, not access tokens');
+    return verifyToken(deps, value, trust);
+  }
+  throw new AuthenticationError('malformed', 'not a keygate credential: expected a keygate key or an access token');
+}
+
+/** The token's JWKS may predate a rotation: one re-read when the token names an unknown key. */
+async function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<AccessTokenClaims> {
+  const policy = { issuer: trust.issuer, audience: trust.audience, now };
+  try {
+    return await verifyAccessToken(token, { ...policy, jwks: await trust.jwks(now) });
+  } catch (error) {
+    if (!(error instanceof InvalidAccessTokenError) || error.reason !== 'ERR_JWKS_NO_MATCHING_KEY' || !trust.refresh) throw error;
+    const fresher = await trust.refresh(now);
+    if (!fresher) throw error;
+    return verifyAccessToken(token, { ...policy, jwks: fresher });
+  }
+}
+
+/**
+ * An access token, verified offline with the token module's own verification (algorithm, key,
+ * issuer, audience and type pinned). It carries its grants: `scope` (permissions on every
+ * instance) and `roles` (with their instance scopes). No read: a deleted or reset key's tokens
+ * pass here until they expire (at most the token lifetime); introspection checks the key.
+ */
+async function verifyToken(deps: Deps, token: string, trust: TokenTrust): Promise<Caller> {
+  const now = deps.clock();
+  let claims: AccessTokenClaims;
+  try {
+    claims = await verifiedClaims(token, trust, now);
+  } catch (error) {
+    if (!(error instanceof InvalidAccessTokenError)) throw error;
+    if (error.reason === 'ERR_JWT_EXPIRED') throw new AuthenticationError('expired', 'the access token has expired: get a new one');
+    throw new AuthenticationError('invalid', 'the access token is not valid');
+  }
+  const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
+  return {
+    credential: 'token',
+    keyId: claims.client_id,
+    owner: claims.sub,
+    grants,
+    expanded: expandGrants(deps.config.catalog, grants),
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+  };
+}
