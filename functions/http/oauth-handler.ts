@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
-import { authenticateKey, type Principal } from '../keys/key-service.js';
-import { hasPermission } from '../permissions/grants.js';
+import { authorize } from '../access/authorize.js';
+import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
-import { AuthenticationError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
-import { bearerCredential, type HandleFn, type Route } from './route-handler.js';
+import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route } from './route-handler.js';
 
 /**
  * The OAuth-flavoured sibling of route-handler.ts, for /oauth/* and /.well-known/*: errors in
@@ -141,17 +141,13 @@ export interface OAuthRouteSpec {
 }
 
 async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, permission: string): Promise<Principal> {
-  let principal: Principal;
   try {
-    principal = await authenticateKey(deps, bearerCredential(event));
+    return await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS);
   } catch (error) {
     if (error instanceof AuthenticationError) throw new OAuthError('invalid_token', error.message);
+    if (error instanceof ForbiddenError) throw new OAuthError('insufficient_scope', error.message);
     throw error;
   }
-  if (permission !== 'authenticated' && !hasPermission(deps.config.catalog, principal.expanded, permission)) {
-    throw new OAuthError('insufficient_scope', `this endpoint needs the permission ${permission}, which this key does not hold`);
-  }
-  return principal;
 }
 
 export function defineOAuthRoute(id: RouteId, spec: OAuthRouteSpec): Route {

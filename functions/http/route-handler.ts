@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
-import { authenticateKey, type Principal } from '../keys/key-service.js';
-import { hasPermission } from '../permissions/grants.js';
+import { type AcceptedCredentials, authorize } from '../access/authorize.js';
+import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
-import { AuthenticationError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
 import { depsFromEnvironment } from './environment.js';
 import { errorResponse } from './respond.js';
 
@@ -61,15 +61,11 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   return event.headers?.[name];
 }
 
-export function bearerCredential(event: APIGatewayProxyEventV2): string {
-  const value = header(event, 'authorization');
-  if (value === undefined || value.trim() === '') {
-    throw new AuthenticationError('missing', 'this route needs a keygate key: send it as "Authorization: Bearer <key>"');
-  }
-  const match = /^Bearer +(\S+)\s*$/i.exec(value);
-  if (!match?.[1]) throw new AuthenticationError('malformed', 'the Authorization header must be "Bearer <key>"');
-  return match[1];
-}
+/**
+ * keygate's own routes take a keygate key as a bearer token. Access tokens are for the APIs that
+ * keygate protects: on the management API a deleted key's token would keep working until it expired.
+ */
+export const MANAGEMENT_CREDENTIALS: AcceptedCredentials = { headers: ['authorization'] };
 
 function readBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
@@ -92,10 +88,7 @@ export function defineRoute<B extends Schema | undefined = undefined, Q extends 
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      const principal = await authenticateKey(deps, bearerCredential(event));
-      if (permission !== 'authenticated' && !hasPermission(deps.config.catalog, principal.expanded, permission)) {
-        throw new ForbiddenError(`this route needs the permission ${permission}, which this key does not hold`);
-      }
+      const principal = await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS);
       const body = readBody(event);
       if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
       const input: RouteInput<Out<B>, Out<Q>, Out<P>> = {
