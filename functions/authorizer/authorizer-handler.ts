@@ -1,0 +1,63 @@
+import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import * as z from 'zod';
+import { credentialHeaders } from '../access/credentials.js';
+import type { TokenTrust } from '../access/verify-credential.js';
+import { deploymentConfig } from '../deployment-config.js';
+import { depsFromEnvironment } from '../http/environment.js';
+import { issuerUrlSchema } from '../tokens/environment.js';
+import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, routeRulesSchema } from './authorizer.js';
+import { RemoteJwks } from './remote-jwks.js';
+
+/**
+ * The Lambda entry point of the keygate authorizer. The construct (infra/protected-api.ts) sets
+ * its environment; it is read and checked once per cold start, and nothing defaults:
+ *
+ *   TABLE_NAME                  keygate's table (GetItem, and UpdateItem for lastUsedAt)
+ *   KEYGATE_ROUTES              JSON: { "GET /alerts": { "permission": "alerts:read" }, ... }
+ *   KEYGATE_CREDENTIAL_HEADERS  "authorization", "x-api-key" or "authorization,x-api-key"
+ *   KEYGATE_ISSUER              keygate's issuer URL; its JWKS is read from
+ *                               <issuer>/.well-known/jwks.json and kept in memory
+ */
+const environmentSchema = z.object({
+  KEYGATE_ROUTES: z.string().transform((text, ctx) => {
+    try {
+      return routeRulesSchema.parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be the JSON route rules the construct writes' });
+      return z.NEVER;
+    }
+  }),
+  KEYGATE_CREDENTIAL_HEADERS: z
+    .string()
+    .transform((text) => text.split(','))
+    .pipe(z.array(z.enum(credentialHeaders)).min(1)),
+  KEYGATE_ISSUER: issuerUrlSchema,
+});
+
+let cached: AuthorizerSettings | undefined;
+
+function settingsFromEnvironment(): AuthorizerSettings {
+  if (cached) return cached;
+  const env = environmentSchema.safeParse(process.env);
+  if (!env.success) throw new Error(`keygate authorizer is misconfigured: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const jwks = new RemoteJwks(`${env.data.KEYGATE_ISSUER}/.well-known/jwks.json`);
+  const tokens: TokenTrust = {
+    issuer: env.data.KEYGATE_ISSUER,
+    audience: deploymentConfig.tokens.audience,
+    jwks: (now) => jwks.jwks(now),
+    refresh: (now) => jwks.refresh(now),
+  };
+  cached = checkSettings(deploymentConfig.catalog, {
+    routes: env.data.KEYGATE_ROUTES,
+    credentialHeaders: env.data.KEYGATE_CREDENTIAL_HEADERS,
+    tokens,
+  });
+  return cached;
+}
+
+/** HTTP API (payload 2.0, simple responses) or REST API (REQUEST authorizer), told apart by the event. */
+export async function handler(event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent) {
+  const deps = depsFromEnvironment();
+  const settings = settingsFromEnvironment();
+  return 'methodArn' in event ? authorizeRestApi(deps, settings, event) : authorizeHttpApi(deps, settings, event);
+}

@@ -1,0 +1,142 @@
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import * as z from 'zod';
+import { type Requirement, authorize, describeRequirement, routePermission } from '../access/authorize.js';
+import { type CredentialHeader, credentialHeaders, type Headers } from '../access/credentials.js';
+import type { Caller, TokenTrust } from '../access/verify-credential.js';
+import type { Catalog } from '../permissions/catalog.js';
+import type { Deps } from '../shared/deps.js';
+import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { logger } from '../http/respond.js';
+import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
+
+/**
+ * The keygate Lambda authorizer: one function per protected API, configured with that API's
+ * routes and the permission each needs. It answers HTTP APIs (payload 2.0, simple responses)
+ * and REST APIs (REQUEST authorizers) from the same decision:
+ *
+ *   credential missing or not valid   HTTP API: isAuthorized false → 403 {"message":"Forbidden"}
+ *                                     (a missing identity-source header is 401 before the
+ *                                     authorizer runs); REST: "Unauthorized" → 401
+ *   valid, lacks the route permission HTTP API: 403; REST: Deny policy → 403
+ *   valid and permitted               allowed, with the caller in the context
+ *   keygate cannot decide (DynamoDB   thrown → 500: an outage is never cached as a denial
+ *   unavailable)
+ *
+ * API Gateway caches a decision by the identity sources, so a decision may depend only on
+ * them: the credential header and the route (plus the path where a route takes its instance
+ * from a path parameter). The construct (infra/protected-api.ts) sets them so.
+ */
+
+export const routeRuleSchema = z.strictObject({
+  /** `resource:access` or `authenticated`. */
+  permission: z.string().min(1),
+  /** A path parameter whose value is the instance the permission must cover (a scoped role's scope). */
+  instanceFrom: z.string().regex(/^\w+$/).optional(),
+});
+export type RouteRule = z.infer<typeof routeRuleSchema>;
+
+/** Keyed by route key: `GET /alerts/{id}` (HTTP API `routeKey`; REST: method and resource). */
+export const routeRulesSchema = z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'route keys look like "GET /alerts/{id}"'), routeRuleSchema);
+export type RouteRules = z.infer<typeof routeRulesSchema>;
+
+export interface AuthorizerSettings {
+  routes: RouteRules;
+  credentialHeaders: readonly CredentialHeader[];
+  /** Undefined: keys only. */
+  tokens?: TokenTrust | undefined;
+}
+
+export type Decision =
+  | { allow: true; caller: Caller }
+  | { allow: false; status: 401 | 403; reason: string };
+
+export interface AuthorizerRequest {
+  routeKey: string;
+  headers: Headers;
+  pathParameters: Readonly<Record<string, string | undefined>>;
+}
+
+/** Checked at cold start (and at synth by the construct): unknown permissions stop it there. */
+export function checkSettings(catalog: Catalog, settings: AuthorizerSettings): AuthorizerSettings {
+  if (settings.credentialHeaders.length === 0) throw new Error('the authorizer needs at least one credential header');
+  for (const header of settings.credentialHeaders) {
+    if (!(credentialHeaders as readonly string[]).includes(header)) throw new Error(`unknown credential header ${header}`);
+  }
+  const routes: RouteRules = {};
+  for (const [routeKey, rule] of Object.entries(routeRulesSchema.parse(settings.routes))) {
+    if (rule.instanceFrom !== undefined && !routeKey.includes(`{${rule.instanceFrom}}`)) {
+      throw new Error(`route ${routeKey} takes its instance from {${rule.instanceFrom}}, which is not in its path`);
+    }
+    routes[routeKey] = { ...rule, permission: routePermission(catalog, rule.permission) };
+  }
+  return { ...settings, routes };
+}
+
+export async function decide(deps: Deps, settings: AuthorizerSettings, request: AuthorizerRequest): Promise<Decision> {
+  const rule = settings.routes[request.routeKey];
+  if (!rule) {
+    // Fail closed: a route attached to this authorizer that it was not told about.
+    logger.error('keygate authorizer: no permission configured for this route; refusing', { routeKey: request.routeKey });
+    return { allow: false, status: 403, reason: 'unknown_route' };
+  }
+  const requirement: Requirement = {
+    permission: rule.permission,
+    instance: rule.instanceFrom === undefined ? undefined : request.pathParameters[rule.instanceFrom],
+  };
+  try {
+    const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens });
+    return { allow: true, caller };
+  } catch (error) {
+    if (error instanceof AuthenticationError) return { allow: false, status: 401, reason: error.reason };
+    if (error instanceof ForbiddenError) return { allow: false, status: 403, reason: `lacks ${describeRequirement(requirement)}` };
+    throw error;
+  }
+}
+
+function logRefusal(request: AuthorizerRequest, decision: Decision & { allow: false }, requestId: string | undefined): void {
+  logger.info('keygate authorizer refused a request', { requestId, routeKey: request.routeKey, status: decision.status, reason: decision.reason });
+}
+
+export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<CallerContext | Record<string, never>>;
+
+/** HTTP API, payload format 2.0, simple responses. */
+export async function authorizeHttpApi(deps: Deps, settings: AuthorizerSettings, event: APIGatewayRequestAuthorizerEventV2): Promise<HttpApiAuthorizerResult> {
+  const request: AuthorizerRequest = { routeKey: event.routeKey, headers: event.headers ?? {}, pathParameters: event.pathParameters ?? {} };
+  const decision = await decide(deps, settings, request);
+  if (!decision.allow) {
+    logRefusal(request, decision, event.requestContext?.requestId);
+    return { isAuthorized: false, context: {} };
+  }
+  return { isAuthorized: true, context: callerContext(decision.caller) };
+}
+
+/** What API Gateway turns into a 401 for a REST API (any other error is a 500). */
+export const REST_UNAUTHORIZED = 'Unauthorized';
+
+/**
+ * REST API, REQUEST authorizer. The policy names exactly this method's ARN: with the route in the
+ * identity sources, a cached policy is never reused for another method.
+ */
+export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const request: AuthorizerRequest = {
+    routeKey: `${event.httpMethod} ${event.resource}`,
+    headers: event.headers ?? {},
+    pathParameters: event.pathParameters ?? {},
+  };
+  const decision = await decide(deps, settings, request);
+  if (!decision.allow) logRefusal(request, decision, event.requestContext?.requestId);
+  if (!decision.allow && decision.status === 401) throw new Error(REST_UNAUTHORIZED);
+  return {
+    principalId: decision.allow ? decision.caller.keyId : 'refused',
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: decision.allow ? 'Allow' : 'Deny', Resource: event.methodArn }],
+    },
+    ...(decision.allow ? { context: flatCallerContext(callerContext(decision.caller)) } : {}),
+  };
+}
