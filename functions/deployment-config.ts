@@ -28,6 +28,10 @@ const exampleCatalog: CatalogInput = {
       description: "keygate's own keys: read and write keys of the caller's own owner",
       access: ['read', 'write'],
     },
+    'key-verification': {
+      description: 'Verify keys that callers present (POST /v1/keys/verify), for services not behind API Gateway',
+      access: ['read'],
+    },
     oauth: { description: 'Token issuance internals (never granted to a key)', access: ['read', 'write'], grantable: false },
     customer: { description: 'Customer account settings (never granted to a key)', access: ['read', 'write'], grantable: false },
   },

@@ -144,6 +144,19 @@ export const routes = [
     tokens: 'issuer',
     summary: 'The same metadata where OpenID-style discovery (and API Gateway JWT authorizers) look for it',
   },
+  {
+    id: 'VerifyKey',
+    method: 'POST',
+    path: '/v1/keys/verify',
+    entry: 'functions/keys/handlers/verify-key.ts',
+    // The calling service authenticates with its own key. A public verify endpoint would be an
+    // oracle that tells anyone holding a leaked string whether it works and what it may do,
+    // unseen by the APIs it protects, and HTTP API throttling is per route, not per caller, so a
+    // public route's limit is one bucket that anybody can drain for every legitimate service.
+    permission: 'key-verification:read',
+    tableAccess: 'read',
+    summary: 'Verify a key a service was given: valid or not (with the reason), its owner and permissions',
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof routes)[number]['id'];

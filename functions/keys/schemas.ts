@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { grantsInputSchema } from '../permissions/grants.js';
+import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { KEY_ID } from './key-string.js';
 import { keyStatuses } from './key-model.js';
 
@@ -62,3 +62,15 @@ export type ListKeysInput = z.infer<typeof listKeysQuerySchema>;
 export const keyIdPathSchema = z.strictObject({
   id: z.string().regex(KEY_ID, 'key id must be the 22-character id from the key details'),
 });
+
+/** The presented key is a string to judge, not to validate here: a wrong one is a 200 with valid: false. */
+export const verifyKeyBodySchema = z
+  .strictObject({
+    key: z.string().min(1, 'key must not be empty').max(1024),
+    /** Also check this permission (`resource:access`); unknown permissions are a 400. */
+    permission: z.string().min(1).max(130).optional(),
+    /** The instance the permission must cover (e.g. a cloud account id for a scoped role). */
+    instance: scopeIdSchema.optional(),
+  })
+  .refine((body) => body.instance === undefined || body.permission !== undefined, 'instance needs a permission to check on it');
+export type VerifyKeyInput = z.infer<typeof verifyKeyBodySchema>;

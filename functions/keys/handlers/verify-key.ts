@@ -1,0 +1,13 @@
+import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { json } from '../../http/respond.js';
+import { verifyKey } from '../key-verification.js';
+import { verifyKeyBodySchema } from '../schemas.js';
+
+export const route = defineRoute('VerifyKey', {
+  body: verifyKeyBodySchema,
+  async run({ body }, deps) {
+    return json(200, await verifyKey(deps, body));
+  },
+});
+
+export const handler = lambdaHandler(route);

@@ -1,0 +1,51 @@
+import { type HeldPermissions, heldPermissions, permits, type Requirement } from '../access/authorize.js';
+import { parsePermission } from '../permissions/grants.js';
+import type { Deps } from '../shared/deps.js';
+import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
+import { authenticateKey, type Principal } from './key-service.js';
+import type { VerifyKeyInput } from './schemas.js';
+
+/**
+ * POST /v1/keys/verify, for services that are not behind API Gateway: the same judgement as the
+ * authorizer (authenticateKey, then the one permission check), as data. A key that does not
+ * work is an answer (valid: false, with the reason), not an error. Like a use of the key at the
+ * service, a successful verification counts as use (lastUsedAt, once a minute).
+ */
+export type VerificationCode = 'valid' | Exclude<AuthenticationFailure, 'missing'> | 'insufficient_permissions';
+
+export interface KeyVerification {
+  valid: boolean;
+  code: VerificationCode;
+  /** Known only when the presented secret is right; null otherwise, so nothing leaks to a guesser. */
+  keyId: string | null;
+  owner: string | null;
+  permissions: HeldPermissions | null;
+  /** The key's fixed expiry (null: none, or not known). */
+  expiresAt: string | null;
+}
+
+const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null };
+
+export async function verifyKey(deps: Deps, input: VerifyKeyInput): Promise<KeyVerification> {
+  // A permission that is not in the catalog is the service's mistake: a 400 (ValidationError).
+  let requirement: Requirement | undefined;
+  if (input.permission !== undefined) {
+    const { resource, access } = parsePermission(deps.config.catalog, input.permission);
+    requirement = { permission: `${resource}:${access}`, instance: input.instance };
+  }
+  let principal: Principal;
+  try {
+    principal = await authenticateKey(deps, input.key);
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    return { valid: false, code: error.reason === 'missing' ? 'malformed' : error.reason, ...UNKNOWN };
+  }
+  const details = {
+    keyId: principal.keyId ?? null,
+    owner: principal.owner,
+    permissions: heldPermissions(principal.expanded),
+    expiresAt: principal.expiresAt ?? null,
+  };
+  if (requirement && !permits(deps.config.catalog, principal, requirement)) return { valid: false, code: 'insufficient_permissions', ...details };
+  return { valid: true, code: 'valid', ...details };
+}
