@@ -32,6 +32,14 @@ const exampleCatalog: CatalogInput = {
       description: 'Verify keys that callers present (POST /v1/keys/verify), for services not behind API Gateway',
       access: ['read'],
     },
+    channels: {
+      description: 'Alert channels that expiry notifications go to (email, webhook, operator messages)',
+      access: ['read', 'write'],
+    },
+    'operator-messages': {
+      description: 'Messages kept in keygate by operator channels: read lists them, write acknowledges them',
+      access: ['read', 'write'],
+    },
     oauth: { description: 'Token issuance internals (never granted to a key)', access: ['read', 'write'], grantable: false },
     customer: { description: 'Customer account settings (never granted to a key)', access: ['read', 'write'], grantable: false },
   },
@@ -80,12 +88,31 @@ export interface TokenPolicy {
   rotationInterval: string;
 }
 
+/** Expiry notifications (PRODUCT §6). Durations are ISO 8601. */
+export interface NotificationPolicy {
+  /**
+   * Reminders before a key's fixed expiry for keys that set no notification of their own
+   * (`"notification": null` opts a key out of these too). Ones already past are skipped.
+   */
+  defaultBefore: string[];
+  /**
+   * The name of the channel default reminders go to (POST /v1/channels creates it). While no
+   * channel has this name, new keys get no default reminders. null: no defaults at all.
+   */
+  defaultChannel: string | null;
+  /** Sender of notification emails on AWS: an identity verified in Amazon SES. */
+  emailFrom: string;
+  /** At most this many addresses per email channel. */
+  maxEmailAddresses: number;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
   catalog: Catalog;
   adminRole: string;
   tokens: TokenPolicy;
+  notifications: NotificationPolicy;
 }
 
 const duration = (field: string) =>
@@ -131,4 +158,17 @@ export const deploymentConfig: DeploymentConfig = {
     jwksMaxAge: 'PT1H',
     rotationInterval: 'P30D',
   },
+  notifications: z
+    .strictObject({
+      defaultBefore: z.array(duration('defaultBefore')).max(5),
+      defaultChannel: z.string().min(1).max(64).nullable(),
+      emailFrom: z.email(),
+      maxEmailAddresses: z.number().int().min(1).max(50),
+    })
+    .parse({
+      defaultBefore: ['P7D', 'P1D'],
+      defaultChannel: 'operators',
+      emailFrom: 'keygate@example.com',
+      maxEmailAddresses: 10,
+    }),
 };

@@ -1,5 +1,5 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { tableSchema } from './table-schema.js';
@@ -21,6 +21,7 @@ export class KeygateState extends Construct {
       partitionKey: string(tableSchema.partitionKey),
       sortKey: string(tableSchema.sortKey),
       timeToLiveAttribute: tableSchema.ttlAttribute,
+      stream: StreamViewType[tableSchema.streamView],
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,

@@ -8,11 +8,16 @@
  *                gsi2 (all keys): `KEYS`          / `<createdAt>#<id>`
  * - name lock:  pk `NAME#<owner>#<lower-cased name>` sk `NAME`, holds the key id that owns the
  *                name; written in the same transaction as the key (uniqueness per owner).
+ * - channels, operator messages and (local run only) schedules: see functions/notifications.
+ *
+ * The stream (old and new images) feeds the schedule sync of expiry notifications
+ * (functions/notifications/schedule-sync.ts); the local run reads DynamoDB Local's.
  */
 export const tableSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
+  streamView: 'NEW_AND_OLD_IMAGES',
   indexes: [
     { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'all', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },

@@ -1,6 +1,7 @@
 import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
+import { type KeyNotificationFields, notificationDetails } from '../notifications/notification-model.js';
 
 export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
 export type KeyStatus = (typeof keyStatuses)[number];
@@ -12,8 +13,11 @@ export interface Actor {
   keyId?: string;
 }
 
-/** A key as stored, minus the table's own attributes. Times are ISO 8601 UTC strings. */
-export interface KeyRecord {
+/**
+ * A key as stored, minus the table's own attributes. Times are ISO 8601 UTC strings. Its expiry
+ * notifications (`notification`, `defaultNotifications`) are part of it: see notification-model.ts.
+ */
+export interface KeyRecord extends KeyNotificationFields {
   id: string;
   name: string;
   description: string;
@@ -92,6 +96,8 @@ export function keyDetails(key: KeyRecord, now: Date) {
       key.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > now.toISOString() ? key.previousSecretValidUntil : null,
     revokedAt: key.revokedAt ?? null,
     revokedBy: key.revokedBy ?? null,
+    notification: key.notification ? notificationDetails(key.notification) : null,
+    defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
   };
 }
 

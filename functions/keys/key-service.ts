@@ -5,6 +5,7 @@ import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
+import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
 import { issueSecret, newKeyId, parseKeyString, secretMatches } from './key-string.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
 
@@ -133,6 +134,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     inactiveAt: inactiveAtFrom(now, policy),
     version: 1,
   };
+  Object.assign(record, await notificationsForNewKey(deps, input.notification, record, now));
   await claimNameAndWrite(deps, record, (staleHolder) =>
     insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), staleHolder),
   );
@@ -206,6 +208,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
     }
     updated.expiresAt = expiresAt;
   }
+  Object.assign(updated, await notificationsForEdit(deps, input.notification, key, updated, now));
   await claimNameAndWrite(deps, updated, (staleHolder) =>
     writeKeyEdit(deps, key, updated, ttlFor(updated, policy), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
   );

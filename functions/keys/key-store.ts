@@ -261,3 +261,63 @@ export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promis
   }
   return { items, nextCursor: startKey === undefined ? null : encodeCursor(startKey) };
 }
+
+/*
+ * Expiry notifications are fields of the key item (functions/notifications/notification-model.ts).
+ * The notifier updates one of them in place; each update is conditional on the notification's
+ * `rev` (it is still the one the schedule was made for) and bumps `version`, so an edit that read
+ * the key before it fails as a concurrent update instead of overwriting what the notifier wrote.
+ * One-item transactions, so an audit entry can join them.
+ */
+type NotificationPath = { path: string; names: Record<string, string> };
+
+/** Claims a notification for sending: true for exactly one caller, and never for a deleted key. */
+export async function claimNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: deps.tableName,
+              Key: { pk: keyPk(id), sk: KEY_SK },
+              UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
+              ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
+              ExpressionAttributeNames: slot.names,
+              ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return false;
+    throw error;
+  }
+}
+
+/** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason). */
+export async function recordNotificationOutcome(deps: Deps, id: string, slot: NotificationPath, rev: string, outcome: string, detail?: string): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: deps.tableName,
+              Key: { pk: keyPk(id), sk: KEY_SK },
+              UpdateExpression: `SET ${slot.path}.outcome = :outcome${detail === undefined ? '' : `, ${slot.path}.detail = :detail`}, version = version + :one`,
+              ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
+              ExpressionAttributeNames: slot.names,
+              ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    // The key was deleted or its notification replaced meanwhile: there is nothing left to record on.
+    if (!conditionFailedAt(error, 0)) throw error;
+  }
+}

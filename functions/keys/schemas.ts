@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { KEY_ID } from './key-string.js';
 import { keyStatuses } from './key-model.js';
+import { notificationInputSchema } from '../notifications/schemas.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
 
@@ -33,6 +34,7 @@ export const createKeyBodySchema = z.strictObject({
   permissions: grantsInputSchema.permissions.default([]),
   expiresAt: expiresAtSchema.nullable().optional(),
   expiresIn: durationText.optional(),
+  notification: notificationInputSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
 
@@ -44,8 +46,9 @@ export const updateKeyBodySchema = z
     permissions: grantsInputSchema.permissions.optional(),
     expiresAt: expiresAtSchema.optional(),
     expiresIn: durationText.optional(),
+    notification: notificationInputSchema.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change: name, description, roles, permissions, expiresAt or expiresIn');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn or notification');
 export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
 
 export const resetKeyBodySchema = z.strictObject({ gracePeriod: durationText.optional() });

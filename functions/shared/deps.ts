@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
+import type { NotificationDeps } from '../notifications/notification-deps.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
 import type { Clock } from './clock.js';
 
@@ -14,4 +15,9 @@ export interface Deps {
    * Lambda the token functions build it from their environment when it is absent.
    */
   tokens?: TokenDeps;
+  /**
+   * Schedules, email and local-mode switches, for the notification parts only. The local run and
+   * tests set it; on Lambda the notification functions build it from their environment.
+   */
+  notifications?: NotificationDeps;
 }

@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceInUseException, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { tableSchema } from '../table-schema.js';
 
 /** Creates the keygate table on DynamoDB Local from the same schema the CDK stack uses. */
@@ -26,11 +26,13 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: 'ALL' },
         })),
+        StreamSpecification: { StreamEnabled: true, StreamViewType: tableSchema.streamView },
       }),
     );
   } catch (error) {
-    if (error instanceof ResourceInUseException) return 'existed';
-    throw error;
+    if (!(error instanceof ResourceInUseException)) throw error;
+    await ensureStream(client, tableName);
+    return 'existed';
   }
   await client.send(
     new UpdateTimeToLiveCommand({
@@ -39,4 +41,11 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }),
   );
   return 'created';
+}
+
+/** A table made by an earlier version of the local run has no stream yet: the notifications need one. */
+async function ensureStream(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (Table?.StreamSpecification?.StreamEnabled) return;
+  await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: tableSchema.streamView } }));
 }

@@ -3,7 +3,10 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { DynamoDbLocal } from './dynamodb-local.js';
+import { join } from 'node:path';
+import { localDynamoClientConfig } from './dynamodb-local.js';
 import { createGateway } from './gateway.js';
+import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
 
@@ -16,7 +19,13 @@ const HOST = '127.0.0.1';
 interface Running {
   server: Server;
   dynamoDb: DynamoDbLocal;
+  notifications: LocalNotifications;
 }
+
+/** Where notification emails go: one file per message. */
+const OUTBOX_DIR = join(LOCAL_DIR, 'outbox');
+/** How often due notifications are looked for (and key changes synced to schedules). */
+const NOTIFICATION_TICK_MS = 1_000;
 
 function portFromEnvironment(): number {
   const text = process.env.PORT ?? '3000';
@@ -48,12 +57,19 @@ async function start(port: number): Promise<Running> {
       console.log(`\n${showAdminKey('First run: keygate minted an admin key', admin)}\nLost or expired? Stop keygate and run: npm run admin:mint`);
     }
     // The token endpoints' issuer is this gateway; their signing keys live in .keygate/.
-    const server = createGateway({ deps: { ...deps, tokens: localTokenDeps(`http://${HOST}:${port}`) } });
+    // Expiry notifications: the local Scheduler stand-in keeps its schedules in DynamoDB Local.
+    const localDeps = { ...deps, notifications: localNotificationDeps(deps, OUTBOX_DIR) };
+    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`) } });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
       server.listen(port, HOST, () => done());
     });
-    return { server, dynamoDb };
+    const notifications = await startLocalNotifications(localDeps, {
+      clientConfig: localDynamoClientConfig(dynamoDb.endpoint),
+      intervalMs: NOTIFICATION_TICK_MS,
+      log: (line) => console.log(line),
+    });
+    return { server, dynamoDb, notifications };
   } catch (error) {
     await dynamoDb.stop();
     throw error;
@@ -90,6 +106,7 @@ async function main(): Promise<void> {
     if (running) {
       running.server.close();
       running.server.closeAllConnections();
+      await running.notifications.stop();
       await running.dynamoDb.stop();
     }
     process.exit(0);
@@ -111,6 +128,8 @@ async function main(): Promise<void> {
       'Try it: create a key for alice, call the API with it, list the keys, delete it (bash):',
       '',
       ...tryItLines(base).map((line) => `  ${line}`),
+      '',
+      `Expiry notifications fire from here: email goes to ${displayPath(OUTBOX_DIR)}/, webhooks are sent, operator messages are in GET /v1/operator-messages.`,
       '',
       'Ctrl-C stops keygate.',
     ].join('\n'),

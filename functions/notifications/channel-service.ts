@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { Actor } from '../keys/key-model.js';
+import { newKeyId } from '../keys/key-string.js';
+import type { Principal } from '../keys/key-service.js';
+import type { Deps } from '../shared/deps.js';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { type Channel, findChannel, insertChannel, queryChannels, removeChannel } from './channel-store.js';
+import type { CreateChannelInput, PageInput } from './schemas.js';
+
+function actorOf(principal: Principal): Actor {
+  return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
+}
+
+/** What the API shows of a channel: never the webhook signing secret (only the create response has it). */
+export function channelDetails(channel: Channel) {
+  const base = { id: channel.id, type: channel.type, name: channel.name, createdAt: channel.createdAt, createdBy: channel.createdBy };
+  if (channel.type === 'email') return { ...base, addresses: channel.addresses };
+  if (channel.type === 'webhook') return { ...base, url: channel.url };
+  return base;
+}
+export type ChannelDetails = ReturnType<typeof channelDetails>;
+
+/**
+ * Webhook URLs are https, with no credentials in them (they would be shown in listings). Plain
+ * http is allowed only where deps say so: the local run, whose test receivers have no TLS.
+ */
+function checkWebhookUrl(deps: Deps, text: string): string {
+  const url = new URL(text);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && deps.notifications?.allowHttpWebhooks === true)) {
+    throw new ValidationError(`url must use https; got ${url.protocol.replace(':', '')} (plain http is accepted only by the local run)`, 'invalid_channel');
+  }
+  if (url.username !== '' || url.password !== '') throw new ValidationError('url must not contain a user name or password', 'invalid_channel');
+  return url.toString();
+}
+
+/** A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
+function newSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+export async function createChannel(deps: Deps, principal: Principal, input: CreateChannelInput): Promise<{ details: ChannelDetails; signingSecret?: string }> {
+  const base = { id: `ch_${newKeyId()}`, name: input.name, createdAt: deps.clock().toISOString(), createdBy: actorOf(principal) };
+  let channel: Channel;
+  if (input.type === 'email') {
+    const addresses = [...new Set(input.addresses.map((a) => a.toLowerCase()))];
+    const max = deps.config.notifications.maxEmailAddresses;
+    if (addresses.length > max) throw new ValidationError(`an email channel has at most ${max} addresses; got ${addresses.length}`, 'too_many_addresses');
+    channel = { ...base, type: 'email', addresses };
+  } else if (input.type === 'webhook') {
+    channel = { ...base, type: 'webhook', url: checkWebhookUrl(deps, input.url), signingSecret: newSigningSecret() };
+  } else {
+    channel = { ...base, type: 'operator' };
+  }
+  if ((await insertChannel(deps, channel)) === 'name_taken') {
+    throw new ConflictError(`a channel named "${input.name}" already exists`, 'name_taken');
+  }
+  return channel.type === 'webhook' ? { details: channelDetails(channel), signingSecret: channel.signingSecret } : { details: channelDetails(channel) };
+}
+
+export async function getChannel(deps: Deps, id: string): Promise<ChannelDetails> {
+  const channel = await findChannel(deps, id);
+  if (!channel) throw new NotFoundError(`no channel with id ${id}`);
+  return channelDetails(channel);
+}
+
+export async function listChannels(deps: Deps, input: PageInput) {
+  const page = await queryChannels(deps, input.limit, input.cursor);
+  return { items: page.items.map(channelDetails), nextCursor: page.nextCursor };
+}
+
+/**
+ * Deletes a channel. Keys whose notification names it keep it: when such a notification fires,
+ * the notifier records it as dropped (visible in the key's details) instead of sending.
+ */
+export async function deleteChannel(deps: Deps, id: string): Promise<void> {
+  const channel = await findChannel(deps, id);
+  if (!channel || !(await removeChannel(deps, channel))) throw new NotFoundError(`no channel with id ${id}`);
+}

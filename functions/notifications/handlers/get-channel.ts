@@ -1,0 +1,13 @@
+import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { json } from '../../http/respond.js';
+import { getChannel } from '../channel-service.js';
+import { channelIdPathSchema } from '../schemas.js';
+
+export const route = defineRoute('GetChannel', {
+  path: channelIdPathSchema,
+  async run({ path }, deps) {
+    return json(200, await getChannel(deps, path.id));
+  },
+});
+
+export const handler = lambdaHandler(route);

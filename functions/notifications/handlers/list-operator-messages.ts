@@ -1,0 +1,13 @@
+import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { json } from '../../http/respond.js';
+import { listOperatorMessages } from '../operator-messages.js';
+import { operatorMessagesQuerySchema } from '../schemas.js';
+
+export const route = defineRoute('ListOperatorMessages', {
+  query: operatorMessagesQuerySchema,
+  async run({ query }, deps) {
+    return json(200, await listOperatorMessages(deps, query));
+  },
+});
+
+export const handler = lambdaHandler(route);

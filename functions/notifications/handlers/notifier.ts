@@ -1,0 +1,21 @@
+import * as z from 'zod';
+import type { Deps } from '../../shared/deps.js';
+import { notifierDepsFromEnvironment } from '../environment.js';
+import { type FireOutcome, fireNotification } from '../notifier.js';
+
+/**
+ * The notifier: what a notification's schedule invokes (asynchronously) with its input. An
+ * input that does not parse, or an error before the claim, fails the invocation: Lambda retries
+ * it, then sends it to the dead-letter queue.
+ */
+const fireSchema = z.strictObject({
+  keyId: z.string().regex(/^[0-9A-Za-z]{22}$/),
+  slot: z.union([z.literal('own'), z.string().regex(/^default-\d{1,2}$/)]) as z.ZodType<'own' | `default-${number}`>,
+  rev: z.string().min(1).max(64),
+});
+
+export function notify(event: unknown, deps: Deps): Promise<FireOutcome> {
+  return fireNotification(deps, fireSchema.parse(event));
+}
+
+export const handler = (event: unknown) => notify(event, notifierDepsFromEnvironment());

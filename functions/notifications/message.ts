@@ -1,0 +1,89 @@
+import { effectiveExpiry, type KeyRecord } from '../keys/key-model.js';
+import type { Channel } from './channel-store.js';
+import type { StoredNotification } from './notification-model.js';
+
+/**
+ * The one message a notification sends, in every channel's form: which key (name, id, owner),
+ * when and why it expires, and what to do. Built from the key as re-read when the notification
+ * fires, from its public fields only: it never holds a key string, secret or hash.
+ */
+export interface NotificationMessage {
+  /** Stable per notification (re)set: the webhook-id and the operator message id. */
+  id: string;
+  subject: string;
+  text: string;
+  /** The webhook body (Standard Webhooks shape: type, timestamp, data). */
+  payload: {
+    type: 'key.expiring';
+    timestamp: string;
+    data: {
+      notificationId: string;
+      key: { id: string; name: string; owner: string };
+      expiresAt: string;
+      expiryReason: 'expires_at' | 'inactivity';
+      fixedExpiresAt: string | null;
+      inactivityExpiresAt: string;
+      notificationAt: string;
+      channel: { id: string; name: string };
+      subject: string;
+      text: string;
+    };
+  };
+}
+
+function span(from: Date, to: Date): string {
+  const minutes = Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
+  if (minutes < 90) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
+}
+
+export function notificationId(rev: string): string {
+  return `msg_${rev}`;
+}
+
+export function expiryMessage(key: KeyRecord, notification: StoredNotification, channel: Channel, now: Date): NotificationMessage {
+  const expiry = effectiveExpiry(key);
+  const inWords = span(now, new Date(expiry.at));
+  const subject = `keygate: API key "${key.name}" of ${key.owner} expires in ${inWords}`;
+  const why =
+    expiry.reason === 'expires_at'
+      ? 'Why: it reaches its fixed expiry date (expiresAt). An expiry can be shortened, never extended.'
+      : `Why: it has not been used since ${key.lastUsedAt ?? key.createdAt}, and keygate expires keys that stay unused that long (inactivity expiry). Using the key before then moves that date.`;
+  const text = [
+    `The keygate API key "${key.name}" (id ${key.id}, owner ${key.owner}) expires at ${expiry.at} (UTC), in ${inWords}.`,
+    why,
+    '',
+    'What to do:',
+    `- Still needed? Create a replacement key (POST /v1/keys), move the integration to it, then delete this one (DELETE /v1/keys/${key.id}).`,
+    ...(expiry.reason === 'inactivity' ? ['- Or keep this one alive by using it: every use pushes the inactivity expiry back.'] : []),
+    `- No longer needed? Let it expire, or delete it now (DELETE /v1/keys/${key.id}).`,
+    '',
+    `Key details: GET /v1/keys/${key.id}`,
+    `You get this message because the key has a notification for ${notification.at} on the channel "${channel.name}".`,
+    'It contains no key or secret.',
+  ].join('\n');
+  const id = notificationId(notification.rev);
+  return {
+    id,
+    subject,
+    text,
+    payload: {
+      type: 'key.expiring',
+      timestamp: now.toISOString(),
+      data: {
+        notificationId: id,
+        key: { id: key.id, name: key.name, owner: key.owner },
+        expiresAt: expiry.at,
+        expiryReason: expiry.reason,
+        fixedExpiresAt: key.expiresAt,
+        inactivityExpiresAt: key.inactiveAt,
+        notificationAt: notification.at,
+        channel: { id: channel.id, name: channel.name },
+        subject,
+        text,
+      },
+    },
+  };
+}

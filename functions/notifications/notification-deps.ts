@@ -1,0 +1,32 @@
+import type { DesiredSchedule } from './notification-model.js';
+
+/** Where schedules live: EventBridge Scheduler on AWS, DynamoDB Local items in the local run. */
+export interface SchedulePort {
+  /** Creates the schedule, or updates the one of that name: calling it twice leaves one schedule. */
+  put(schedule: DesiredSchedule): Promise<void>;
+  /** Deletes it; a schedule that is already gone is not an error. */
+  remove(name: string): Promise<void>;
+}
+
+export interface EmailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+}
+
+/** Amazon SES on AWS, files in `.keygate/outbox/` in the local run. */
+export interface EmailSender {
+  send(message: EmailMessage): Promise<void>;
+}
+
+/**
+ * What the notification parts need on top of Deps. Optional in Deps: the Lambda entry points
+ * that need it build it from their environment (notifications/environment.ts); the local run
+ * and tests put it into `deps.notifications`.
+ */
+export interface NotificationDeps {
+  schedules?: SchedulePort;
+  email?: EmailSender;
+  /** The local run only: webhook channels may use plain http (test receivers on 127.0.0.1). */
+  allowHttpWebhooks?: boolean;
+}

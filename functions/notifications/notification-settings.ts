@@ -1,0 +1,126 @@
+import type { KeyRecord } from '../keys/key-model.js';
+import type { Deps } from '../shared/deps.js';
+import { parseDuration, subtractDuration } from '../shared/durations.js';
+import { ValidationError } from '../shared/errors.js';
+import { findChannel, findChannelByName } from './channel-store.js';
+import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './notification-model.js';
+import type { NotificationInput } from './schemas.js';
+
+/**
+ * Turns a create or PATCH request's `notification` into what the key stores. The rules:
+ * `at` lies in the future and before the key's expiry; a relative `at` (`P7D`) counts back from
+ * the fixed expiry and follows it when the expiry is shortened; the channel must exist.
+ * A key that names no notification gets the deployment's default reminders, if a default
+ * channel exists; `null` cancels its notification and opts it out of the defaults.
+ */
+
+type Expiry = Pick<KeyRecord, 'expiresAt' | 'inactiveAt'>;
+
+function invalid(message: string): ValidationError {
+  return new ValidationError(message, 'invalid_notification');
+}
+
+/** The latest a notification may fire: the fixed expiry, or for a key without one, its inactivity expiry. */
+function limitOf(key: Expiry): string {
+  return key.expiresAt ?? key.inactiveAt;
+}
+
+function checkTime(at: Date, key: Expiry, now: Date, what: string): void {
+  if (at.getTime() <= now.getTime()) throw invalid(`${what} ${at.toISOString()} is in the past: it must lie in the future`);
+  const limit = limitOf(key);
+  if (at.getTime() >= Date.parse(limit)) throw invalid(`${what} ${at.toISOString()} is not before the key expires (${limit}): it must lie before the expiry`);
+}
+
+function resolveTime(text: string, key: Expiry): { at: Date; before?: string } {
+  if (/^P/i.test(text)) {
+    const duration = parseDuration(text, 'notification.at');
+    if (key.expiresAt === null) throw invalid('this key has no fixed expiry to count back from: give notification.at as a date-time');
+    return { at: subtractDuration(new Date(key.expiresAt), duration), before: text.toUpperCase() };
+  }
+  const at = new Date(text);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) || Number.isNaN(at.getTime())) {
+    throw invalid(`notification.at must be an ISO 8601 date-time (2026-12-24T09:00:00Z) or a duration before expiry (P7D); got "${text}"`);
+  }
+  return { at };
+}
+
+/** Keeps the previous rev when nothing changed, so an edit of other fields does not reschedule. */
+function withRev(next: Omit<StoredNotification, 'rev'>, previous: StoredNotification | null | undefined): StoredNotification {
+  if (previous && previous.firedAt === undefined && previous.at === next.at && previous.channelId === next.channelId) {
+    return { ...next, rev: previous.rev };
+  }
+  return { ...next, rev: newRev() };
+}
+
+async function resolveOwn(deps: Deps, input: NonNullable<NotificationInput>, key: Expiry, now: Date, previous?: StoredNotification | null): Promise<StoredNotification> {
+  const { at, before } = resolveTime(input.at, key);
+  const rounded = new Date(toScheduleTime(at));
+  checkTime(rounded, key, now, 'notification.at');
+  if (!(await findChannel(deps, input.channelId))) {
+    throw new ValidationError(`there is no channel ${input.channelId} (GET /v1/channels lists them)`, 'unknown_channel');
+  }
+  return withRev({ at: rounded.toISOString(), channelId: input.channelId, ...(before === undefined ? {} : { before }) }, previous);
+}
+
+/** The default reminders still ahead, to the default channel if it exists. */
+async function defaultsFor(deps: Deps, key: Expiry, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
+  const { defaultBefore, defaultChannel } = deps.config.notifications;
+  if (defaultChannel === null || defaultBefore.length === 0 || key.expiresAt === null) return [];
+  const channel = await findChannelByName(deps, defaultChannel);
+  if (!channel) return [];
+  const out: StoredNotification[] = [];
+  for (const before of defaultBefore) {
+    const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
+    if (at.getTime() <= now.getTime()) continue;
+    out.push(withRev({ at: at.toISOString(), channelId: channel.id, before }, previous.find((p) => p.before === before)));
+  }
+  return out;
+}
+
+export async function notificationsForNewKey(deps: Deps, input: NotificationInput | undefined, key: Expiry, now: Date): Promise<KeyNotificationFields> {
+  if (input === null) return { notification: null };
+  if (input === undefined) {
+    const defaults = await defaultsFor(deps, key, now);
+    return defaults.length === 0 ? {} : { defaultNotifications: defaults };
+  }
+  return { notification: await resolveOwn(deps, input, key, now) };
+}
+
+/** The notification fields of an edited key; `after` already carries the new expiry. */
+export async function notificationsForEdit(
+  deps: Deps,
+  input: NotificationInput | undefined,
+  before: KeyRecord & KeyNotificationFields,
+  after: Expiry,
+  now: Date,
+): Promise<KeyNotificationFields> {
+  if (input === null) return { notification: null, defaultNotifications: undefined };
+  if (input !== undefined) return { notification: await resolveOwn(deps, input, after, now, before.notification), defaultNotifications: undefined };
+  const unchanged = { notification: before.notification, defaultNotifications: before.defaultNotifications };
+  if (after.expiresAt === before.expiresAt) return unchanged;
+
+  // The expiry was shortened: a relative notification follows it, an absolute one must still fit.
+  const own = before.notification;
+  if (own && own.firedAt === undefined) {
+    if (own.before !== undefined) {
+      const at = new Date(toScheduleTime(subtractDuration(new Date(after.expiresAt ?? own.at), own.before)));
+      try {
+        checkTime(at, after, now, `the notification ${own.before} before the new expiry,`);
+      } catch (error) {
+        throw invalid(`${(error as Error).message}; change or cancel the notification in the same request`);
+      }
+      return { notification: withRev({ at: at.toISOString(), channelId: own.channelId, before: own.before }, own), defaultNotifications: undefined };
+    }
+    try {
+      checkTime(new Date(own.at), after, now, 'the notification at');
+    } catch (error) {
+      throw invalid(`${(error as Error).message}; change or cancel the notification in the same request`);
+    }
+    return unchanged;
+  }
+  if (before.defaultNotifications !== undefined) {
+    const defaults = await defaultsFor(deps, after, now, before.defaultNotifications);
+    return { notification: before.notification, defaultNotifications: defaults.length === 0 ? undefined : defaults };
+  }
+  return unchanged;
+}

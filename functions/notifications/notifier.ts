@@ -1,0 +1,58 @@
+import { logger } from '../http/respond.js';
+import { keyStatus } from '../keys/key-model.js';
+import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
+import type { Deps } from '../shared/deps.js';
+import { findChannel } from './channel-store.js';
+import { DeliveryError, deliver } from './delivery.js';
+import { expiryMessage } from './message.js';
+import { type NotificationFire, notificationAt, slotPath } from './notification-model.js';
+
+export type FireOutcome =
+  | { result: 'sent' }
+  | { result: 'failed'; detail: string }
+  | { result: 'dropped'; detail: string };
+
+/**
+ * Runs when a schedule fires. The schedule only says which notification (key, slot, rev); the
+ * key is re-read, strongly consistent, and the message is sent only if the key still holds that
+ * very notification, unfired, and is active. So a schedule that is late, stale (the notification
+ * changed or was cancelled) or outlived its key sends nothing. The claim is a conditional write:
+ * of concurrent or repeated firings one sends, and a key deleted before it never gets a message.
+ * A failed delivery is recorded on the key (its details show it), not retried forever.
+ */
+export async function fireNotification(deps: Deps, fire: NotificationFire): Promise<FireOutcome> {
+  const outcome = await run(deps, fire);
+  logger.info('notification', { keyId: fire.keyId, slot: fire.slot, ...outcome });
+  return outcome;
+}
+
+async function run(deps: Deps, fire: NotificationFire): Promise<FireOutcome> {
+  const key = await findKey(deps, fire.keyId);
+  if (!key) return { result: 'dropped', detail: 'the key no longer exists' };
+  const notification = notificationAt(key, fire.slot);
+  if (!notification || notification.rev !== fire.rev) return { result: 'dropped', detail: 'the notification was changed or cancelled after this schedule was made' };
+  if (notification.firedAt !== undefined) return { result: 'dropped', detail: 'the notification has already fired' };
+  const now = deps.clock();
+  const status = keyStatus(key, now);
+  if (status !== 'active') return { result: 'dropped', detail: `the key is ${status}` };
+
+  const slot = slotPath(fire.slot);
+  if (!(await claimNotification(deps, key.id, slot, fire.rev, now))) {
+    return { result: 'dropped', detail: 'the key was deleted or changed, or the notification fired, meanwhile' };
+  }
+  const channel = await findChannel(deps, notification.channelId);
+  if (!channel) {
+    const detail = `the channel ${notification.channelId} was deleted`;
+    await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'dropped', detail);
+    return { result: 'dropped', detail };
+  }
+  try {
+    await deliver(deps, channel, key.id, expiryMessage(key, notification, channel, now));
+  } catch (error) {
+    if (!(error instanceof DeliveryError)) throw error;
+    await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'failed', error.message);
+    return { result: 'failed', detail: error.message };
+  }
+  await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'sent');
+  return { result: 'sent' };
+}
