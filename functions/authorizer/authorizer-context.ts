@@ -77,8 +77,9 @@ const contextSchema = z.object({
   permissions: fromJsonString(z.record(z.string(), scopeSchema)),
 });
 
+/** Any API Gateway proxy event: HTTP API (payload 2.0) or REST API. */
 interface EventWithAuthorizer {
-  requestContext?: { authorizer?: unknown } | null;
+  requestContext?: object | null;
 }
 
 /**
@@ -87,7 +88,7 @@ interface EventWithAuthorizer {
  * which means the route is not protected: a deployment error, never a caller's.
  */
 export function keygateCaller(event: EventWithAuthorizer): CallerContext {
-  const authorizer = event.requestContext?.authorizer as { lambda?: unknown } | undefined;
+  const authorizer = (event.requestContext as { authorizer?: unknown } | null | undefined)?.authorizer;
   const raw = authorizer !== null && typeof authorizer === 'object' && 'lambda' in authorizer ? authorizer.lambda : authorizer;
   const parsed = contextSchema.safeParse(raw);
   if (!parsed.success) throw new Error('this route is not behind the keygate authorizer: the request carries no keygate caller');

@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateDemoStack } from '../../infra/demo/demo-stack.js';
+import { demoRoutes } from '../../infra/demo/demo-routes.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { keygateReference, KeygateProtectedApi, type KeygateProtectedApiProps } from '../../infra/protected-api.js';
+
+/**
+ * Template assertions on KeygateProtectedApi: authorizer attached to every route, the permission
+ * of each route wired into the authorizer, the identity sources that make caching safe, the TTL
+ * as configured, and the authorizer's grants. Bundling is skipped: the template is the subject.
+ */
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const newApp = () => new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+
+function teamStack(options: Partial<KeygateProtectedApiProps> = {}) {
+  const stack = new Stack(newApp(), 'Team', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const table = new Table(stack, 'KeygateTable', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
+  const fn = (id: string) => new LambdaFunction(stack, id, { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => ({})') });
+  const api = new KeygateProtectedApi(stack, 'Api', {
+    keygate: { table, issuer: 'https://keygate.example.com' },
+    routes: [
+      { method: 'GET', path: '/alerts', permission: 'alerts:read', handler: fn('ListAlerts') },
+      { method: 'POST', path: '/alerts', permission: 'alerts:write', handler: fn('CreateAlert') },
+      { method: 'GET', path: '/rules', permission: 'rules:read', handler: fn('ListRules') },
+      { method: 'GET', path: '/cloud-accounts/{accountId}', permission: 'cloud-accounts:read', instanceFrom: 'accountId', handler: fn('GetAccount') },
+    ],
+    ...options,
+  });
+  const template = Template.fromStack(stack);
+  const id = (element: unknown) => stack.getLogicalId(element as CfnElement);
+  return { stack, table, api, template, id, resources: template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }> };
+}
+
+const ofType = (resources: Record<string, { Type: string; Properties: Record<string, any> }>, type: string) =>
+  Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('KeygateProtectedApi', () => {
+  const world = teamStack();
+  const authorizers = ofType(world.resources, 'AWS::ApiGatewayV2::Authorizer');
+  const authorizerFunctionId = world.id(world.api.authorizerFunction.node.defaultChild);
+
+  it('makes one HTTP API Lambda authorizer with simple responses, payload 2.0 and a 30-second cache', () => {
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]?.[1].Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerResultTtlInSeconds: 30,
+    });
+    expect(JSON.stringify(authorizers[0]?.[1].Properties.AuthorizerUri)).toContain(JSON.stringify({ 'Fn::GetAtt': [authorizerFunctionId, 'Arn'] }));
+  });
+
+  it('keys the cache by credential, route and (for instance routes) path, so no decision is reused for another route', () => {
+    expect(authorizers[0]?.[1].Properties.IdentitySource).toEqual(['$request.header.Authorization', '$context.routeKey', '$context.path']);
+  });
+
+  it('attaches the authorizer to every route', () => {
+    const routes = ofType(world.resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /alerts', 'GET /cloud-accounts/{accountId}', 'GET /rules', 'POST /alerts']);
+    for (const route of routes) {
+      expect(route).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizers[0]?.[0] } });
+    }
+  });
+
+  it('wires each route permission (aliases resolved) into the authorizer, with the issuer and the header it reads', () => {
+    const env = world.resources[authorizerFunctionId]?.Properties.Environment.Variables;
+    expect(JSON.parse(env.KEYGATE_ROUTES)).toEqual({
+      'GET /alerts': { permission: 'alerts:read' },
+      'POST /alerts': { permission: 'alerts:write' },
+      'GET /rules': { permission: 'alert-rules:read' },
+      'GET /cloud-accounts/{accountId}': { permission: 'cloud-accounts:read', instanceFrom: 'accountId' },
+    });
+    expect(env).toMatchObject({
+      KEYGATE_CREDENTIAL_HEADERS: 'authorization',
+      KEYGATE_ISSUER: 'https://keygate.example.com',
+      TABLE_NAME: { Ref: world.id(world.table.node.defaultChild) },
+    });
+  });
+
+  it('lets the authorizer GetItem and UpdateItem on keygate’s table, and nothing else', () => {
+    const roleId = (world.resources[authorizerFunctionId]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const policies = ofType(world.resources, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const tableStatements = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(tableStatements).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] } },
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|PutItem|DeleteItem|\*)/);
+  });
+
+  it('lets API Gateway invoke the authorizer function only through this authorizer', () => {
+    const permissions = ofType(world.resources, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes(authorizerFunctionId));
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]?.[1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(permissions[0]?.[1].Properties.SourceArn)).toContain(`/authorizers/`);
+  });
+
+  it('uses the cache TTL it is given, and without a cache lets two credential headers in', () => {
+    const longer = teamStack({ cacheTtl: Duration.seconds(60) });
+    expect(ofType(longer.resources, 'AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties.AuthorizerResultTtlInSeconds).toBe(60);
+
+    const uncached = teamStack({ cacheTtl: Duration.seconds(0), credentialHeaders: ['authorization', 'x-api-key'] });
+    const authorizer = ofType(uncached.resources, 'AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties;
+    expect(authorizer?.AuthorizerResultTtlInSeconds).toBe(0);
+    expect(authorizer?.IdentitySource ?? []).toEqual([]);
+    const env = uncached.resources[uncached.id(uncached.api.authorizerFunction.node.defaultChild)]?.Properties.Environment.Variables;
+    expect(env.KEYGATE_CREDENTIAL_HEADERS).toBe('authorization,x-api-key');
+
+    const apiKeyOnly = teamStack({ credentialHeaders: ['x-api-key'] });
+    expect(ofType(apiKeyOnly.resources, 'AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties.IdentitySource[0]).toBe('$request.header.x-api-key');
+  });
+
+  it('refuses at synth what would misbehave at run time', () => {
+    expect(() => teamStack({ credentialHeaders: ['authorization', 'x-api-key'] })).toThrow(/one credential header/);
+    expect(() => teamStack({ cacheTtl: Duration.minutes(61) })).toThrow(/at most an hour/);
+    const table = () => {
+      const stack = new Stack(newApp(), 'T');
+      return { stack, table: new Table(stack, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING } }) };
+    };
+    const withRoute = (route: { permission: string; path?: string; instanceFrom?: string }) => () => {
+      const { stack, table: t } = table();
+      const handler = new LambdaFunction(stack, 'F', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = 1') });
+      new KeygateProtectedApi(stack, 'Api', { keygate: { table: t, issuer: 'https://k.example.com' }, routes: [{ method: 'GET', path: route.path ?? '/x', permission: route.permission, handler, ...(route.instanceFrom ? { instanceFrom: route.instanceFrom } : {}) }] });
+    };
+    expect(withRoute({ permission: 'alerts:reed' })).toThrow(/read or write/);
+    expect(withRoute({ permission: 'customer:read' })).toThrow(/never be granted/);
+    expect(withRoute({ permission: 'alerts:read', path: '/x/{id}', instanceFrom: 'accountId' })).toThrow(/\{accountId\}/);
+  });
+});
+
+describe('the demo stack', () => {
+  const app = newApp();
+  const keygate = new KeygateStack(app, 'Keygate');
+  const demo = new KeygateDemoStack(app, 'KeygateDemo', { keygate: keygateReference(keygate) });
+  const resources = Template.fromStack(demo).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+
+  it('puts both demo routes behind the authorizer, which reads keygate’s table and trusts keygate’s issuer', () => {
+    const routes = ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(demoRoutes.map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes.every((r) => r.AuthorizationType === 'CUSTOM')).toBe(true);
+    const env = resources[demo.getLogicalId(demo.api.authorizerFunction.node.defaultChild as CfnElement)]?.Properties.Environment.Variables;
+    expect(JSON.stringify(env.TABLE_NAME)).toContain('Fn::ImportValue');
+    expect(JSON.stringify(env.KEYGATE_ISSUER)).toContain('Fn::ImportValue');
+  });
+
+  it('passes cdk-nag with no finding', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(demo);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('the demo stack, bundled', () => {
+  it('bundles the authorizer and both demo handlers with esbuild, as cdk synth does', () => {
+    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': ['KeygateDemo'] } });
+    const keygate = new KeygateStack(app, 'Keygate');
+    const demo = new KeygateDemoStack(app, 'KeygateDemo', { keygate: keygateReference(keygate) });
+    const functions = ofType(Template.fromStack(demo).toJSON().Resources, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(3);
+    const assembly = app.synth();
+    for (const [, fn] of functions) {
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      expect(existsSync(path.join(assembly.directory, `asset.${hash}`, 'index.mjs'))).toBe(true);
+    }
+  }, 120_000);
+});
