@@ -6,6 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
+import { SigningKeys } from './signing-keys.js';
 import { KeygateState } from './stateful.js';
 
 export interface KeygateStackProps extends StackProps {
@@ -20,6 +21,7 @@ export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, r
 export class KeygateStack extends Stack {
   readonly state: KeygateState;
   readonly api: KeygateApi;
+  readonly signingKeys: SigningKeys;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, { description: 'keygate: self-hosted API keys and client credentials', ...props });
@@ -28,6 +30,10 @@ export class KeygateStack extends Stack {
     this.state = new KeygateState(this, 'State');
     const { table, adminKeySecret } = this.state;
     this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
+
+    // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
+    this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });
+    this.signingKeys.connectTokenRoutes(this.api, this.api.httpApi.apiEndpoint);
 
     // First admin credential: minted on stack creation, straight into the secret.
     const bootstrapFunction = keygateFunction(this, 'Bootstrap', {

@@ -29,6 +29,7 @@ const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) })
 const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
 const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
 const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
+const notificationFunctionIds = () => [stack.notifications.notifier, stack.notifications.scheduleSync].map((fn) => logicalId(fn.node.defaultChild));
 const bootstrapFunctionId = () => {
   const ids = ofType('AWS::Lambda::Function')
     .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
@@ -96,15 +97,16 @@ describe('the HTTP API', () => {
 });
 
 describe('the functions', () => {
-  it('are one per route plus the bootstrap function, besides the provider framework', () => {
-    const functions = ofType('AWS::Lambda::Function');
+  it('are one per route plus the bootstrap function, besides the provider framework and the signing-key rotation', () => {
+    // The notifier and the schedule sync are asserted in test/infra/notifications.test.ts.
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => !notificationFunctionIds().includes(id));
     const keygate = functions.filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
     expect(keygate).toHaveLength(routeTable.length + 1);
-    expect(functions).toHaveLength(routeTable.length + 2);
+    expect(functions).toHaveLength(routeTable.length + 3);
   });
 
-  it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration', () => {
-    const keygate = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
+  it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration (plus the token settings of token routes)', () => {
+    const keygate = ofType('AWS::Lambda::Function').filter(([id, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined && !notificationFunctionIds().includes(id));
     for (const [id, fn] of keygate) {
       const props = fn.Properties;
       const version = Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1]);
@@ -114,7 +116,10 @@ describe('the functions', () => {
       expect(variables.TABLE_NAME).toEqual(tableRef());
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
       const expected = id === bootstrapFunctionId() ? ['ADMIN_SECRET_ARN', 'NODE_OPTIONS', 'TABLE_NAME'] : ['NODE_OPTIONS', 'TABLE_NAME'];
-      expect(Object.keys(variables).sort()).toEqual(expected);
+      // Token routes also get the issuer and the signing-key secret ARN (test/infra/tokens.test.ts).
+      const tokens = routeTable.find((r) => routeFunctionId(r) === id)?.tokens;
+      const tokenVariables = tokens === 'signing-keys' ? ['ISSUER_URL', 'SIGNING_KEYS_SECRET_ARN'] : tokens === 'issuer' ? ['ISSUER_URL'] : [];
+      expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables].sort());
     }
   });
 
@@ -209,7 +214,8 @@ describe('the table', () => {
 
 describe('the admin bootstrap', () => {
   it('keeps the admin key in a retained secret whose value the template never holds', () => {
-    const secrets = ofType('AWS::SecretsManager::Secret');
+    // The other secret holds the token signing keys (test/infra/tokens.test.ts).
+    const secrets = ofType('AWS::SecretsManager::Secret').filter(([id]) => id !== logicalId(stack.signingKeys.secret.node.defaultChild));
     expect(secrets).toHaveLength(1);
     const [id, secret] = secrets[0] ?? [];
     expect(id).toBe(secretRef().Ref);
@@ -239,7 +245,10 @@ describe('the admin bootstrap', () => {
     expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
     const secretStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(secretStatements).toEqual([{ Action: 'secretsmanager:PutSecretValue', Effect: 'Allow', Resource: secretRef() }]);
-    expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager:GetSecretValue');
+    const adminSecretReaders = ofType('AWS::IAM::Policy')
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((s) => actionsOf(s).some((a) => a === 'secretsmanager:GetSecretValue' || a === 'secretsmanager:*') && JSON.stringify(s.Resource).includes(secretRef().Ref));
+    expect(adminSecretReaders).toEqual([]);
   });
 
   it('runs only once the bootstrap function may use the table and the secret', () => {
