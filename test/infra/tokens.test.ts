@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { type RouteDefinition, routes } from '../../infra/routes.js';
+
+/** Template assertions for the token parts: the signing-key secret, its rotation, and the token routes' wiring. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
+
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const routeTable = routes as readonly RouteDefinition[];
+
+let stack: KeygateStack;
+let resources: Record<string, Resource>;
+
+const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const secretId = () => logicalId(stack.signingKeys.secret.node.defaultChild);
+const functionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
+
+function statementsOfFunction(id: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+  const roleId = (resources[id]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, r]) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+}
+const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
+
+beforeAll(() => {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  stack = new KeygateStack(app, 'Keygate');
+  resources = Template.fromStack(stack).toJSON().Resources;
+}, 120_000);
+
+describe('the signing-key secret', () => {
+  it('holds no key in the template: Secrets Manager generates a keyless placeholder', () => {
+    const secret = resources[secretId()];
+    expect(secret?.Properties).toMatchObject({
+      GenerateSecretString: { SecretStringTemplate: '{"version":1,"keys":[]}', GenerateStringKey: 'placeholder', ExcludePunctuation: true },
+    });
+    expect(secret?.Properties.SecretString).toBeUndefined();
+    const template = JSON.stringify(resources);
+    expect(template).not.toMatch(/privateJwk|"d":|BEGIN PRIVATE KEY/);
+  });
+
+  it('is retained when the stack is deleted, like the table', () => {
+    expect(resources[secretId()]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('rotates every tokens.rotationInterval with its rotation function, and once right away (the first key)', () => {
+    const schedules = ofType('AWS::SecretsManager::RotationSchedule');
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.[1].Properties).toEqual({
+      SecretId: { Ref: secretId() },
+      RotationLambdaARN: { 'Fn::GetAtt': [stack.signingKeys.rotationFunctionLogicalId, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: true,
+    });
+    const invokers = ofType('AWS::Lambda::Permission').filter(([, r]) => r.Properties.FunctionName?.['Fn::GetAtt']?.[0] === stack.signingKeys.rotationFunctionLogicalId);
+    expect(invokers.map(([, r]) => r.Properties.Principal)).toEqual(['secretsmanager.amazonaws.com']);
+  });
+
+  it('lets only the rotation function write it', () => {
+    const rotation = statementsOfFunction(stack.signingKeys.rotationFunctionLogicalId).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(rotation).toContainEqual(
+      expect.objectContaining({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Resource: { Ref: secretId() },
+      }),
+    );
+    const writers = ofType('AWS::Lambda::Function')
+      .filter(([id]) => statementsOfFunction(id).some((s) => actionsOf(s).includes('secretsmanager:PutSecretValue') && JSON.stringify(s.Resource).includes(secretId())))
+      .map(([id]) => id);
+    expect(writers).toEqual([stack.signingKeys.rotationFunctionLogicalId]);
+  });
+});
+
+describe('the token routes', () => {
+  /** The HTTP API's own endpoint, https://<api id>.execute-api.<region>.amazonaws.com: no Host header decides it. */
+  const issuer = () => ({ 'Fn::GetAtt': [logicalId(stack.api.httpApi.node.defaultChild), 'ApiEndpoint'] });
+
+  it.each(routeTable.map((r) => [r.id, r] as const))('%s gets exactly the token configuration its route-table entry asks for', (_id, route) => {
+    const id = functionId(route);
+    const variables = resources[id]?.Properties.Environment.Variables;
+    const secretStatements = statementsOfFunction(id).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    if (route.tokens === undefined) {
+      expect(variables.ISSUER_URL).toBeUndefined();
+      expect(variables.SIGNING_KEYS_SECRET_ARN).toBeUndefined();
+      expect(secretStatements.filter((s) => JSON.stringify(s.Resource).includes(secretId()))).toEqual([]);
+      return;
+    }
+    expect(variables.ISSUER_URL).toEqual(issuer());
+    if (route.tokens === 'issuer') {
+      expect(variables.SIGNING_KEYS_SECRET_ARN).toBeUndefined();
+      expect(secretStatements).toEqual([]);
+    } else {
+      expect(variables.SIGNING_KEYS_SECRET_ARN).toEqual({ Ref: secretId() });
+      expect(secretStatements).toHaveLength(1);
+      expect({ ...secretStatements[0], Action: actionsOf(secretStatements[0] ?? { Action: [] }).sort() }).toEqual({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Effect: 'Allow',
+        Resource: { Ref: secretId() },
+      });
+    }
+  });
+
+  it('public token routes: the token endpoint, the JWKS and both metadata documents; introspection needs tokens:read', () => {
+    const byPath = Object.fromEntries(routeTable.filter((r) => r.tokens !== undefined).map((r) => [`${r.method} ${r.path}`, r.permission]));
+    expect(byPath).toEqual({
+      'POST /oauth/token': 'public',
+      'POST /oauth/introspect': 'tokens:read',
+      'GET /.well-known/jwks.json': 'public',
+      'GET /.well-known/oauth-authorization-server': 'public',
+      'GET /.well-known/openid-configuration': 'public',
+    });
+  });
+
+  it('the JWKS and metadata functions cannot touch the table', () => {
+    for (const route of routeTable.filter((r) => r.path.startsWith('/.well-known/'))) {
+      expect(statementsOfFunction(functionId(route)).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    }
+  });
+});
