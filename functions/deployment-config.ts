@@ -106,12 +106,19 @@ export interface NotificationPolicy {
   maxEmailAddresses: number;
 }
 
+/** The audit log (PRODUCT §2). */
+export interface AuditPolicy {
+  /** How long an audit entry is kept; DynamoDB TTL deletes it after that (ISO 8601 duration). */
+  retention: string;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
   catalog: Catalog;
   adminRole: string;
   tokens: TokenPolicy;
+  audit: AuditPolicy;
   notifications: NotificationPolicy;
 }
 
@@ -171,4 +178,8 @@ export const deploymentConfig: DeploymentConfig = {
       emailFrom: 'keygate@example.com',
       maxEmailAddresses: 10,
     }),
+  audit: z.strictObject({ retention: duration('audit.retention') }).parse({
+    /** One year. Changing it applies to entries written from then on: each stores its own expiry. */
+    retention: 'P1Y',
+  }),
 };

@@ -211,6 +211,16 @@ export const routes = [
     tableAccess: 'write',
     summary: 'Acknowledge an operator message',
   },
+  {
+    id: 'ListAuditEntries',
+    method: 'GET',
+    path: '/v1/audit',
+    entry: 'functions/audit/handlers/list-audit-entries.ts',
+    // The log spans every owner: the handler also requires an admin role (which holds this).
+    permission: 'audit-log:read',
+    tableAccess: 'read',
+    summary: 'Audit log, newest first, for admins: filter by keyId, actor, action, from and to',
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof routes)[number]['id'];

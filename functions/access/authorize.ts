@@ -1,7 +1,8 @@
 import type { Catalog } from '../permissions/catalog.js';
 import { type Expanded, hasPermission, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
-import { ForbiddenError, ValidationError } from '../shared/errors.js';
+import { countVerification } from '../observability/metrics.js';
+import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
 import { type Caller, type TokenTrust, verifyCredential } from './verify-credential.js';
 
@@ -48,12 +49,23 @@ export interface AcceptedCredentials {
   tokens?: TokenTrust | undefined;
 }
 
-/** Reads and verifies the request's credential and checks the requirement; throws AuthenticationError or ForbiddenError. */
+/**
+ * Reads and verifies the request's credential and checks the requirement; throws AuthenticationError or ForbiddenError.
+ * Every decision is counted (the Verifications metric: allowed, or refused by reason).
+ */
 export async function authorize(deps: Deps, headers: Headers, requirement: Requirement, accepted: AcceptedCredentials): Promise<Caller> {
-  const caller = await verifyCredential(deps, readCredential(headers, accepted.headers), accepted.tokens);
+  let caller: Caller;
+  try {
+    caller = await verifyCredential(deps, readCredential(headers, accepted.headers), accepted.tokens);
+  } catch (error) {
+    if (error instanceof AuthenticationError) countVerification({ allowed: false, reason: error.reason });
+    throw error;
+  }
   if (!permits(deps.config.catalog, caller, requirement)) {
+    countVerification({ allowed: false, reason: 'insufficient_permissions' });
     throw new ForbiddenError(`this route needs the permission ${describeRequirement(requirement)}, which this ${caller.credential} does not hold`);
   }
+  countVerification({ allowed: true });
   return caller;
 }
 

@@ -2,11 +2,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
 import { type AcceptedCredentials, authorize } from '../access/authorize.js';
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
+import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
 import { depsFromEnvironment } from './environment.js';
-import { errorResponse } from './respond.js';
+import { errorResponse, logger } from './respond.js';
 
 /**
  * A route handler: authenticate → check the route's permission → validate with the route's zod
@@ -38,6 +40,33 @@ export type HandleFn = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<AP
 export interface Route {
   id: RouteId;
   handle: HandleFn;
+  /** What the route validates its input with; the OpenAPI document is generated from them. */
+  schemas?: { body?: Schema | undefined; query?: Schema | undefined; path?: Schema | undefined };
+}
+
+/** Who sent the request and from where, as API Gateway saw it (the source IP is the connection's). */
+export function requestOrigin(event: APIGatewayProxyEventV2): RequestOrigin {
+  const http = event.requestContext?.http;
+  return {
+    requestId: event.requestContext?.requestId ?? 'unknown',
+    sourceIp: http?.sourceIp || null,
+    userAgent: http?.userAgent || event.headers?.['user-agent'] || null,
+  };
+}
+
+/**
+ * Authorizes a management request; a failed authentication is audited (audit-service.ts decides
+ * what is worth an entry) before the 401 goes out. The principal carries the request's origin
+ * into the audit entries of the changes it makes.
+ */
+async function authorizedPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: RouteId, permission: string): Promise<Principal> {
+  const request = requestOrigin(event);
+  try {
+    return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS)), request };
+  } catch (error) {
+    if (error instanceof AuthenticationError) await auditFailedAuthentication(deps, error, request, id);
+    throw error;
+  }
 }
 
 function describeIssues(error: z.ZodError, where: string): string {
@@ -88,7 +117,7 @@ export function defineRoute<B extends Schema | undefined = undefined, Q extends 
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      const principal = await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS);
+      const principal = await authorizedPrincipal(deps, event, id, permission);
       const body = readBody(event);
       if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
       const input: RouteInput<Out<B>, Out<Q>, Out<P>> = {
@@ -103,10 +132,14 @@ export function defineRoute<B extends Schema | undefined = undefined, Q extends 
       return errorResponse(error, requestId);
     }
   };
-  return { id, handle };
+  return { id, handle, schemas: { body: spec.body, query: spec.query, path: spec.path } };
 }
 
 /** The Lambda entry point of a route: dependencies are built once per cold start. */
 export function lambdaHandler(route: Route) {
-  return (event: APIGatewayProxyEventV2, _context?: Context) => route.handle(event, depsFromEnvironment());
+  return (event: APIGatewayProxyEventV2, context?: Context) => {
+    // Adds the function name, cold start and Lambda request id to every log line of this invocation.
+    if (context) logger.addContext(context);
+    return route.handle(event, depsFromEnvironment());
+  };
 }

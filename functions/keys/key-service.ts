@@ -1,3 +1,6 @@
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { type AuditedCaller, changeCommitted, changeEntry } from '../audit/audit-service.js';
+import { auditEntryPut } from '../audit/audit-store.js';
 import type { Policy } from '../deployment-config.js';
 import { type Expanded, expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
@@ -17,6 +20,8 @@ export interface Principal {
   expanded: Expanded;
   /** The key's fixed expiry (null: none); absent for credentials that are not keys. */
   expiresAt?: string | null;
+  /** The request it made, for the audit log; absent outside HTTP requests (the bootstrap). */
+  request?: RequestOrigin;
 }
 
 const MINUTE = 60_000;
@@ -26,6 +31,21 @@ const MAX_NAME_CLAIMS = 3;
 
 function actorOf(principal: Principal): Actor {
   return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
+}
+
+function auditedCaller(principal: Principal): AuditedCaller {
+  return { actor: actorOf(principal), request: principal.request };
+}
+
+/** The fields whose edits the audit log shows, before and after (never a secret or a hash). */
+const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt'] as const;
+
+function editedFields(before: KeyRecord, after: KeyRecord): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of AUDITED_EDIT_FIELDS) {
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) changes[field] = { from: before[field], to: after[field] };
+  }
+  return changes;
 }
 
 /* ---- expiry policy ---- */
@@ -135,9 +155,14 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     version: 1,
   };
   Object.assign(record, await notificationsForNewKey(deps, input.notification, record, now));
+  const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
+    keyId: id,
+    details: { name: record.name, owner, roles: record.roles, permissions: record.permissions, expiresAt },
+  });
   await claimNameAndWrite(deps, record, (staleHolder) =>
-    insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), staleHolder),
+    insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), auditEntryPut(deps, audit), staleHolder),
   );
+  changeCommitted(audit);
   return { key: keyString, details: keyDetails(record, now) };
 }
 
@@ -209,9 +234,11 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
     updated.expiresAt = expiresAt;
   }
   Object.assign(updated, await notificationsForEdit(deps, input.notification, key, updated, now));
+  const audit = changeEntry(deps, auditedCaller(principal), 'key.update', { keyId: key.id, details: { changes: editedFields(key, updated) } });
   await claimNameAndWrite(deps, updated, (staleHolder) =>
-    writeKeyEdit(deps, key, updated, ttlFor(updated, policy), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
+    writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
   );
+  changeCommitted(audit);
   return keyDetails(updated, now);
 }
 
@@ -233,8 +260,13 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
     updated.previousSecretHash = key.secretHash;
     updated.previousSecretValidUntil = until.toISOString();
   }
-  const outcome = await writeKeyEdit(deps, key, updated, ttlFor(updated, policy));
+  const audit = changeEntry(deps, auditedCaller(principal), 'key.reset', {
+    keyId: key.id,
+    details: { gracePeriod: input.gracePeriod ?? null, previousSecretValidUntil: updated.previousSecretValidUntil ?? null },
+  });
+  const outcome = await writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit));
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
+  changeCommitted(audit);
   return { key: keyString, details: keyDetails(updated, now) };
 }
 
@@ -245,8 +277,10 @@ export async function deleteKey(deps: Deps, principal: Principal, id: string): P
   const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: actorOf(principal), updatedAt: now.toISOString(), version: key.version + 1 };
   delete revoked.previousSecretHash;
   delete revoked.previousSecretValidUntil;
-  const outcome = await writeKeyEdit(deps, key, revoked, ttlFor(revoked, deps.config.policy), { releaseName: true });
+  const audit = changeEntry(deps, auditedCaller(principal), 'key.delete', { keyId: key.id, details: { name: key.name, owner: key.owner } });
+  const outcome = await writeKeyEdit(deps, key, revoked, ttlFor(revoked, deps.config.policy), auditEntryPut(deps, audit), { releaseName: true });
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
+  changeCommitted(audit);
 }
 
 /* ---- authentication ---- */
@@ -289,12 +323,12 @@ export async function authenticateKey(deps: Deps, presented: string): Promise<Pr
   const previous = secretMatches(parsed.secret, key?.previousSecretHash);
   const graceOpen = key?.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > nowIso;
   if (!key || !(current || (previous && graceOpen))) {
-    throw new AuthenticationError('invalid', 'the key is not valid');
+    throw new AuthenticationError('invalid', 'the key is not valid', { keyId: parsed.keyId, known: key !== undefined });
   }
   const status = keyStatus(key, now);
   if (status !== 'active') {
     const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
-    throw new AuthenticationError(status, `the key ${why}`);
+    throw new AuthenticationError(status, `the key ${why}`, { keyId: key.id, known: true });
   }
   if ((key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) && claimUseWrite(deps, key.id, now)) {
     const inactiveAt = inactiveAtFrom(now, deps.config.policy);

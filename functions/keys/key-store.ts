@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../../infra/table-schema.js';
+import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
@@ -50,14 +51,25 @@ function fromItem(item: Item): KeyRecord {
 
 export type NameClaim = { ok: true } | { ok: false; holder: string | undefined };
 
-/** Creates a key and its name lock in one transaction. `staleHolder`: take over that key's lock. */
-export async function insertKey(deps: Deps, key: KeyRecord, ttl: number, lockTtl: number | undefined, staleHolder?: string): Promise<NameClaim> {
+/**
+ * Creates a key, its name lock and the audit entry of its creation in one transaction.
+ * `staleHolder`: take over that key's lock.
+ */
+export async function insertKey(
+  deps: Deps,
+  key: KeyRecord,
+  ttl: number,
+  lockTtl: number | undefined,
+  audit: AuditEntryPut,
+  staleHolder?: string,
+): Promise<NameClaim> {
   try {
     await deps.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: deps.tableName, Item: toItem(key, ttl), ConditionExpression: 'attribute_not_exists(pk)' } },
           nameLockPut(deps, key.owner, key.name, key.id, lockTtl, staleHolder),
+          audit,
         ],
       }),
     );
@@ -98,13 +110,15 @@ export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok
 
 /**
  * Replaces an edited key, conditional on the version it was read at. A rename moves the name
- * lock in the same transaction. `releaseName`: the key gives up its name (revocation).
+ * lock in the same transaction, and the edit's audit entry is written by it too (never without
+ * the edit). `releaseName`: the key gives up its name (revocation).
  */
 export async function writeKeyEdit(
   deps: Deps,
   before: KeyRecord,
   after: KeyRecord,
   ttl: number,
+  audit: AuditEntryPut,
   options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean } = {},
 ): Promise<EditOutcome> {
   const put = {
@@ -126,6 +140,8 @@ export async function writeKeyEdit(
   };
   const items: object[] = [put];
   if (renamed) items.push(nameLockPut(deps, after.owner, after.name, after.id, options.lockTtl, options.staleHolder));
+  // Before the release, which stays last: a release that fails is dropped (below) and the rest retried.
+  items.push(audit);
   const holdsOldName = renamed || options.releaseName === true;
   if (holdsOldName) items.push(releaseOld);
   try {

@@ -1,4 +1,5 @@
 import { type HeldPermissions, heldPermissions, permits, type Requirement } from '../access/authorize.js';
+import { countVerification } from '../observability/metrics.js';
 import { parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
@@ -38,6 +39,7 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput): Promise<KeyV
     principal = await authenticateKey(deps, input.key);
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
+    countVerification({ allowed: false, reason: error.reason });
     return { valid: false, code: error.reason === 'missing' ? 'malformed' : error.reason, ...UNKNOWN };
   }
   const details = {
@@ -46,6 +48,10 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput): Promise<KeyV
     permissions: heldPermissions(principal.expanded),
     expiresAt: principal.expiresAt ?? null,
   };
-  if (requirement && !permits(deps.config.catalog, principal, requirement)) return { valid: false, code: 'insufficient_permissions', ...details };
+  if (requirement && !permits(deps.config.catalog, principal, requirement)) {
+    countVerification({ allowed: false, reason: 'insufficient_permissions' });
+    return { valid: false, code: 'insufficient_permissions', ...details };
+  }
+  countVerification({ allowed: true });
   return { valid: true, code: 'valid', ...details };
 }

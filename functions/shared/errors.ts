@@ -15,14 +15,25 @@ export class ValidationError extends KeygateError {
   }
 }
 
-export type AuthenticationFailure = 'missing' | 'malformed' | 'invalid' | 'expired' | 'expired_inactive' | 'revoked';
+export const authenticationFailures = ['missing', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked'] as const;
+export type AuthenticationFailure = (typeof authenticationFailures)[number];
 
-/** The caller presented no credential or a credential that does not work; `reason` says which. */
+/** A well-formed key string names this key id; `known`: the table holds a key with that id. */
+export interface CredentialSubject {
+  keyId: string;
+  known: boolean;
+}
+
+/**
+ * The caller presented no credential or a credential that does not work; `reason` says which.
+ * `subject` is set once a key string parsed (for the audit log); never shown to the caller.
+ */
 export class AuthenticationError extends KeygateError {
   readonly code = 'unauthenticated';
   constructor(
     readonly reason: AuthenticationFailure,
     message: string,
+    readonly subject?: CredentialSubject,
   ) {
     super(message);
   }

@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import { authenticateKey, type Principal } from '../keys/key-service.js';
 import { keyStatus } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
 import { hashSecret, parseKeyString } from '../keys/key-string.js';
 import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
+import { countTokenIssued, countVerification } from '../observability/metrics.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, ValidationError } from '../shared/errors.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, signAccessToken, verifyAccessToken } from './access-token.js';
@@ -86,9 +89,17 @@ function grantedScope(deps: Deps, principal: Principal, requested: string | unde
   return { permissions: [...permissions].sort() };
 }
 
-export async function issueAccessToken(deps: Deps, tokens: TokenDeps, client: ClientCredentials, requestedScope: string | undefined): Promise<IssuedAccessToken> {
-  // Checked before any I/O: a secret that is no key, or another key's, is refused at once.
+/** `origin`: the request, for the audit entry of a failed client authentication. */
+export async function issueAccessToken(
+  deps: Deps,
+  tokens: TokenDeps,
+  client: ClientCredentials,
+  requestedScope: string | undefined,
+  origin: RequestOrigin,
+): Promise<IssuedAccessToken> {
+  // Checked before any I/O: a secret that is no key, or another key's, is refused at once (counted, not audited).
   const parsed = parseKeyString(deps.config.keyPrefix, client.clientSecret);
+  if (!parsed || parsed.keyId !== client.clientId) countVerification({ allowed: false, reason: 'malformed' });
   if (!parsed) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret is not a keygate key');
   if (parsed.keyId !== client.clientId) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret does not belong to this client_id');
 
@@ -96,9 +107,14 @@ export async function issueAccessToken(deps: Deps, tokens: TokenDeps, client: Cl
   try {
     principal = await authenticateKey(deps, client.clientSecret);
   } catch (error) {
-    if (error instanceof AuthenticationError) throw new OAuthError('invalid_client', `client authentication failed: ${error.message}`);
+    if (error instanceof AuthenticationError) {
+      countVerification({ allowed: false, reason: error.reason });
+      await auditFailedAuthentication(deps, error, origin, 'IssueToken');
+      throw new OAuthError('invalid_client', `client authentication failed: ${error.message}`);
+    }
     throw error;
   }
+  countVerification({ allowed: true });
   const granted = grantedScope(deps, principal, requestedScope);
 
   const now = deps.clock();
@@ -119,6 +135,7 @@ export async function issueAccessToken(deps: Deps, tokens: TokenDeps, client: Cl
     kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
   };
   const accessToken = await signAccessToken(await tokens.keys.signer(now), claims);
+  countTokenIssued();
   return { accessToken, expiresIn: exp - iat, scope };
 }
 

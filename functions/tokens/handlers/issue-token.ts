@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler, requestOrigin } from '../../http/route-handler.js';
+import { countVerification } from '../../observability/metrics.js';
 import { tokenDeps } from '../environment.js';
 import { OAuthError } from '../oauth-errors.js';
 import { issueAccessToken } from '../token-service.js';
@@ -19,8 +20,17 @@ export const route = defineOAuthRoute('IssueToken', {
     if (request.grant_type !== 'client_credentials') {
       throw new OAuthError('unsupported_grant_type', `grant_type ${request.grant_type} is not supported: keygate issues tokens by client_credentials only`);
     }
-    const client = clientAuthentication(event, form);
-    const issued = await issueAccessToken(deps, tokenDeps(deps), client, request.scope);
+    let client: ReturnType<typeof clientAuthentication>;
+    try {
+      client = clientAuthentication(event, form);
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_client') {
+        const missing = event.headers?.authorization === undefined && !form.has('client_secret');
+        countVerification({ allowed: false, reason: missing ? 'missing' : 'malformed' });
+      }
+      throw error;
+    }
+    const issued = await issueAccessToken(deps, tokenDeps(deps), client, request.scope, requestOrigin(event));
     return oauthJson(200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
   },
 });

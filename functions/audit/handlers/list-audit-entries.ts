@@ -1,0 +1,13 @@
+import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { json } from '../../http/respond.js';
+import { listAuditEntries } from '../audit-service.js';
+import { listAuditQuerySchema } from '../schemas.js';
+
+export const route = defineRoute('ListAuditEntries', {
+  query: listAuditQuerySchema,
+  async run({ query, principal }, deps) {
+    return json(200, await listAuditEntries(deps, principal, query));
+  },
+});
+
+export const handler = lambdaHandler(route);

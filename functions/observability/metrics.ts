@@ -1,0 +1,49 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AuditAction } from '../audit/audit-model.js';
+import type { AuthenticationFailure } from '../shared/errors.js';
+import { METRICS_NAMESPACE, METRICS_SERVICE, metricNames, type NotificationOutcome } from './metric-names.js';
+
+/**
+ * Small helpers that count what keygate does, as CloudWatch metrics in the Embedded Metric
+ * Format (Powertools Metrics): one JSON line on stdout per event, which CloudWatch Logs turns
+ * into metrics. Each helper emits a single metric at once, with its own dimensions, so no
+ * handler has to remember to flush a buffer, and a function that is not an API route (the
+ * authorizer, the notifier) calls them the same way. POWERTOOLS_METRICS_DISABLED=true silences
+ * them (the local run does).
+ */
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+
+/** `base` joins the service dimension; each of `sets` adds one more dimension set on top of service. */
+function count(name: string, base: Record<string, string>, sets: Record<string, string>[] = []): void {
+  const single = metrics.singleMetric();
+  for (const [dimension, value] of Object.entries(base)) single.addDimension(dimension, value);
+  for (const set of sets) single.addDimensions(set);
+  single.addMetric(name, MetricUnit.Count, 1);
+}
+
+/** A presented key or access token was checked: allowed, or refused and why (a credential that works but lacks the permission: `insufficient_permissions`). */
+export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' }): void {
+  if (outcome.allowed) count(metricNames.verifications, { outcome: 'allowed' });
+  else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
+}
+
+/** An access token was issued. */
+export function countTokenIssued(): void {
+  count(metricNames.tokensIssued, {});
+}
+
+/** A lifecycle change was committed (with its audit entry). */
+export function countLifecycleAction(action: AuditAction): void {
+  count(metricNames.lifecycleActions, {}, [{}, { action }]);
+}
+
+/** An expiry notification was sent, dropped (its key changed or went away) or failed to send. */
+export function countNotification(outcome: NotificationOutcome, channelType: string): void {
+  count(NOTIFICATION_METRICS[outcome], {}, [{}, { channelType }]);
+}
+
+const NOTIFICATION_METRICS: Record<NotificationOutcome, string> = {
+  sent: metricNames.notificationsSent,
+  dropped: metricNames.notificationsDropped,
+  failed: metricNames.notificationsFailed,
+};
