@@ -29,7 +29,6 @@ const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) })
 const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
 const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
 const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
-const notificationFunctionIds = () => [stack.notifications.notifier, stack.notifications.scheduleSync].map((fn) => logicalId(fn.node.defaultChild));
 const bootstrapFunctionId = () => {
   const ids = ofType('AWS::Lambda::Function')
     .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
@@ -98,15 +97,14 @@ describe('the HTTP API', () => {
 
 describe('the functions', () => {
   it('are one per route plus the bootstrap function, besides the provider framework and the signing-key rotation', () => {
-    // The notifier and the schedule sync are asserted in test/infra/notifications.test.ts.
-    const functions = ofType('AWS::Lambda::Function').filter(([id]) => !notificationFunctionIds().includes(id));
+    const functions = ofType('AWS::Lambda::Function');
     const keygate = functions.filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
     expect(keygate).toHaveLength(routeTable.length + 1);
     expect(functions).toHaveLength(routeTable.length + 3);
   });
 
   it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration (plus the token settings of token routes)', () => {
-    const keygate = ofType('AWS::Lambda::Function').filter(([id, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined && !notificationFunctionIds().includes(id));
+    const keygate = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
     for (const [id, fn] of keygate) {
       const props = fn.Properties;
       const version = Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1]);
@@ -194,7 +192,7 @@ describe('the table', () => {
         Projection: { ProjectionType: 'ALL' },
       })),
     );
-    const attributes = [...new Set([tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])])];
+    const attributes = [tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
     expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' }))));
     expect(props.AttributeDefinitions).toHaveLength(attributes.length);
     expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
