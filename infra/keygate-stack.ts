@@ -7,6 +7,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
 import { SigningKeys } from './signing-keys.js';
+import { KeygateNotifications } from './notifications.js';
 import { KeygateState } from './stateful.js';
 
 export interface KeygateStackProps extends StackProps {
@@ -21,6 +22,7 @@ export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, r
 export class KeygateStack extends Stack {
   readonly state: KeygateState;
   readonly api: KeygateApi;
+  readonly notifications: KeygateNotifications;
   readonly signingKeys: SigningKeys;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
@@ -30,6 +32,7 @@ export class KeygateStack extends Stack {
     this.state = new KeygateState(this, 'State');
     const { table, adminKeySecret } = this.state;
     this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
+    this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention });
 
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
     this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });

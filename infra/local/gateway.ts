@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import type { Deps } from '../../functions/shared/deps.js';
 import { type RouteDefinition, routes } from '../routes.js';
 
@@ -17,8 +17,28 @@ interface RouteModule {
   route: { id: string; handle(event: APIGatewayProxyEventV2, deps: Deps): Promise<APIGatewayProxyStructuredResultV2> };
 }
 
+/**
+ * A Lambda authorizer in front of a route (HTTP API, payload 2.0, simple responses), run as API
+ * Gateway runs it: a missing identity source is a 401 without calling it, `isAuthorized: false`
+ * a 403, a throw or a malformed answer a 500; decisions are cached by the identity-source values
+ * for `resultsCacheTtlSeconds` (on the deps' clock), and the context reaches the route as
+ * `requestContext.authorizer.lambda`.
+ */
+export interface LocalAuthorizer {
+  /** `$request.header.<name>`, `$request.querystring.<name>`, `$context.routeKey`, `$context.path`, `$context.httpMethod`. */
+  readonly identitySource: readonly string[];
+  readonly resultsCacheTtlSeconds: number;
+  handle(event: APIGatewayRequestAuthorizerEventV2, deps: Deps): Promise<unknown>;
+}
+
+/** What the gateway serves: an entry of the route table, or another API's route behind an authorizer. */
+export interface GatewayRoute extends Pick<RouteDefinition, 'id' | 'path' | 'entry'> {
+  readonly method: string;
+  readonly authorizer?: LocalAuthorizer;
+}
+
 interface CompiledRoute {
-  definition: RouteDefinition;
+  definition: GatewayRoute;
   pattern: RegExp;
   paramNames: string[];
   module: Promise<RouteModule>;
@@ -34,8 +54,9 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)\b|application\/[^;]*\+(json|xml)\b)/i;
 
 /** `routeTable` is for the gateway's own tests; everything else serves the one route table. */
-export function createGateway({ deps, routeTable = routes }: { deps: Deps; routeTable?: readonly RouteDefinition[] }): Server {
+export function createGateway({ deps, routeTable = routes }: { deps: Deps; routeTable?: readonly GatewayRoute[] }): Server {
   const compiled = routeTable.map(compileRoute);
+  for (const route of compiled) if (route.definition.authorizer) route.definition.authorizer.identitySource.forEach(checkIdentitySource);
   return createServer((req, res) => {
     serve(compiled, deps, req, res).catch((error: unknown) => {
       console.error('local gateway: failed to answer', req.method, req.url, error);
@@ -45,7 +66,7 @@ export function createGateway({ deps, routeTable = routes }: { deps: Deps; route
   });
 }
 
-function compileRoute(definition: RouteDefinition): CompiledRoute {
+function compileRoute(definition: GatewayRoute): CompiledRoute {
   const paramNames: string[] = [];
   const source = definition.path
     .split('/')
@@ -138,6 +159,13 @@ async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage
     isBase64Encoded: !textBody,
   };
 
+  const authorizer = match.route.definition.authorizer;
+  if (authorizer) {
+    const verdict = await runAuthorizer(authorizer, event, deps);
+    if (verdict.refused) return send(res, verdict.refused.status, { message: verdict.refused.message }, requestId);
+    (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: verdict.context };
+  }
+
   let result: APIGatewayProxyStructuredResultV2;
   try {
     const mod = await match.route.module;
@@ -148,6 +176,74 @@ async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage
     return send(res, 500, { message: 'Internal Server Error' }, requestId);
   }
   writeResult(res, result, requestId);
+}
+
+/* ---- Lambda authorizers ---- */
+
+const IDENTITY_SOURCE = /^\$(request\.header|request\.querystring)\.([\w-]+)$|^\$context\.(routeKey|path|httpMethod)$/;
+
+function checkIdentitySource(source: string): void {
+  if (!IDENTITY_SOURCE.test(source)) throw new Error(`local gateway: cannot evaluate the identity source ${source}`);
+}
+
+function identityValue(source: string, event: APIGatewayProxyEventV2): string | undefined {
+  const [, kind, name = '', context] = IDENTITY_SOURCE.exec(source) ?? [];
+  if (kind === 'request.header') return event.headers[name.toLowerCase()];
+  if (kind === 'request.querystring') return event.queryStringParameters?.[name];
+  if (context === 'routeKey') return event.routeKey;
+  if (context === 'path') return event.requestContext.http.path;
+  return event.requestContext.http.method;
+}
+
+type Verdict = { refused: { status: number; message: string }; context?: undefined } | { refused?: undefined; context: unknown };
+
+const decisionCaches = new WeakMap<LocalAuthorizer, Map<string, { until: number; verdict: Verdict }>>();
+
+const UNAUTHORIZED: Verdict = { refused: { status: 401, message: 'Unauthorized' } };
+const FORBIDDEN: Verdict = { refused: { status: 403, message: 'Forbidden' } };
+const AUTHORIZER_FAILED: Verdict = { refused: { status: 500, message: 'Internal Server Error' } };
+
+async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxyEventV2, deps: Deps): Promise<Verdict> {
+  const values = authorizer.identitySource.map((source) => identityValue(source, event));
+  if (values.some((value) => value === undefined || value === '')) return UNAUTHORIZED;
+  const cacheKey = JSON.stringify(values);
+  const cache = decisionCaches.get(authorizer) ?? new Map<string, { until: number; verdict: Verdict }>();
+  decisionCaches.set(authorizer, cache);
+  const now = deps.clock().getTime();
+  const cached = cache.get(cacheKey);
+  if (cached && now < cached.until) return cached.verdict;
+
+  const authorizerEvent: APIGatewayRequestAuthorizerEventV2 = {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:local:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+    identitySource: values as string[],
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: event.cookies ?? [],
+    headers: event.headers,
+    requestContext: event.requestContext,
+    ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters } : {}),
+    ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
+  };
+  let answer: unknown;
+  try {
+    answer = await authorizer.handle(authorizerEvent, deps);
+  } catch (error) {
+    console.error(`local gateway: the authorizer of ${event.routeKey} failed (API Gateway answers 500 and caches nothing)`, error);
+    return AUTHORIZER_FAILED;
+  }
+  const { isAuthorized, context } = (answer ?? {}) as { isAuthorized?: unknown; context?: unknown };
+  if (typeof isAuthorized !== 'boolean' || (context !== undefined && (context === null || typeof context !== 'object'))) {
+    console.error(`local gateway: the authorizer of ${event.routeKey} answered no simple response (API Gateway answers 500)`, answer);
+    return AUTHORIZER_FAILED;
+  }
+  const verdict: Verdict = isAuthorized ? { context: context ?? {} } : FORBIDDEN;
+  if (authorizer.resultsCacheTtlSeconds > 0 && authorizer.identitySource.length > 0) {
+    cache.set(cacheKey, { until: now + authorizer.resultsCacheTtlSeconds * 1000, verdict });
+  }
+  return verdict;
 }
 
 /** Duplicate names are joined with commas, as API Gateway does in payload format 2.0. */

@@ -70,6 +70,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledgments.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'Keygate/State/AdminKeySecret AwsSolutions-SMG4',
+        'Keygate/Notifications/DeadLetterQueue AwsSolutions-SQS3',
+        `Keygate/Notifications/NotifierRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
+        `Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)}>/*]`,
+        'Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::*]',
         `Keygate/AdminKeyProviderRole ${bootstrap}`,
         `Keygate/BootstrapRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
         'Keygate/SigningKeys/RotationRole AwsSolutions-IAM5[Resource::*]',

@@ -29,6 +29,7 @@ const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) })
 const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
 const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
 const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
+const notificationFunctionIds = () => [stack.notifications.notifier, stack.notifications.scheduleSync].map((fn) => logicalId(fn.node.defaultChild));
 const bootstrapFunctionId = () => {
   const ids = ofType('AWS::Lambda::Function')
     .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
@@ -97,14 +98,15 @@ describe('the HTTP API', () => {
 
 describe('the functions', () => {
   it('are one per route plus the bootstrap function, besides the provider framework and the signing-key rotation', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    // The notifier and the schedule sync are asserted in test/infra/notifications.test.ts.
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => !notificationFunctionIds().includes(id));
     const keygate = functions.filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
     expect(keygate).toHaveLength(routeTable.length + 1);
     expect(functions).toHaveLength(routeTable.length + 3);
   });
 
   it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration (plus the token settings of token routes)', () => {
-    const keygate = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
+    const keygate = ofType('AWS::Lambda::Function').filter(([id, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined && !notificationFunctionIds().includes(id));
     for (const [id, fn] of keygate) {
       const props = fn.Properties;
       const version = Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { localTokenDeps } from '../../infra/local/local-tokens.js';
-import type { RouteDefinition } from '../../infra/routes.js';
+import type { GatewayRoute } from '../../infra/local/gateway.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../support/dynamodb.js';
 import { apiClient } from './api-client.js';
 
@@ -24,7 +24,7 @@ export interface ProtectedWorld {
  * DynamoDB Local, the local gateway, a signing-key file in a temporary directory (the issuer
  * is the gateway's URL) and a test clock that keys, tokens and caches all run on.
  */
-export async function protectedWorld(routeTable?: readonly RouteDefinition[]): Promise<ProtectedWorld> {
+export async function protectedWorld(routeTable?: readonly GatewayRoute[]): Promise<ProtectedWorld> {
   const clock = testClock(START);
   const deps = await freshDeps({ clock: clock.now });
   const gateway = await startGateway(deps, routeTable);

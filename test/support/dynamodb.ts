@@ -8,8 +8,7 @@ import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import { ensureTable } from '../../infra/local/create-table.js';
 import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
-import { createGateway } from '../../infra/local/gateway.js';
-import type { RouteDefinition } from '../../infra/routes.js';
+import { createGateway, type GatewayRoute } from '../../infra/local/gateway.js';
 
 /**
  * Test support over the run's one DynamoDB Local (started by global-setup.ts). Every call of
@@ -34,7 +33,7 @@ export async function freshDeps(options: { clock?: Clock } = {}): Promise<Deps> 
 }
 
 /** Serves every route of the route table over `deps`, on a free port of 127.0.0.1. */
-export async function startGateway(deps: Deps, routeTable?: readonly RouteDefinition[]): Promise<{ url: string; close(): Promise<void> }> {
+export async function startGateway(deps: Deps, routeTable?: readonly GatewayRoute[]): Promise<{ url: string; close(): Promise<void> }> {
   const server = createGateway(routeTable === undefined ? { deps } : { deps, routeTable });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

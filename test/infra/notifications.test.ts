@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+
+/**
+ * The notification infrastructure in the synthesized template: schedule group, notifier,
+ * schedule sync on the table stream, the Scheduler's role, the dead-letter queue. Bundling is
+ * skipped: these assertions are about the template, not the bundle.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
+type Resource = { Type: string; Properties: Record<string, any> };
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+let stack: KeygateStack;
+let resources: Record<string, Resource>;
+const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const arnOf = (element: unknown) => ({ 'Fn::GetAtt': [logicalId(element), 'Arn'] });
+const ids = () => {
+  const n = stack.notifications;
+  return {
+    group: logicalId(n.scheduleGroup.node.defaultChild),
+    notifier: logicalId(n.notifier.node.defaultChild),
+    sync: logicalId(n.scheduleSync.node.defaultChild),
+    schedulerRole: logicalId(n.schedulerRole.node.defaultChild),
+    queue: logicalId(n.deadLetterQueue.node.defaultChild),
+    table: logicalId(stack.state.table.node.defaultChild),
+  };
+};
+function statementsOfRole(roleId: string): { Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
+  return ofType('AWS::IAM::Policy')
+    .filter(([, r]) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+}
+const roleOf = (functionId: string) => resources[functionId]?.Properties.Role['Fn::GetAtt'][0] as string;
+const actions = (s: { Action: string | string[] }) => [s.Action].flat();
+const schedulesArn = () => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/', { Ref: ids().group }, '/*']],
+});
+
+beforeAll(() => {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  stack = new KeygateStack(app, 'Keygate');
+  resources = Template.fromStack(stack).toJSON().Resources;
+}, 120_000);
+
+describe('notification infrastructure', () => {
+  it('has one keygate schedule group, named by CDK', () => {
+    const groups = ofType('AWS::Scheduler::ScheduleGroup');
+    expect(groups.map(([id]) => id)).toEqual([ids().group]);
+    expect(groups[0]?.[1].Properties.Name).toMatch(/^Keygate-Notifications-ScheduleGroup-/);
+  });
+
+  it('streams the table with old and new images', () => {
+    expect(resources[ids().table]?.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+  });
+
+  it('lets the Scheduler assume its role only for keygate schedules of this account, and invoke only the notifier', () => {
+    const role = resources[ids().schedulerRole]?.Properties ?? {};
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': schedulesArn() } },
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    const statements = statementsOfRole(ids().schedulerRole);
+    const invokes = statements.filter((s) => actions(s).some((a) => a.startsWith('lambda:')));
+    expect(invokes).toEqual([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: arnOf(stack.notifications.notifier.node.defaultChild) }]);
+    // Besides that, only sending to the dead-letter queue.
+    const rest = statements.filter((s) => !invokes.includes(s));
+    expect(rest.flatMap(actions).every((a) => a.startsWith('sqs:'))).toBe(true);
+    expect(rest.map((s) => s.Resource)).toEqual([arnOf(stack.notifications.deadLetterQueue.node.defaultChild)]);
+  });
+
+  it('runs the schedule sync from the table stream with retries, bisection, reported item failures and the DLQ, for key items only', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]?.[1].Properties ?? {};
+    expect(mapping).toMatchObject({
+      FunctionName: { Ref: ids().sync },
+      EventSourceArn: { 'Fn::GetAtt': [ids().table, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids().queue, 'Arn'] } } },
+    });
+    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { Keys: { pk: { S: [{ prefix: 'KEY#' }] } } } });
+  });
+
+  it('gives the schedule sync what it needs to make schedules and no more', () => {
+    const variables = resources[ids().sync]?.Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      SCHEDULE_GROUP: { Ref: ids().group },
+      SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [ids().schedulerRole, 'Arn'] },
+      NOTIFIER_ARN: { 'Fn::GetAtt': [ids().notifier, 'Arn'] },
+      SCHEDULE_DLQ_ARN: { 'Fn::GetAtt': [ids().queue, 'Arn'] },
+    });
+    const statements = statementsOfRole(roleOf(ids().sync));
+    expect(statements.filter((s) => actions(s).some((a) => a.startsWith('scheduler:')))).toEqual([
+      { Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'], Effect: 'Allow', Resource: schedulesArn() },
+    ]);
+    expect(statements.filter((s) => actions(s).includes('iam:PassRole'))).toEqual([
+      {
+        Action: 'iam:PassRole',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids().schedulerRole, 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+    const tableActions = statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:') && !/Stream|GetRecords|GetShardIterator/.test(a));
+    expect(tableActions).toEqual(['dynamodb:GetItem']);
+  });
+
+  it('lets the notifier send email from the configured sender only, and sends its failed runs to the DLQ after two retries', () => {
+    const statements = statementsOfRole(roleOf(ids().notifier));
+    const ses = statements.filter((s) => actions(s).some((a) => a.startsWith('ses:')));
+    expect(ses).toHaveLength(1);
+    expect(ses[0]?.Action).toBe('ses:SendEmail');
+    expect(JSON.stringify(ses[0]?.Resource)).toContain(':identity/keygate@example.com');
+    const config = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => r.Properties.FunctionName.Ref === ids().notifier)?.[1].Properties;
+    expect(config).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids().queue, 'Arn'] } } } });
+    expect(resources[ids().notifier]?.Properties.Timeout).toBe(60);
+  });
+
+  it('keeps undeliverable work in one encrypted, TLS-only dead-letter queue for 14 days', () => {
+    expect(resources[ids().queue]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    const policy = ofType('AWS::SQS::QueuePolicy').find(([, r]) => r.Properties.Queues.some((q: { Ref: string }) => q.Ref === ids().queue));
+    expect(JSON.stringify(policy?.[1].Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  });
+});
