@@ -1,0 +1,28 @@
+import { ownTokenTrust } from '../../functions/access/verify-credential.js';
+import type { CredentialHeader } from '../../functions/access/credentials.js';
+import { authorizeHttpApi, checkSettings, type RouteRules } from '../../functions/authorizer/authorizer.js';
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { identitySources } from '../authorizer-identity.js';
+import type { GatewayRoute, LocalAuthorizer } from '../local/gateway.js';
+import { DEMO_CACHE_TTL_SECONDS, demoRoutes } from './demo-routes.js';
+
+/**
+ * The demo API on a laptop: its routes, served by the local gateway behind the same authorizer
+ * code, route rules and identity sources KeygateProtectedApi deploys. Access tokens are checked
+ * against the local issuer's keys (deps.tokens), read when a request comes in.
+ */
+export function localDemoRoutes(options: { cacheTtlSeconds?: number; credentialHeaders?: readonly CredentialHeader[] } = {}): GatewayRoute[] {
+  const cacheTtlSeconds = options.cacheTtlSeconds ?? DEMO_CACHE_TTL_SECONDS;
+  const credentialHeaders = options.credentialHeaders ?? ['authorization'];
+  const rules: RouteRules = {};
+  for (const route of demoRoutes) {
+    rules[`${route.method} ${route.path}`] = { permission: route.permission, ...(route.instanceFrom === undefined ? {} : { instanceFrom: route.instanceFrom }) };
+  }
+  const settings = checkSettings(deploymentConfig.catalog, { routes: rules, credentialHeaders });
+  const authorizer: LocalAuthorizer = {
+    identitySource: identitySources(credentialHeaders, cacheTtlSeconds, demoRoutes.some((r) => r.instanceFrom !== undefined)),
+    resultsCacheTtlSeconds: cacheTtlSeconds,
+    handle: (event, deps) => authorizeHttpApi(deps, { ...settings, tokens: deps.tokens ? ownTokenTrust(deps.tokens) : undefined }, event),
+  };
+  return demoRoutes.map((route) => ({ id: route.id, method: route.method, path: route.path, entry: route.entry, authorizer }));
+}
