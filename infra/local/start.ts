@@ -5,6 +5,8 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { DynamoDbLocal } from './dynamodb-local.js';
 import { join } from 'node:path';
 import { localDynamoClientConfig } from './dynamodb-local.js';
+import { localDemoRoutes } from '../demo/local-demo.js';
+import { routes } from '../routes.js';
 import { createGateway } from './gateway.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { localTokenDeps } from './local-tokens.js';
@@ -59,7 +61,8 @@ async function start(port: number): Promise<Running> {
     // The token endpoints' issuer is this gateway; their signing keys live in .keygate/.
     // Expiry notifications: the local Scheduler stand-in keeps its schedules in DynamoDB Local.
     const localDeps = { ...deps, notifications: localNotificationDeps(deps, OUTBOX_DIR) };
-    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`) } });
+    // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
+    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`) }, routeTable: [...routes, ...localDemoRoutes()] });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
       server.listen(port, HOST, () => done());
