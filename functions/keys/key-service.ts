@@ -8,6 +8,7 @@ import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
+import type { StoredNotification } from '../notifications/notification-model.js';
 import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
 import { issueSecret, newKeyId, parseKeyString, secretMatches } from './key-string.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
@@ -40,11 +41,19 @@ function auditedCaller(principal: Principal): AuditedCaller {
 /** The fields whose edits the audit log shows, before and after (never a secret or a hash). */
 const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt'] as const;
 
+/** A notification as the audit log shows it: when and where, not its internal revision. */
+function auditedNotification(n: StoredNotification | null | undefined) {
+  return n ? { at: n.at, channelId: n.channelId, before: n.before ?? null } : null;
+}
+
 function editedFields(before: KeyRecord, after: KeyRecord): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const field of AUDITED_EDIT_FIELDS) {
-    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) changes[field] = { from: before[field], to: after[field] };
-  }
+  const compare = (field: string, from: unknown, to: unknown) => {
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+  };
+  for (const field of AUDITED_EDIT_FIELDS) compare(field, before[field], after[field]);
+  compare('notification', auditedNotification(before.notification), auditedNotification(after.notification));
+  compare('defaultNotifications', (before.defaultNotifications ?? []).map(auditedNotification), (after.defaultNotifications ?? []).map(auditedNotification));
   return changes;
 }
 
@@ -157,7 +166,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
   Object.assign(record, await notificationsForNewKey(deps, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
-    details: { name: record.name, owner, roles: record.roles, permissions: record.permissions, expiresAt },
+    details: { name: record.name, owner, roles: record.roles, permissions: record.permissions, expiresAt, notification: auditedNotification(record.notification) },
   });
   await claimNameAndWrite(deps, record, (staleHolder) =>
     insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), auditEntryPut(deps, audit), staleHolder),

@@ -313,8 +313,16 @@ export async function claimNotification(deps: Deps, id: string, slot: Notificati
   }
 }
 
-/** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason). */
-export async function recordNotificationOutcome(deps: Deps, id: string, slot: NotificationPath, rev: string, outcome: string, detail?: string): Promise<void> {
+/** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason), and its audit entry. */
+export async function recordNotificationOutcome(
+  deps: Deps,
+  id: string,
+  slot: NotificationPath,
+  rev: string,
+  outcome: string,
+  audit: AuditEntryPut,
+  detail?: string,
+): Promise<void> {
   try {
     await deps.ddb.send(
       new TransactWriteCommand({
@@ -329,6 +337,7 @@ export async function recordNotificationOutcome(deps: Deps, id: string, slot: No
               ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
             },
           },
+          audit,
         ],
       }),
     );

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { changeCommitted, changeEntry } from '../audit/audit-service.js';
+import { auditEntryPut } from '../audit/audit-store.js';
 import type { Actor } from '../keys/key-model.js';
 import { newKeyId } from '../keys/key-string.js';
 import type { Principal } from '../keys/key-service.js';
@@ -51,9 +53,14 @@ export async function createChannel(deps: Deps, principal: Principal, input: Cre
   } else {
     channel = { ...base, type: 'operator' };
   }
-  if ((await insertChannel(deps, channel)) === 'name_taken') {
+  const audit = changeEntry(deps, { actor: actorOf(principal), request: principal.request }, 'channel.create', {
+    target: { type: 'channel', id: channel.id },
+    details: auditedChannel(channel),
+  });
+  if ((await insertChannel(deps, channel, auditEntryPut(deps, audit))) === 'name_taken') {
     throw new ConflictError(`a channel named "${input.name}" already exists`, 'name_taken');
   }
+  changeCommitted(audit);
   return channel.type === 'webhook' ? { details: channelDetails(channel), signingSecret: channel.signingSecret } : { details: channelDetails(channel) };
 }
 
@@ -72,7 +79,24 @@ export async function listChannels(deps: Deps, input: PageInput) {
  * Deletes a channel. Keys whose notification names it keep it: when such a notification fires,
  * the notifier records it as dropped (visible in the key's details) instead of sending.
  */
-export async function deleteChannel(deps: Deps, id: string): Promise<void> {
+export async function deleteChannel(deps: Deps, principal: Principal, id: string): Promise<void> {
   const channel = await findChannel(deps, id);
-  if (!channel || !(await removeChannel(deps, channel))) throw new NotFoundError(`no channel with id ${id}`);
+  if (!channel) throw new NotFoundError(`no channel with id ${id}`);
+  const audit = changeEntry(deps, { actor: actorOf(principal), request: principal.request }, 'channel.delete', {
+    target: { type: 'channel', id: channel.id },
+    details: auditedChannel(channel),
+  });
+  if (!(await removeChannel(deps, channel, auditEntryPut(deps, audit)))) throw new NotFoundError(`no channel with id ${id}`);
+  changeCommitted(audit);
+}
+
+/**
+ * What the audit log keeps of a channel: never the signing secret, and of a webhook only its
+ * origin (some webhook URLs carry a token in their path).
+ */
+function auditedChannel(channel: Channel): Record<string, unknown> {
+  const base = { name: channel.name, type: channel.type };
+  if (channel.type === 'email') return { ...base, addresses: channel.addresses };
+  if (channel.type === 'webhook') return { ...base, urlOrigin: new URL(channel.url).origin };
+  return base;
 }

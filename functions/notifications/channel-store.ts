@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Actor } from '../keys/key-model.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt } from '../shared/dynamodb.js';
@@ -54,9 +55,10 @@ export function channelInsertItems(tableName: string, channel: Channel): Transac
   ];
 }
 
-export async function insertChannel(deps: Deps, channel: Channel): Promise<'ok' | 'name_taken'> {
+/** The channel, its name lock and the audit entry of its creation: all or nothing. */
+export async function insertChannel(deps: Deps, channel: Channel, audit: AuditEntryPut): Promise<'ok' | 'name_taken'> {
   try {
-    await deps.ddb.send(new TransactWriteCommand({ TransactItems: channelInsertItems(deps.tableName, channel) }));
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: [...channelInsertItems(deps.tableName, channel), audit] }));
     return 'ok';
   } catch (error) {
     if (conditionFailedAt(error, 1)) return 'name_taken';
@@ -79,9 +81,9 @@ export function channelDeleteItems(tableName: string, channel: Channel): Transac
   ];
 }
 
-export async function removeChannel(deps: Deps, channel: Channel): Promise<boolean> {
+export async function removeChannel(deps: Deps, channel: Channel, audit: AuditEntryPut): Promise<boolean> {
   try {
-    await deps.ddb.send(new TransactWriteCommand({ TransactItems: channelDeleteItems(deps.tableName, channel) }));
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: [...channelDeleteItems(deps.tableName, channel), audit] }));
     return true;
   } catch (error) {
     if (conditionFailedAt(error, 0)) return false;

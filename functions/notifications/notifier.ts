@@ -1,8 +1,11 @@
+import { changeCommitted, changeEntry } from '../audit/audit-service.js';
+import { auditEntryPut } from '../audit/audit-store.js';
 import { logger } from '../http/respond.js';
+import { countNotification } from '../observability/metrics.js';
 import { keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
 import type { Deps } from '../shared/deps.js';
-import { findChannel } from './channel-store.js';
+import { type Channel, findChannel } from './channel-store.js';
 import { DeliveryError, deliver } from './delivery.js';
 import { expiryMessage } from './message.js';
 import { type NotificationFire, notificationAt, slotPath } from './notification-model.js';
@@ -21,12 +24,27 @@ export type FireOutcome =
  * A failed delivery is recorded on the key (its details show it), not retried forever.
  */
 export async function fireNotification(deps: Deps, fire: NotificationFire): Promise<FireOutcome> {
-  const outcome = await run(deps, fire);
+  const seen: { channel?: Channel } = {};
+  const outcome = await run(deps, fire, seen);
   logger.info('notification', { keyId: fire.keyId, slot: fire.slot, ...outcome });
+  countNotification(outcome.result, seen.channel?.type ?? 'unknown');
   return outcome;
 }
 
-async function run(deps: Deps, fire: NotificationFire): Promise<FireOutcome> {
+/** The notifier acts on its own, not for a caller: this is its name in the audit log. */
+export const NOTIFIER_ACTOR = 'keygate-notifier';
+
+/** Records the outcome on the key with its audit entry (notification.sent / failed / dropped), in one transaction. */
+async function recordOutcome(deps: Deps, keyId: string, fire: NotificationFire, channelId: string, result: FireOutcome['result'], detail?: string) {
+  const audit = changeEntry(deps, { actor: { owner: NOTIFIER_ACTOR } }, `notification.${result}`, {
+    keyId,
+    details: { slot: fire.slot, channelId, ...(detail === undefined ? {} : { detail }) },
+  });
+  await recordNotificationOutcome(deps, keyId, slotPath(fire.slot), fire.rev, result, auditEntryPut(deps, audit), detail);
+  changeCommitted(audit);
+}
+
+async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel }): Promise<FireOutcome> {
   const key = await findKey(deps, fire.keyId);
   if (!key) return { result: 'dropped', detail: 'the key no longer exists' };
   const notification = notificationAt(key, fire.slot);
@@ -43,16 +61,17 @@ async function run(deps: Deps, fire: NotificationFire): Promise<FireOutcome> {
   const channel = await findChannel(deps, notification.channelId);
   if (!channel) {
     const detail = `the channel ${notification.channelId} was deleted`;
-    await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'dropped', detail);
+    await recordOutcome(deps, key.id, fire, notification.channelId, 'dropped', detail);
     return { result: 'dropped', detail };
   }
+  seen.channel = channel;
   try {
     await deliver(deps, channel, key.id, expiryMessage(key, notification, channel, now));
   } catch (error) {
     if (!(error instanceof DeliveryError)) throw error;
-    await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'failed', error.message);
+    await recordOutcome(deps, key.id, fire, channel.id, 'failed', error.message);
     return { result: 'failed', detail: error.message };
   }
-  await recordNotificationOutcome(deps, key.id, slot, fire.rev, 'sent');
+  await recordOutcome(deps, key.id, fire, channel.id, 'sent');
   return { result: 'sent' };
 }

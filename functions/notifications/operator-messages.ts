@@ -1,5 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { changeCommitted, changeEntry } from '../audit/audit-service.js';
+import { auditEntryPut } from '../audit/audit-store.js';
 import type { Actor } from '../keys/key-model.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
@@ -91,6 +93,10 @@ export async function listOperatorMessages(deps: Deps, input: OperatorMessagesIn
  */
 export async function acknowledgeOperatorMessage(deps: Deps, principal: Principal, id: string) {
   const by: Actor = principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
+  const audit = changeEntry(deps, { actor: by, request: principal.request }, 'operator-message.acknowledge', {
+    target: { type: 'operator-message', id },
+    details: {},
+  });
   try {
     await deps.ddb.send(
       new TransactWriteCommand({
@@ -104,9 +110,11 @@ export async function acknowledgeOperatorMessage(deps: Deps, principal: Principa
               ExpressionAttributeValues: { ':now': deps.clock().toISOString(), ':by': by },
             },
           },
+          auditEntryPut(deps, audit),
         ],
       }),
     );
+    changeCommitted(audit);
   } catch (error) {
     if (!conditionFailedAt(error, 0)) throw error;
   }

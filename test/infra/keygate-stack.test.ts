@@ -194,7 +194,7 @@ describe('the table', () => {
         Projection: { ProjectionType: 'ALL' },
       })),
     );
-    const attributes = [tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+    const attributes = [...new Set([tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])])];
     expect(props.AttributeDefinitions).toEqual(expect.arrayContaining(attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' }))));
     expect(props.AttributeDefinitions).toHaveLength(attributes.length);
     expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });

@@ -2,6 +2,8 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { AUDIT_SHARDS } from '../../functions/audit/audit-store.js';
+import { fireNotification } from '../../functions/notifications/notifier.js';
+import { withLocalNotifications } from '../support/notifications.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, postForm, START, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';
 
@@ -308,5 +310,57 @@ describe('GET /v1/audit', () => {
       const response = await audit(bad);
       expect(response.status, bad).toBe(400);
     }
+  });
+});
+
+describe('channel, notification and operator-message changes are audited in their transactions', () => {
+  it('channel create and delete, a notification outcome and an acknowledgment each leave one entry', async () => {
+    const { deps } = withLocalNotifications(world.deps);
+    // The gateway serves world.deps: give it the notification stand-ins too.
+    Object.assign(world.deps, { notifications: deps.notifications });
+    const channel = await world.api('POST', '/v1/channels', { key: world.admin, body: { name: 'ops-room', type: 'operator' } });
+    expect(channel.status).toBe(201);
+    const hook = await world.api('POST', '/v1/channels', {
+      key: world.admin,
+      body: { name: 'hook', type: 'webhook', url: 'https://hooks.example.com/services/T0/B0/secret-path' },
+    });
+    expect(hook.status).toBe(201);
+    expect((await world.api('POST', '/v1/channels', { key: world.admin, body: { name: 'OPS-ROOM', type: 'operator' } })).status).toBe(409);
+    expect((await world.api('DELETE', `/v1/channels/${hook.json.id}`, { key: world.admin })).status).toBe(204);
+
+    const created = await world.api('POST', '/v1/keys', {
+      key: world.admin,
+      body: { name: 'warned', owner: 'lena', permissions: ['alerts:read'], expiresIn: 'P30D', notification: { at: '2026-11-30T12:00:00Z', channelId: channel.json.id } },
+    });
+    expect(created.status).toBe(201);
+    const stored = (await storedItems(world.deps)).find((i) => i.pk === `KEY#${created.json.id}`) as { notification: { rev: string } };
+    world.clock.set(new Date('2026-11-30T12:00:00Z'));
+    expect(await fireNotification(world.deps, { keyId: created.json.id, slot: 'own', rev: stored.notification.rev })).toEqual({ result: 'sent' });
+    // A repeated firing changes nothing, so it writes no entry.
+    expect((await fireNotification(world.deps, { keyId: created.json.id, slot: 'own', rev: stored.notification.rev })).result).toBe('dropped');
+
+    const messages = await world.api('GET', '/v1/operator-messages', { key: world.admin });
+    const messageId = messages.json.items[0].id;
+    expect((await world.api('POST', `/v1/operator-messages/${messageId}/acknowledge`, { key: world.admin })).status).toBe(200);
+    expect((await world.api('POST', `/v1/operator-messages/${messageId}/acknowledge`, { key: world.admin })).status).toBe(200);
+
+    const channelCreates = await entriesOf('channel.create');
+    expect(channelCreates).toHaveLength(2);
+    expect(channelCreates.find((e) => (e.details as { type: string }).type === 'webhook')).toMatchObject({
+      target: { type: 'channel', id: hook.json.id },
+      details: { name: 'hook', type: 'webhook', urlOrigin: 'https://hooks.example.com' },
+    });
+    expect(JSON.stringify(await auditItems())).not.toContain('secret-path');
+    expect(JSON.stringify(await auditItems())).not.toContain(hook.json.signingSecret);
+    expect(await entriesOf('channel.delete')).toEqual([expect.objectContaining({ target: { type: 'channel', id: hook.json.id }, actor: { owner: 'admin', keyId: adminId() } })]);
+    expect(((await entriesOf('key.create')).find((e) => e.keyId === created.json.id)?.details as { notification: unknown }).notification).toEqual({
+      at: '2026-11-30T12:00:00.000Z',
+      channelId: channel.json.id,
+      before: null,
+    });
+    expect(await entriesOf('notification.sent')).toEqual([
+      expect.objectContaining({ keyId: created.json.id, actor: { owner: 'keygate-notifier' }, details: { slot: 'own', channelId: channel.json.id }, requestId: null }),
+    ]);
+    expect(await entriesOf('operator-message.acknowledge')).toEqual([expect.objectContaining({ target: { type: 'operator-message', id: messageId } })]);
   });
 });

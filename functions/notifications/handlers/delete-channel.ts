@@ -5,8 +5,8 @@ import { channelIdPathSchema } from '../schemas.js';
 
 export const route = defineRoute('DeleteChannel', {
   path: channelIdPathSchema,
-  async run({ path }, deps) {
-    await deleteChannel(deps, path.id);
+  async run({ path, principal }, deps) {
+    await deleteChannel(deps, principal, path.id);
     return noContent();
   },
 });
