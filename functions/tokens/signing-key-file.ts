@@ -3,12 +3,12 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../shared/clock.js';
-import { generateSigningKey, parseKeySet, type Rotation, rotateKeySet, type SigningKeySet, type SigningKeySource, serializeKeySet } from './signing-keys.js';
+import { FROM_THE_START, generateSigningKey, parseKeySet, type Rotation, rotateKeySet, type SigningKeySet, type SigningKeySource, serializeKeySet } from './signing-keys.js';
 import type { TokenSettings } from './token-settings.js';
 
 /**
  * The local run's signing keys: one JSON file (`.keygate/signing-keys.json`), mode 0600, in a
- * 0700 directory. It is created with one key on first use. Every write goes to a fresh 0600
+ * 0700 directory. It is created on first use with one key that signs from the start. Every write goes to a fresh 0600
  * temporary file that is then linked (creation: fails if another process won the race) or
  * renamed (rotation) into place, so a reader sees the old document or the new one, never part.
  * Two rotations at the very same moment keep only one of the two new keys; the other was never
@@ -25,7 +25,7 @@ export class SigningKeyFile implements SigningKeySource {
     const existing = await this.read();
     if (existing) return existing;
     const now = this.clock();
-    const first: SigningKeySet = { version: 1, keys: [await generateSigningKey(this.settings.algorithm, now, now)] };
+    const first: SigningKeySet = { version: 1, keys: [await generateSigningKey(this.settings.algorithm, now, FROM_THE_START)] };
     if (await this.write(first, 'create')) return first;
     const winner = await this.read();
     if (!winner) throw new Error(`${this.path} vanished while it was being created`);

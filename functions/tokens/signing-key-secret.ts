@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { importJWK, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../shared/clock.js';
-import { parseKeySet, publicJwk, rotateKeySet, type SigningKeySet, type SigningKeySource, SigningKeyRing, serializeKeySet } from './signing-keys.js';
+import { isFirstKey, parseKeySet, publicJwk, rotateKeySet, type SigningKeySet, type SigningKeySource, SigningKeyRing, serializeKeySet } from './signing-keys.js';
 import { KEY_SET_CACHE_MS, type TokenSettings } from './token-settings.js';
 
 /**
@@ -128,7 +128,7 @@ function assertStillPublishedInTime(current: SigningKeySet, pending: SigningKeyS
   const known = new Set(current.keys.map((k) => k.kid));
   const needed = KEY_SET_CACHE_MS + settings.jwksMaxAgeSeconds * 1000;
   for (const key of pending.keys) {
-    if (known.has(key.kid) || key.activatesAt === key.createdAt) continue; // the very first key signs at once
+    if (known.has(key.kid) || isFirstKey(key)) continue; // the very first key signs at once: no verifier holds a token yet
     const lead = new Date(key.activatesAt).getTime() - now.getTime();
     if (lead < needed) {
       throw new Error(

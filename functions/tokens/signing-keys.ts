@@ -128,14 +128,26 @@ export interface Rotation {
 }
 
 /**
- * Adds a new key that activates publishAhead from now (at once when nothing signs yet: no
- * token exists that a verifier could hold) and drops keys whose last token has expired.
+ * When nothing signs yet, the new key signs "from the start": no token exists that a verifier
+ * could hold, and a request that began a moment before the key was written (its clock reading
+ * is earlier than the key's creation) must still find it.
+ */
+export const FROM_THE_START = new Date(0);
+
+/** The first key of a deployment (see FROM_THE_START). */
+export function isFirstKey(key: SigningKey): boolean {
+  return key.activatesAt === FROM_THE_START.toISOString();
+}
+
+/**
+ * Adds a new key that activates publishAhead from now (from the start when nothing signs yet)
+ * and drops keys whose last token has expired.
  */
 export async function rotateKeySet(set: SigningKeySet, now: Date, settings: TokenSettings): Promise<Rotation> {
   const timeline = keyTimeline(set, settings);
   const kept = timeline.filter((t) => t.unpublishAt === undefined || t.unpublishAt > now).map((t) => t.key);
   const removed = timeline.filter((t) => !kept.includes(t.key)).map((t) => t.key.kid);
-  const activatesAt = signingKeyAt(set, now) === undefined ? now : new Date(now.getTime() + settings.publishAheadMs);
+  const activatesAt = signingKeyAt(set, now) === undefined ? FROM_THE_START : new Date(now.getTime() + settings.publishAheadMs);
   const added = await generateSigningKey(settings.algorithm, now, activatesAt);
   return { set: { version: 1, keys: sortByActivation([...kept, added]) }, added, removed };
 }

@@ -26,11 +26,11 @@ afterEach(async () => {
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
 describe('the local signing-key file', () => {
-  it('is created on first use with one key that signs at once, mode 0600 in a 0700 directory', async () => {
+  it('is created on first use with one key that signs from the start, mode 0600 in a 0700 directory', async () => {
     const file = new SigningKeyFile(path, settings, testClock(T0));
     const set = await file.load();
     expect(set.keys).toHaveLength(1);
-    expect(signingKeyAt(set, T0)?.kid).toBe(set.keys[0]?.kid);
+    expect(signingKeyAt(set, new Date(T0.getTime() - 1000))?.kid).toBe(set.keys[0]?.kid);
     expect(await mode(path)).toBe(0o600);
     expect(await mode(join(dir, '.keygate'))).toBe(0o700);
     expect(parseKeySet(await readFile(path, 'utf8'), path)).toEqual(set);

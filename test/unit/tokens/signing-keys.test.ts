@@ -41,9 +41,11 @@ describe('token settings', () => {
 });
 
 describe('signing-key rotation', () => {
-  it('makes the first key sign at once: no verifier can hold a token yet', async () => {
+  it('makes the first key sign from the start: no verifier can hold a token yet, and a request begun a moment earlier finds it', async () => {
     const { set, added, removed } = await rotateKeySet(emptyKeySet(), T0, settings);
-    expect(added.activatesAt).toBe(T0.toISOString());
+    expect(added.activatesAt).toBe(new Date(0).toISOString());
+    expect(added.createdAt).toBe(T0.toISOString());
+    expect(signingKeyAt(set, at(-1000))?.kid).toBe(added.kid);
     expect(removed).toEqual([]);
     expect(signingKeyAt(set, T0)?.kid).toBe(added.kid);
     expect(kids(set, T0)).toEqual([added.kid]);
