@@ -14,7 +14,7 @@ const fireSchema = z.strictObject({
   rev: z.string().min(1).max(64),
 });
 
-export function notify(event: unknown, deps: Deps): Promise<FireOutcome> {
+export async function notify(event: unknown, deps: Deps): Promise<FireOutcome> {
   return fireNotification(deps, fireSchema.parse(event));
 }
 
