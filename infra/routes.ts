@@ -221,6 +221,15 @@ export const routes = [
     tableAccess: 'read',
     summary: 'Audit log, newest first, for admins: filter by keyId, actor, action, from and to',
   },
+  {
+    id: 'GetOpenApi',
+    method: 'GET',
+    path: '/openapi.json',
+    entry: 'functions/openapi/handlers/get-openapi.ts',
+    permission: 'public',
+    tableAccess: 'none',
+    summary: 'OpenAPI 3.1 description of every route, generated from the schemas that validate them',
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof routes)[number]['id'];

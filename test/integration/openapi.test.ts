@@ -1,0 +1,171 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueSecret } from '../../functions/keys/key-string.js';
+import { fireNotification } from '../../functions/notifications/notifier.js';
+import { operations } from '../../functions/openapi/document.js';
+import type { Route } from '../../functions/http/route-handler.js';
+import { type RouteDefinition, type RouteId, routes } from '../../infra/routes.js';
+import { storedItems } from './api-client.js';
+import { withLocalNotifications } from '../support/notifications.js';
+import { basic, postForm, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';
+
+/**
+ * The OpenAPI document against the running routes: every route of the table is described, the
+ * described request schemas are the ones the handlers validate with, and a tour of every route
+ * (successes and typical errors) answers only what the document says, field by field.
+ */
+let world: TokenWorld;
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked as JSON
+let doc: any;
+
+beforeAll(async () => {
+  world = await tokenWorld();
+  const { deps } = withLocalNotifications(world.deps);
+  Object.assign(world.deps, { notifications: deps.notifications });
+  const response = await fetch(`${world.url}/openapi.json`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  doc = await response.json();
+});
+
+afterAll(async () => {
+  await world.close();
+});
+
+const routeTable = routes as readonly RouteDefinition[];
+
+describe('GET /openapi.json', () => {
+  it('is a public OpenAPI 3.1 document whose server is the API it was fetched from', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([{ url: world.url }]);
+    expect(doc.components.securitySchemes.keygateKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('describes every route of the route table, and nothing else', () => {
+    const described = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(described.sort()).toEqual(routeTable.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of routeTable) {
+      const operation = doc.paths[route.path][route.method.toLowerCase()];
+      expect(operation, route.id).toMatchObject({ operationId: route.id, summary: route.summary, 'x-keygate-permission': route.permission });
+      const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const described = (operation.parameters ?? []).filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name);
+      expect(described, route.id).toEqual(pathParams);
+      expect(Object.keys(operation.responses), route.id).toContain('500');
+      if (route.permission !== 'public') expect(operation.security, route.id).toEqual([{ keygateKey: [] }]);
+    }
+  });
+
+  it('describes each request with the very schemas its handler validates with', async () => {
+    for (const route of routeTable) {
+      const module = (await import(pathToFileURL(resolve(import.meta.dirname, '../..', route.entry)).href)) as { route: Route };
+      const spec = operations[route.id as RouteId];
+      if (module.route.schemas === undefined) continue; // OAuth and document routes: forms are imported from their handlers
+      expect(module.route.schemas.body, `${route.id} body`).toBe(spec.body);
+      expect(module.route.schemas.query, `${route.id} query`).toBe(spec.query);
+      expect(module.route.schemas.path, `${route.id} path`).toBe(spec.path);
+    }
+  });
+});
+
+describe('responses match the document', () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  // ajv-formats is CommonJS: under nodenext its default import is the module, whose default is the plugin.
+  (formats as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);
+  const samples: { route: string; status: number; body: unknown }[] = [];
+
+  function templateOf(method: string, path: string): RouteDefinition {
+    const bare = path.split('?')[0] ?? path;
+    const candidates = routeTable.filter((r) => r.method === method && new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(bare));
+    // A route without parameters wins, as in API Gateway.
+    const route = candidates.sort((a, b) => a.path.split('{').length - b.path.split('{').length)[0];
+    if (!route) throw new Error(`no route for ${method} ${path}`);
+    return route;
+  }
+
+  async function call(method: string, path: string, options: Parameters<TokenWorld['api']>[2] = {}) {
+    const response = await world.api(method, path, options);
+    samples.push({ route: `${method} ${templateOf(method, path).path}`, status: response.status, body: response.json });
+    return response;
+  }
+
+  async function form(path: string, fields: Record<string, string>, headers: Record<string, string>) {
+    const response = await postForm(world, path, fields, headers);
+    samples.push({ route: `POST ${path}`, status: response.status, body: response.json });
+    return response;
+  }
+
+  it('for a tour of every route, successes and errors', async () => {
+    ajv.addSchema(doc, 'openapi.json');
+    const admin = world.admin;
+    const created = await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read', 'keys:read', 'tokens:read'] } });
+    const id = created.json.id;
+    await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read'] } });
+    await call('POST', '/v1/keys', { key: admin, body: { name: 'bad', permissions: ['nukes:read'] } });
+    await call('GET', '/v1/keys?limit=1', { key: admin });
+    await call('GET', '/v1/keys', {});
+    await call('GET', `/v1/keys/${id}`, { key: admin });
+    await call('GET', `/v1/keys/${'A'.repeat(22)}`, { key: admin });
+    await call('PATCH', `/v1/keys/${id}`, { key: admin, body: { description: 'edited' } });
+    await call('POST', `/v1/keys/${id}/reset`, { key: admin, body: { gracePeriod: 'PT1H' } });
+    await call('GET', '/v1/catalog', { key: created.json.key });
+    await call('POST', '/v1/keys/verify', { key: created.json.key, body: { key: created.json.key } });
+    const ops = await call('POST', '/v1/keys/verify', { key: admin, body: { key: issueSecret('kg', id).keyString, permission: 'alerts:read' } });
+    expect(ops.status).toBe(200);
+    const channel = await call('POST', '/v1/channels', { key: admin, body: { name: 'ops', type: 'operator' } });
+    await call('POST', '/v1/channels', { key: admin, body: { name: 'hook', type: 'webhook', url: 'https://hooks.example.com/x' } });
+    await call('GET', '/v1/channels', { key: admin });
+    await call('GET', `/v1/channels/${channel.json.id}`, { key: admin });
+    const noticed = await call('POST', '/v1/keys', {
+      key: admin,
+      body: { name: 'noticed', owner: 'bob', permissions: ['alerts:read'], expiresIn: 'P30D', notification: { at: 'P7D', channelId: channel.json.id } },
+    });
+    const stored = (await storedItems(world.deps)).find((i) => i.pk === `KEY#${noticed.json.id}`) as { notification: { rev: string; at: string } };
+    world.clock.set(new Date(stored.notification.at));
+    await fireNotification(world.deps, { keyId: noticed.json.id, slot: 'own', rev: stored.notification.rev });
+    const messages = await call('GET', '/v1/operator-messages', { key: admin });
+    await call('POST', `/v1/operator-messages/${messages.json.items[0].id}/acknowledge`, { key: admin });
+    await call('GET', `/v1/keys/${noticed.json.id}`, { key: admin });
+    await call('DELETE', `/v1/channels/${channel.json.id}`, { key: admin });
+    await call('GET', '/v1/audit?limit=5', { key: admin });
+    await call('GET', '/v1/audit?action=nope', { key: admin });
+    await call('GET', '/v1/audit', { key: created.json.key });
+
+    const reset = samples.find((s) => s.route === 'POST /v1/keys/{id}/reset')?.body as { key: string };
+    const token = await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(id, reset.key) });
+    await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(id, issueSecret('kg', id).keyString) });
+    await form('/oauth/introspect', { token: token.json.access_token }, { authorization: `Bearer ${reset.key}` });
+    await form('/oauth/introspect', { token: 'nope' }, { authorization: `Bearer ${reset.key}` });
+    for (const path of ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/openapi.json']) {
+      await call('GET', path);
+    }
+    await call('DELETE', `/v1/keys/${id}`, { key: admin });
+    await call('DELETE', `/v1/keys/${id}`, { key: admin });
+
+    const failures: string[] = [];
+    for (const sample of samples) {
+      const [method = '', path = ''] = sample.route.split(' ');
+      const response = doc.paths[path]?.[method.toLowerCase()]?.responses?.[String(sample.status)];
+      if (!response) {
+        failures.push(`${sample.route} answered ${sample.status}, which the document does not list`);
+        continue;
+      }
+      const schemaRef = response.content?.['application/json']?.schema;
+      if (schemaRef === undefined) {
+        if (sample.body !== undefined) failures.push(`${sample.route} ${sample.status} has a body the document does not describe`);
+        continue;
+      }
+      const pointer = ['paths', path, method.toLowerCase(), 'responses', String(sample.status), 'content', 'application/json', 'schema']
+        .map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1'))
+        .join('/');
+      const validate = ajv.compile({ $ref: `openapi.json#/${pointer}` });
+      if (!validate(sample.body)) failures.push(`${sample.route} ${sample.status}: ${ajv.errorsText(validate.errors)}`);
+    }
+    expect(failures).toEqual([]);
+    // The tour reached every route of the table.
+    expect(new Set(samples.map((s) => s.route))).toEqual(new Set(routeTable.map((r) => `${r.method} ${r.path}`)));
+    expect(samples.length).toBeGreaterThan(30);
+  });
+});
