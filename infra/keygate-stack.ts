@@ -6,6 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
+import { type KeygateAlarmProps, KeygateMonitoring } from './monitoring.js';
 import { SigningKeys } from './signing-keys.js';
 import { KeygateNotifications } from './notifications.js';
 import { KeygateState } from './stateful.js';
@@ -15,6 +16,8 @@ export interface KeygateStackProps extends StackProps {
   readonly throttle?: ThrottleSettings;
   /** Retention of function and access logs. @default one month */
   readonly logRetention?: RetentionDays;
+  /** Where alarms go (an SNS topic, or an e-mail address) and their thresholds. @default alarms only on the dashboard */
+  readonly alarms?: KeygateAlarmProps;
 }
 
 export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, rateLimit: 50 };
@@ -24,6 +27,7 @@ export class KeygateStack extends Stack {
   readonly api: KeygateApi;
   readonly notifications: KeygateNotifications;
   readonly signingKeys: SigningKeys;
+  readonly monitoring: KeygateMonitoring;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, { description: 'keygate: self-hosted API keys and client credentials', ...props });
@@ -74,8 +78,23 @@ export class KeygateStack extends Stack {
       properties: { TableName: table.tableName, SecretArn: adminKeySecret.secretArn },
     });
 
+    this.monitoring = new KeygateMonitoring(this, 'Monitoring', {
+      ...props.alarms,
+      httpApi: this.api.httpApi,
+      table,
+      functions: new Map([
+        ...this.api.functions,
+        ['Bootstrap', bootstrapFunction],
+        ['Notifier', this.notifications.notifier],
+        ['ScheduleSync', this.notifications.scheduleSync],
+        ['SigningKeyRotation', this.signingKeys.rotationFunction],
+      ]),
+      deadLetterQueues: new Map([['NotificationsDeadLetterQueue', this.notifications.deadLetterQueue]]),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'keygate API base URL' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of keygate' });
     new CfnOutput(this, 'AdminKeySecretArn', { value: adminKeySecret.secretArn, description: 'Secret holding the admin key (ARN only)' });
     new CfnOutput(this, 'AdminKeyCommand', {
       description: 'Prints the admin key',

@@ -279,7 +279,7 @@ describe('secrets stay out of the template', () => {
 describe('stack outputs', () => {
   it('give the API URL, the table name, the secret ARN and ready commands, never the key', () => {
     const outputs = template.toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['AdminKeyCommand', 'AdminKeySecretArn', 'ApiUrl', 'MintAdminKeyCommand', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['AdminKeyCommand', 'AdminKeySecretArn', 'ApiUrl', 'DashboardName', 'MintAdminKeyCommand', 'TableName']);
     expect(outputs.TableName.Value).toEqual(tableRef());
     expect(outputs.AdminKeySecretArn.Value).toEqual(secretRef());
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('.execute-api.');
