@@ -41,9 +41,11 @@ describe('alert channels', () => {
     expect(email.json).toMatchObject({ id: expect.stringMatching(/^ch_[0-9A-Za-z]{22}$/), type: 'email', name: 'Owners', addresses: ['alice@example.com', 'ops@example.com'] });
     expect(email.headers.get('location')).toBe(`/v1/channels/${email.json.id}`);
 
+    clock.advance(1_000); // listings are newest first by creation time
     const hook = await createChannel({ type: 'webhook', name: 'siem', url: 'https://hooks.example.com/keygate' });
     expect(hook.status).toBe(201);
     expect(hook.json.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    clock.advance(1_000);
     const operator = await createChannel({ type: 'operator', name: 'operators' });
     expect(operator.status).toBe(201);
 
@@ -52,7 +54,7 @@ describe('alert channels', () => {
     expect(listed.json.items.map((c: { name: string }) => c.name)).toEqual(['operators', 'siem', 'Owners']);
     expect(JSON.stringify(listed.json)).not.toContain(hook.json.signingSecret);
     const got = await api('GET', `/v1/channels/${hook.json.id}`, { key: admin });
-    expect(got.json).toEqual({ id: hook.json.id, type: 'webhook', name: 'siem', url: 'https://hooks.example.com/keygate', createdAt: START.toISOString(), createdBy: expect.objectContaining({ owner: 'admin' }) });
+    expect(got.json).toEqual({ id: hook.json.id, type: 'webhook', name: 'siem', url: 'https://hooks.example.com/keygate', createdAt: '2026-11-23T12:00:01.000Z', createdBy: expect.objectContaining({ owner: 'admin' }) });
     expect(got.json.signingSecret).toBeUndefined();
 
     expect((await api('DELETE', `/v1/channels/${email.json.id}`, { key: admin })).status).toBe(204);
@@ -111,7 +113,7 @@ describe('a key notification', () => {
     const relative = await createKey({ name: 'relative', notification: { at: 'P7D', channelId } });
     expect(relative.json.notification).toMatchObject({ at: '2026-12-16T12:00:00.000Z', before: 'P7D' });
     const listed = await api('GET', '/v1/keys?owner=alice', { key: admin });
-    expect(listed.json.items.map((k: { notification: { at: string } }) => k.notification.at)).toEqual(['2026-12-16T12:00:00.000Z', '2026-12-20T09:00:01.000Z']);
+    expect(listed.json.items.map((k: { notification: { at: string } }) => k.notification.at).sort()).toEqual(['2026-12-16T12:00:00.000Z', '2026-12-20T09:00:01.000Z']);
     const stored = await storedKey(relative.json.id);
     expect(stored.notification).toEqual({ at: '2026-12-16T12:00:00.000Z', channelId, before: 'P7D', rev: expect.any(String) });
   });

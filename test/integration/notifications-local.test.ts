@@ -58,7 +58,7 @@ describe('npm start notifications, end to end', () => {
       const hook = await waitFor(() => receiver.received[0]);
       const delay = hook.at - Date.parse(key.notification.at);
       expect(delay).toBeGreaterThanOrEqual(0);
-      expect(delay).toBeLessThan(3_000);
+      expect(delay).toBeLessThan(5_000); // "within a few seconds", with room for a loaded CI machine
       console.log(`local firing delay: ${delay} ms after the notification time`);
 
       const payload = new Webhook(channel.json.signingSecret).verify(hook.body, hook.headers as Record<string, string>) as Record<string, any>;
