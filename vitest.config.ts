@@ -9,6 +9,8 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/infra/**/*.test.ts'],
     // One DynamoDB Local for the whole run; each test gets its own table (test/support/dynamodb.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    // Captures stdout/stderr of every test file and fails it if a key, token or secret was logged.
+    setupFiles: ['test/support/capture-logs.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 120_000,
