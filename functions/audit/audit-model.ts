@@ -15,15 +15,13 @@ export const auditActions = [
   'key.reset',
   'key.delete',
   'channel.create',
-  'channel.update',
   'channel.delete',
   /** The notifier's outcome for a key's notification (a change to the key item it records). */
   'notification.sent',
   'notification.failed',
   'notification.dropped',
   'operator-message.acknowledge',
-  'signing-key.rotate',
-  /** A credential that names a real key, or is well-formed, was refused. See audit-service.ts. */
+  /** A well-formed credential was refused (malformed ones are counted, not written: audit-service.ts). */
   'auth.failed',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
