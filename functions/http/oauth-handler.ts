@@ -2,12 +2,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
 import { authorize } from '../access/authorize.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
-import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route } from './route-handler.js';
+import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route, requestOrigin } from './route-handler.js';
 
 /**
  * The OAuth-flavoured sibling of route-handler.ts, for /oauth/* and /.well-known/*: errors in
@@ -140,11 +141,15 @@ export interface OAuthRouteSpec {
   run(request: OAuthRequest, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
 }
 
-async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, permission: string): Promise<Principal> {
+async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: RouteId, permission: string): Promise<Principal> {
+  const request = requestOrigin(event);
   try {
-    return await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS);
+    return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS)), request };
   } catch (error) {
-    if (error instanceof AuthenticationError) throw new OAuthError('invalid_token', error.message);
+    if (error instanceof AuthenticationError) {
+      await auditFailedAuthentication(deps, error, request, id);
+      throw new OAuthError('invalid_token', error.message);
+    }
     if (error instanceof ForbiddenError) throw new OAuthError('insufficient_scope', error.message);
     throw error;
   }
@@ -155,7 +160,7 @@ export function defineOAuthRoute(id: RouteId, spec: OAuthRouteSpec): Route {
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      const principal = permission === 'public' ? undefined : await bearerPrincipal(deps, event, permission);
+      const principal = permission === 'public' ? undefined : await bearerPrincipal(deps, event, id, permission);
       const form = spec.form ? readForm(event) : new Map<string, string>();
       return await spec.run({ event, requestId, form, principal }, deps);
     } catch (error) {

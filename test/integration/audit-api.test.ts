@@ -207,12 +207,16 @@ describe('failed authentications', () => {
     expect(await auditItems()).toEqual(before);
   });
 
-  it('a failed client authentication at the token endpoint is audited the same way', async () => {
+  it('a failed client authentication at the token endpoint, or bearer authentication at introspection, is audited the same way', async () => {
     const key = await createKey(world, { owner: 'hank', permissions: ['alerts:read'] });
     const wrong = issueSecret('kg', key.id).keyString;
     const refused = await postForm(world, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(key.id, wrong) });
     expect(refused.status).toBe(401);
     expect(await entriesOf('auth.failed')).toEqual([expect.objectContaining({ keyId: key.id, reason: 'invalid', details: { where: 'IssueToken' }, attempts: 1 })]);
+    await world.api('DELETE', `/v1/keys/${key.id}`, { key: world.admin });
+    const introspection = await postForm(world, '/oauth/introspect', { token: 'x' }, { authorization: `Bearer ${key.key}` });
+    expect(introspection.status).toBe(401);
+    expect((await entriesOf('auth.failed')).find((e) => (e.details as { where: string }).where === 'IntrospectToken')).toMatchObject({ keyId: key.id, reason: 'revoked' });
   });
 });
 
