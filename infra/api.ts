@@ -161,7 +161,7 @@ export class KeygateApi extends Construct {
         reason:
           route.permission === 'public'
             ? `${route.method} ${route.path} is public by design: it takes no credential.`
-            : `${route.method} ${route.path} is authorized in its handler: it authenticates keygate's own bearer key and checks the route's permission (${route.permission}) before any work. API Gateway has no authorizer that knows keygate keys until the keygate Lambda authorizer lands.`,
+            : `${route.method} ${route.path} is authorized in its handler: it authenticates keygate's own bearer key and checks the route's permission (${route.permission}) before any work, with the same code as the keygate Lambda authorizer (functions/access). An authorizer in front would add a second invocation per request, and its decision cache would let a deleted admin key keep managing keys for the cache time.`,
       });
       functions.set(route.id, fn);
     }
