@@ -109,6 +109,20 @@ async function loadManagedKey(deps: Deps, principal: Principal, id: string): Pro
   return key;
 }
 
+/**
+ * Reads a key the principal may change (edit, reset or delete): besides the owner rule, the
+ * principal must hold everything the key holds. Otherwise a key with keys:write could reset a
+ * stronger key of its owner (an admin key, say) and take its new secret, or strip or revoke it.
+ */
+async function loadChangeableKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
+  const key = await loadManagedKey(deps, principal, id);
+  const missing = missingGrants(deps.config.catalog, principal.expanded, key);
+  if (missing.length > 0) {
+    throw new ForbiddenError(`you cannot change key ${id}: it holds grants you do not hold yourself: ${missing.join(', ')}`);
+  }
+  return key;
+}
+
 function assertEditable(key: KeyRecord, now: Date): void {
   const status = keyStatus(key, now);
   if (status === 'revoked') throw new ConflictError(`key ${key.id} was deleted at ${key.revokedAt}; create a new key`, 'key_revoked');
@@ -226,7 +240,7 @@ export async function listKeys(deps: Deps, principal: Principal, input: ListKeys
 export async function updateKey(deps: Deps, principal: Principal, id: string, input: UpdateKeyInput): Promise<KeyDetails> {
   const now = deps.clock();
   const policy = deps.config.policy;
-  const key = await loadManagedKey(deps, principal, id);
+  const key = await loadChangeableKey(deps, principal, id);
   assertEditable(key, now);
 
   const updated: KeyRecord = { ...key, updatedAt: now.toISOString(), version: key.version + 1 };
@@ -254,7 +268,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
 export async function resetKeySecret(deps: Deps, principal: Principal, id: string, input: ResetKeyInput): Promise<IssuedKey> {
   const now = deps.clock();
   const policy = deps.config.policy;
-  const key = await loadManagedKey(deps, principal, id);
+  const key = await loadChangeableKey(deps, principal, id);
   assertEditable(key, now);
 
   const { keyString, secretHash } = issueSecret(deps.config.keyPrefix, key.id);
@@ -281,7 +295,7 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
 
 export async function deleteKey(deps: Deps, principal: Principal, id: string): Promise<void> {
   const now = deps.clock();
-  const key = await loadManagedKey(deps, principal, id);
+  const key = await loadChangeableKey(deps, principal, id);
   if (key.revokedAt !== undefined) throw new ConflictError(`key ${key.id} was already deleted at ${key.revokedAt}`, 'key_revoked');
   const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: actorOf(principal), updatedAt: now.toISOString(), version: key.version + 1 };
   delete revoked.previousSecretHash;

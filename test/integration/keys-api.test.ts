@@ -338,6 +338,33 @@ describe('who may do what', () => {
     expect(patched.status).toBe(403);
     expect((await api('GET', `/v1/keys/${modest.json.id}`, { key: kim })).json.permissions).toEqual(['alerts:read']);
   });
+
+  it('a non-admin cannot reset, edit or delete a key of its owner that holds more than it does', async () => {
+    const lee = await ownerKey('lee', ['alerts:read']);
+    const strong = await create({ name: 'lee-admin', owner: 'lee', roles: [{ role: 'global-admin' }] });
+    const writer = await create({ name: 'lee-writer', owner: 'lee', permissions: ['alerts:write'] });
+    const modest = await create({ name: 'lee-modest', owner: 'lee', permissions: ['alerts:read'] });
+    expect((await api('GET', '/v1/catalog', { key: lee })).status).toBe(200); // its lastUsedAt, written once
+    const before = await storedItems(deps);
+
+    const reset = await api('POST', `/v1/keys/${strong.json.id}/reset`, { key: lee, body: { gracePeriod: 'P7D' } });
+    expect(reset.status).toBe(403);
+    expect(reset.json.key).toBeUndefined();
+    expect(reset.json.error.message).toContain('role global-admin');
+    expect((await api('PATCH', `/v1/keys/${strong.json.id}`, { key: lee, body: { permissions: ['alerts:read'] } })).status).toBe(403);
+    expect((await api('DELETE', `/v1/keys/${strong.json.id}`, { key: lee })).status).toBe(403);
+    const writerReset = await api('POST', `/v1/keys/${writer.json.id}/reset`, { key: lee });
+    expect(writerReset.status).toBe(403);
+    expect(writerReset.json.error.message).toContain('alerts:write');
+    expect(await storedItems(deps)).toEqual(before);
+    // The strong key still works with its own secret; reading it stays allowed.
+    expect((await api('GET', '/v1/keys', { key: strong.json.key })).status).toBe(200);
+    expect((await api('GET', `/v1/keys/${strong.json.id}`, { key: lee })).status).toBe(200);
+
+    // A key it holds everything of, it still manages.
+    expect((await api('POST', `/v1/keys/${modest.json.id}/reset`, { key: lee })).status).toBe(200);
+    expect((await api('DELETE', `/v1/keys/${modest.json.id}`, { key: lee })).status).toBe(204);
+  });
 });
 
 describe('PATCH /v1/keys/{id}', () => {
