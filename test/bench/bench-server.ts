@@ -1,0 +1,135 @@
+import './bench-environment.js';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+import { deploymentConfig } from '../../functions/deployment-config.js';
+import { systemClock } from '../../functions/shared/clock.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import { documentClient } from '../../functions/shared/dynamodb.js';
+import { settingsFor } from '../../functions/tokens/environment.js';
+import { localDemoRoutes } from '../../infra/demo/local-demo.js';
+import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
+import { createGateway } from '../../infra/local/gateway.js';
+import { localTokenDeps } from '../../infra/local/local-tokens.js';
+import { routes } from '../../infra/routes.js';
+
+/**
+ * One HTTP server of the bench, in a process of its own so that the load generator does not share
+ * its event loop and its CPU time can be read alone (process.cpuUsage, asked for over IPC):
+ *
+ *   keygate        the local gateway: every route, and the demo API behind the authorizer with its
+ *                  decision cache off (each request runs the authorizer, as on a cache miss)
+ *   getitem        the floor: one consistent GetItem of a key item per request, on node:http with
+ *                  the same DynamoDB client keygate builds
+ *   oidc-provider  the peer: a certified OAuth server issuing ES256 JWT access tokens by client
+ *                  credentials, its client and keys in memory
+ */
+export type ServerKind = 'keygate' | 'getitem' | 'oidc-provider';
+
+export interface ServerConfig {
+  kind: ServerKind;
+  endpoint: string;
+  tableName: string;
+  /** keygate: the signing-key file the bench process created. */
+  signingKeysPath: string;
+  /** getitem: the key whose item is read. */
+  keyId: string;
+}
+
+export type ServerMessage = { ready: { url: string; authorization?: string } } | { cpuMicros: number };
+
+function deps(config: ServerConfig): Deps {
+  return { ddb: documentClient(localDynamoClientConfig(config.endpoint)), tableName: config.tableName, clock: systemClock, config: deploymentConfig };
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+async function keygate(config: ServerConfig): Promise<{ url: string }> {
+  const gatewayDeps = deps(config);
+  const server = createGateway({ deps: gatewayDeps, routeTable: [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 })] });
+  const url = await listen(server);
+  gatewayDeps.tokens = localTokenDeps(url, { path: config.signingKeysPath });
+  return { url };
+}
+
+async function getItem(config: ServerConfig): Promise<{ url: string }> {
+  const { ddb, tableName } = deps(config);
+  const command = () => new GetCommand({ TableName: tableName, Key: { pk: `KEY#${config.keyId}`, sk: 'KEY' }, ConsistentRead: true });
+  const server = createServer((req, res) => {
+    req.resume();
+    ddb.send(command()).then(
+      ({ Item }) => {
+        res.writeHead(Item ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ found: Item !== undefined }));
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
+  return { url: await listen(server) };
+}
+
+/** Same audience, lifetime and algorithm as keygate's tokens; the client secret never leaves this process but in the header. */
+async function oidcProvider(): Promise<{ url: string; authorization: string }> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+  const clientSecret = randomBytes(32).toString('base64url');
+  const { audience, lifetimeSeconds } = settingsFor(deploymentConfig.tokens);
+  const server = createServer();
+  const url = await listen(server);
+  const provider = new Provider(url, {
+    clients: [
+      {
+        client_id: 'bench',
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
+    jwks: { keys: [jwk] },
+    scopes: ['alerts:read', 'cases:read'],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => audience,
+        getResourceServerInfo: () => ({
+          scope: 'alerts:read cases:read',
+          audience,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: lifetimeSeconds,
+          jwt: { sign: { alg: 'ES256' } },
+        }),
+      },
+    },
+  });
+  server.on('request', provider.callback());
+  return { url, authorization: `Basic ${Buffer.from(`bench:${clientSecret}`).toString('base64')}` };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerConfig;
+  const send = (message: ServerMessage) => process.send?.(message);
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    send({ cpuMicros: user + system });
+  });
+  process.on('disconnect', () => process.exit(0));
+  const started = config.kind === 'keygate' ? await keygate(config) : config.kind === 'getitem' ? await getItem(config) : await oidcProvider();
+  send({ ready: started });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

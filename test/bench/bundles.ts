@@ -1,0 +1,280 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { verifyCredential } from '../../functions/access/verify-credential.js';
+import { callerContext } from '../../functions/authorizer/authorizer-context.js';
+import { projectRoot } from '../../infra/api.js';
+import { demoRoutes } from '../../infra/demo/demo-routes.js';
+import { type RouteDefinition, routes } from '../../infra/routes.js';
+import type { BenchWorld } from './bench-world.js';
+
+/**
+ * Every Lambda function's bundle as the stack deploys it, and its cold start.
+ *
+ * The bundles come from a real synth of infra/app.ts (both stacks, as `cdk synth -c demo=true`
+ * runs it): NodejsFunction runs esbuild with the stack's own options, so what is measured is
+ * what is deployed. The synth runs in a child process (it loads the CDK and waits on esbuild).
+ *
+ * Cold start: a fresh `node` per bundle, with the environment the template gives the function
+ * (NODE_OPTIONS included) pointed at DynamoDB Local and at a stand-in for Secrets Manager, times
+ * the import of the bundle and its first invocation with a request of the function's kind.
+ * Node's own start-up, which Lambda's runtime does before the import, is not counted.
+ */
+export interface BundleFigures {
+  /** The construct path without the stack's "Resource" leaf, e.g. Keygate/Api/VerifyKey. */
+  name: string;
+  kilobytes: number;
+  importMs: number;
+  /** Undefined when the bench knows no request for this function (imported only). */
+  firstInvokeMs?: number;
+  /** What the first invocation answered: an HTTP status, "allow"/"deny", "ok" or "threw <Error name>". */
+  outcome?: string;
+}
+
+const CDK_OUT = join(projectRoot, '.keygate', 'bench', 'cdk.out');
+const SYNTH_TIMEOUT_MS = 180_000;
+
+/** Starts the synth; await it before measuring anything else, it takes both cores. */
+export function synthesize(): Promise<void> {
+  rmSync(CDK_OUT, { recursive: true, force: true });
+  const context = (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      CDK_OUTDIR: CDK_OUT,
+      CDK_CONTEXT_JSON: JSON.stringify({ ...context, demo: 'true', 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), SYNTH_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) done();
+      else fail(new Error(`the synth of infra/app.ts failed (${code ?? signal}):\n${output}`));
+    });
+  });
+}
+
+interface LambdaBundle {
+  name: string;
+  file: string;
+  environment: Record<string, unknown>;
+}
+
+type TemplateResource = { Type: string; Metadata?: Record<string, unknown>; Properties: { Handler?: string; Environment?: { Variables?: Record<string, unknown> } } };
+
+/** keygate's own functions: bundled by NodejsFunction to index.mjs (CDK's custom-resource framework is not ours). */
+function lambdaBundles(): LambdaBundle[] {
+  const manifest = JSON.parse(readFileSync(join(CDK_OUT, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+  const bundles: LambdaBundle[] = [];
+  for (const artifact of Object.values(manifest.artifacts)) {
+    if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+    const template = JSON.parse(readFileSync(join(CDK_OUT, artifact.properties.templateFile), 'utf8')) as { Resources: Record<string, TemplateResource> };
+    for (const resource of Object.values(template.Resources)) {
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof assetPath !== 'string' || resource.Properties.Handler !== 'index.handler') continue;
+      const file = join(CDK_OUT, assetPath, 'index.mjs');
+      if (!existsSync(file)) continue;
+      const name = String(resource.Metadata?.['aws:cdk:path'] ?? assetPath).replace(/\/Resource$/, '');
+      bundles.push({ name, file, environment: resource.Properties.Environment?.Variables ?? {} });
+    }
+  }
+  return bundles.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A template value that is not a plain string (a Ref, GetAtt, ImportValue) gets its local stand-in, by the variable's name. */
+function localEnvironment(variables: Record<string, unknown>, locals: { tableName: string; issuer: string }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === 'string') env[name] = value;
+    else if (name === 'TABLE_NAME') env[name] = locals.tableName;
+    else if (name === 'ISSUER_URL' || name === 'KEYGATE_ISSUER') env[name] = locals.issuer;
+    else if (name.endsWith('_ARN')) env[name] = `arn:aws:bench:us-east-1:000000000000:${name.toLowerCase()}`;
+    else env[name] = `bench-${name.toLowerCase()}`;
+  }
+  return env;
+}
+
+/**
+ * Secrets Manager as the token functions and the rotation function use it: the signing-key set
+ * (the bench's own, from its temporary file) for GetSecretValue, a finished rotation for
+ * DescribeSecret, and an empty answer to anything else (the bootstrap's PutSecretValue).
+ */
+const ROTATION_VERSION = 'bench-version';
+
+async function startSecretsManager(keySetDocument: string): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.once('end', () => {
+      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
+      const answers: Record<string, unknown> = {
+        GetSecretValue: { ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench', Name: 'bench', SecretString: keySetDocument, VersionId: ROTATION_VERSION, VersionStages: ['AWSCURRENT'] },
+        DescribeSecret: { RotationEnabled: true, VersionIdsToStages: { [ROTATION_VERSION]: ['AWSCURRENT'] } },
+      };
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(answers[operation] ?? {}));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+const ABSENT_ID = '0000000000000000000000';
+
+function httpEvent(method: string, path: string, headers: Record<string, string>, body?: string, authorizer?: unknown): APIGatewayProxyEventV2 {
+  const pathParameters: Record<string, string> = {};
+  const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    pathParameters[name] = name === 'accountId' ? 'acct-1' : ABSENT_ID;
+    return pathParameters[name] as string;
+  });
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath,
+    rawQueryString: '',
+    headers: { host: 'bench.local', 'user-agent': 'keygate-bench', ...headers },
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'bench',
+      apiId: 'bench',
+      domainName: 'bench.local',
+      domainPrefix: 'bench',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'keygate-bench' },
+      requestId: 'bench-cold-start',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      ...(authorizer === undefined ? {} : { authorizer: { lambda: authorizer } }),
+    } as APIGatewayProxyEventV2['requestContext'],
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: false,
+  };
+}
+
+/** The first request each function gets: the real work of its kind (a key to check, a token to issue) where the bench has one. */
+async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
+  const { admin, service, subject } = world.keys;
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+  const json = { 'content-type': 'application/json' };
+  const special: Partial<Record<string, APIGatewayProxyEventV2>> = {
+    VerifyKey: httpEvent('POST', '/v1/keys/verify', { ...bearer(service.key), ...json }, JSON.stringify({ key: subject.key, permission: 'alerts:read' })),
+    IssueToken: httpEvent(
+      'POST',
+      '/oauth/token',
+      { authorization: `Basic ${Buffer.from(`${subject.details.id}:${subject.key}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      'grant_type=client_credentials',
+    ),
+  };
+  const requests = new Map<string, unknown>();
+  for (const route of routes as readonly RouteDefinition[]) {
+    const withBody = route.method === 'POST' || route.method === 'PATCH';
+    requests.set(`Keygate/Api/${route.id}`, special[route.id] ?? httpEvent(route.method, route.path, { ...bearer(admin.key), ...(withBody ? json : {}) }, withBody ? '{}' : undefined));
+  }
+  const [demoRoute] = demoRoutes;
+  if (demoRoute) {
+    const authorizerEvent = { ...httpEvent(demoRoute.method, demoRoute.path, bearer(subject.key)), type: 'REQUEST' as const, cookies: [], identitySource: [`Bearer ${subject.key}`], routeArn: 'arn:aws:execute-api:us-east-1:000000000000:bench/$default/GET/demo/alerts' };
+    requests.set('KeygateDemo/DemoApi/Authorizer', authorizerEvent satisfies APIGatewayRequestAuthorizerEventV2);
+  }
+  const context = callerContext(await verifyCredential(world.deps, { header: 'authorization', value: subject.key }));
+  for (const route of demoRoutes) requests.set(`KeygateDemo/${route.id}`, httpEvent(route.method, route.path, bearer(subject.key), undefined, context));
+  requests.set('Keygate/Bootstrap', { action: 'mint-admin-key' });
+  requests.set('Keygate/Notifications/Notifier', { keyId: ABSENT_ID, slot: 'own', rev: 'bench' });
+  requests.set('Keygate/Notifications/ScheduleSync', { Records: [] });
+  requests.set('Keygate/SigningKeys/Rotation', { Step: 'finishSecret', SecretId: 'bench', ClientRequestToken: ROTATION_VERSION });
+  return requests;
+}
+
+/** Runs in the fresh process: plain JavaScript, so nothing but the bundle is loaded. */
+const COLD_START_SCRIPT = `
+const started = performance.now();
+const mod = await import(process.env.BENCH_BUNDLE_URL);
+const imported = performance.now();
+let outcome;
+if (process.env.BENCH_EVENT !== undefined) {
+  try {
+    const result = await mod.handler(JSON.parse(process.env.BENCH_EVENT));
+    outcome = result && typeof result === 'object' && 'statusCode' in result ? String(result.statusCode)
+      : result && typeof result === 'object' && 'isAuthorized' in result ? (result.isAuthorized ? 'allow' : 'deny') : 'ok';
+  } catch (error) {
+    outcome = 'threw ' + (error && error.name);
+  }
+}
+const answered = performance.now();
+process.send({ importMs: imported - started, invokeMs: answered - imported, outcome }, () => process.exit(0));
+`;
+
+interface ColdStart {
+  importMs: number;
+  invokeMs: number;
+  outcome?: string;
+}
+
+async function coldStart(bundle: LambdaBundle, env: Record<string, string>, event: unknown): Promise<ColdStart> {
+  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', COLD_START_SCRIPT], {
+    cwd: join(bundle.file, '..'),
+    env: { ...env, BENCH_BUNDLE_URL: pathToFileURL(bundle.file).href, ...(event === undefined ? {} : { BENCH_EVENT: JSON.stringify(event) }) },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+  });
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the cold start of ${bundle.name} exited (${code}) without an answer:\n${stderr}`);
+    }),
+  ])) as [ColdStart];
+  if (child.exitCode === null) await once(child, 'exit');
+  return message;
+}
+
+/** Sizes and cold starts of every bundle; `synthesize()` must have finished. */
+export async function measureBundles(world: BenchWorld, rounds: number): Promise<BundleFigures[]> {
+  const secrets = await startSecretsManager(readFileSync(world.signingKeysPath, 'utf8'));
+  try {
+    const requests = await firstRequests(world);
+    const figures: BundleFigures[] = [];
+    for (const bundle of lambdaBundles()) {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        DYNAMODB_ENDPOINT: world.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000' }),
+      };
+      const event = requests.get(bundle.name);
+      // The best of a few fresh processes: what a start costs, less the moments the machine was busy elsewhere.
+      const starts: ColdStart[] = [];
+      for (let i = 0; i < rounds; i++) starts.push(await coldStart(bundle, env, event));
+      const best = (pick: (start: ColdStart) => number) => Math.min(...starts.map(pick));
+      const first = starts[0];
+      figures.push({
+        name: bundle.name,
+        kilobytes: statSync(bundle.file).size / 1024,
+        importMs: best((s) => s.importMs),
+        ...(event === undefined ? {} : { firstInvokeMs: best((s) => s.invokeMs), ...(first?.outcome === undefined ? {} : { outcome: first.outcome }) }),
+      });
+    }
+    return figures;
+  } finally {
+    secrets.close();
+  }
+}

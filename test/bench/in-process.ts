@@ -1,0 +1,107 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { ownTokenTrust, verifyCredential } from '../../functions/access/verify-credential.js';
+import { verifyKey } from '../../functions/keys/key-verification.js';
+import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
+import { issueAccessToken } from '../../functions/tokens/token-service.js';
+import { testClock } from '../support/dynamodb.js';
+import type { BenchWorld } from './bench-world.js';
+import { interleaved, microsecondsPerCall, type Summary, summarize } from './stats.js';
+
+/** Measurements that call keygate's domain functions in this process, against DynamoDB Local. */
+
+export interface KeyVerificationFigures {
+  verify: Summary;
+  getItem: Summary;
+}
+
+/** verifyKey (what POST /v1/keys/verify runs: one consistent GetItem, hash, status, permission) next to that GetItem alone. */
+export async function keyVerificationInProcess(world: BenchWorld, rounds: number): Promise<KeyVerificationFigures> {
+  const { deps, keys } = world;
+  const getItem = () => deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: `KEY#${keys.subject.details.id}`, sk: 'KEY' }, ConsistentRead: true }));
+  const verify = async () => {
+    const result = await verifyKey(deps, { key: keys.subject.key, permission: 'alerts:read' });
+    if (!result.valid) throw new Error(`bench: the subject key was refused (${result.code})`);
+  };
+  const samples = await interleaved({ getItem, verify }, { warmup: Math.ceil(rounds / 10), rounds });
+  return { verify: summarize(samples.verify), getItem: summarize(samples.getItem) };
+}
+
+export interface TokenVerificationFigures {
+  keygateMicros: number;
+  joseMicros: number;
+}
+
+/**
+ * An access token through verifyCredential (what the authorizer runs for a token: JWKS from
+ * memory, signature, claims, grants) next to jose's jwtVerify alone with the same checks and a
+ * key set built once.
+ */
+export async function tokenVerification(world: BenchWorld): Promise<TokenVerificationFigures> {
+  const { deps, tokens, keys } = world;
+  const origin = { requestId: 'bench', sourceIp: null, userAgent: null };
+  const { accessToken } = await issueAccessToken(deps, tokens, { clientId: keys.subject.details.id, clientSecret: keys.subject.key }, undefined, origin);
+  const trust = ownTokenTrust(tokens);
+  const jwks = await tokens.keys.jwks(new Date());
+  const keySet = createLocalJWKSet(jwks);
+  const algorithms = jwks.keys.map((key) => key.alg ?? 'ES256');
+  const keygate = async () => {
+    await verifyCredential(deps, { header: 'authorization', value: accessToken }, trust);
+  };
+  const jose = async () => {
+    await jwtVerify(accessToken, keySet, { algorithms, issuer: trust.issuer, audience: trust.audience, typ: ACCESS_TOKEN_TYPE });
+  };
+  const micros = await microsecondsPerCall({ keygate, jose }, { batches: 30, batch: 200 });
+  return { keygateMicros: micros.keygate, joseMicros: micros.jose };
+}
+
+export interface RefusalFigures {
+  micros: number;
+  refusals: number;
+  dbCalls: number;
+}
+
+/** A key string whose checksum does not match: refused by verifyKey without a database call. */
+export async function badChecksumRefusal(world: BenchWorld): Promise<RefusalFigures> {
+  const { deps, keys, calls } = world;
+  const last = keys.subject.key.at(-1);
+  const bad = `${keys.subject.key.slice(0, -1)}${last === 'A' ? 'B' : 'A'}`;
+  let refusals = 0;
+  const refuse = async () => {
+    const result = await verifyKey(deps, { key: bad });
+    if (result.valid || result.code !== 'malformed') throw new Error(`bench: a bad-checksum key was answered ${result.code}`);
+    refusals++;
+  };
+  calls.reset();
+  const { refuse: micros } = await microsecondsPerCall({ refuse }, { batches: 20, batch: 500 });
+  return { micros, refusals, dbCalls: calls.total() };
+}
+
+export interface UseWriteFigures {
+  verifications: number;
+  spanSeconds: number;
+  writes: number;
+}
+
+/**
+ * 10,000 verifications of one never-used key spread over one minute of the test clock, 20 at a
+ * time (so many read the same stale lastUsedAt), counting every write call sent.
+ */
+export async function writesPerMinute(world: BenchWorld, verifications = 10_000, concurrency = 20): Promise<UseWriteFigures> {
+  const key = await world.freshKey('bench-writes');
+  const clock = testClock(new Date());
+  const deps = { ...world.deps, clock: clock.now };
+  const stepMs = 60_000 / verifications; // the last verification is one step short of a minute after the first
+  let started = 0;
+  world.calls.reset();
+  const worker = async () => {
+    while (started < verifications) {
+      if (started > 0) clock.advance(stepMs);
+      started++;
+      const result = await verifyKey(deps, { key: key.key });
+      if (!result.valid) throw new Error(`bench: the key was refused (${result.code})`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { verifications: started, spanSeconds: ((started - 1) * stepMs) / 1000, writes: world.calls.writes() };
+}
