@@ -6,6 +6,7 @@ import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
+import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
 import type { KeyRecord, KeyStatus } from './key-model.js';
 
 /*
@@ -209,34 +210,6 @@ const STATUS_FILTERS: Record<KeyStatus, string> = {
   revoked: 'attribute_exists(revokedAt)',
 };
 
-const cursorSchema = z.strictObject({
-  pk: z.string().startsWith('KEY#'),
-  sk: z.literal(KEY_SK),
-  gsi1pk: z.string().optional(),
-  gsi1sk: z.string().optional(),
-  gsi2pk: z.string().optional(),
-  gsi2sk: z.string().optional(),
-});
-
-function encodeCursor(key: Item): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, partitionAttribute: string, partition: string): Item {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const result = cursorSchema.safeParse(parsed);
-  // A cursor only continues the listing it came from: same index, same partition.
-  if (!result.success || result.data[partitionAttribute as keyof typeof result.data] !== partition) {
-    throw new ValidationError('cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters', 'invalid_cursor');
-  }
-  return result.data;
-}
-
 export interface ListQuery {
   owner?: string;
   status?: KeyStatus;
@@ -248,9 +221,18 @@ export interface ListQuery {
 const MAX_QUERY_ROUNDS = 10;
 
 export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<{ items: KeyRecord[]; nextCursor: string | null }> {
-  const [indexName, partitionAttribute, partition] =
-    query.owner === undefined ? ['all', 'gsi2pk', ALL_KEYS] : ['byOwner', 'gsi1pk', `OWNER#${query.owner}`];
-  let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, partitionAttribute, partition);
+  const [indexName, partitionAttribute, sortAttribute, partition] =
+    query.owner === undefined ? ['all', 'gsi2pk', 'gsi2sk', ALL_KEYS] : ['byOwner', 'gsi1pk', 'gsi1sk', `OWNER#${query.owner}`];
+  let startKey: Item | undefined =
+    query.cursor === undefined
+      ? undefined
+      : decodeIndexCursor(query.cursor, {
+          partitionAttribute,
+          sortAttribute,
+          partition,
+          tableKey: { pk: z.string().startsWith('KEY#'), sk: z.literal(KEY_SK) },
+          hint: ', with the same filters',
+        });
   const items: KeyRecord[] = [];
   for (let round = 0; round < MAX_QUERY_ROUNDS && items.length < query.limit; round++) {
     const status = query.status;
@@ -275,7 +257,7 @@ export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promis
     startKey = page.LastEvaluatedKey;
     if (startKey === undefined) break;
   }
-  return { items, nextCursor: startKey === undefined ? null : encodeCursor(startKey) };
+  return { items, nextCursor: encodeIndexCursor(startKey) };
 }
 
 /*

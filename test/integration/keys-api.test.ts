@@ -144,6 +144,7 @@ describe('POST /v1/keys', () => {
     ['an expiry beyond the maximum', { name: 'x', permissions: ['alerts:read'], expiresIn: 'P1Y' }, 400, /maximum lifetime/],
     ['a malformed duration', { name: 'x', permissions: ['alerts:read'], expiresIn: '90 days' }, 400, /ISO 8601/],
     ['a malformed date', { name: 'x', permissions: ['alerts:read'], expiresAt: 'tomorrow' }, 400, /ISO 8601 date-time/],
+    ['a duration beyond calendar arithmetic', { name: 'x', permissions: ['alerts:read'], expiresIn: 'P999999Y' }, 400, /at most 100 years/],
     ['an owner with a #', { name: 'x', owner: 'a#b', permissions: ['alerts:read'] }, 400, /owner/],
   ])('refuses %s with a clear 4xx and stores nothing', async (_what, body, status, message) => {
     const before = await storedItems(deps);
@@ -290,6 +291,16 @@ describe('GET /v1/keys', () => {
     expect(garbage.json.error.code).toBe('invalid_cursor');
     const crossed = await api('GET', `/v1/keys?owner=hank&cursor=${page.json.nextCursor}`, { key: admin });
     expect(crossed.status).toBe(400);
+    // Hand-made cursors for the right listing, but not a key DynamoDB accepts: 400, never a 500.
+    const real = JSON.parse(Buffer.from(page.json.nextCursor, 'base64url').toString('utf8'));
+    const forged = [{ ...real, gsi1sk: undefined }, { ...real, gsi1sk: '' }, { ...real, gsi2pk: 'KEYS' }, { ...real, pk: 'CHANNEL#x' }, { ...real, gsi1sk: 7 }];
+    for (const cursor of forged) {
+      const encoded = Buffer.from(JSON.stringify(cursor)).toString('base64url');
+      const response = await api('GET', `/v1/keys?owner=gina&cursor=${encoded}`, { key: admin });
+      expect(response.status).toBe(400);
+      expect(response.json.error.code).toBe('invalid_cursor');
+    }
+    expect((await api('GET', `/v1/keys?owner=gina&cursor=${page.json.nextCursor}`, { key: admin })).json.items).toHaveLength(1);
     expect((await api('GET', '/v1/keys?limit=0', { key: admin })).status).toBe(400);
     expect((await api('GET', '/v1/keys?limit=101', { key: admin })).status).toBe(400);
     expect((await api('GET', '/v1/keys?status=sleeping', { key: admin })).status).toBe(400);
@@ -423,6 +434,7 @@ describe('POST /v1/keys/{id}/reset', () => {
     const tooLong = await api('POST', `/v1/keys/${created.json.id}/reset`, { key: admin, body: { gracePeriod: 'P8D' } });
     expect(tooLong.status).toBe(400);
     expect(tooLong.json.error.message).toMatch(/at most P7D/);
+    expect((await api('POST', `/v1/keys/${created.json.id}/reset`, { key: admin, body: { gracePeriod: 'P999999Y' } })).status).toBe(400);
     const reset = await api('POST', `/v1/keys/${created.json.id}/reset`, { key: admin, body: { gracePeriod: 'PT1H' } });
     expect(reset.status).toBe(200);
     expect(reset.json.previousSecretValidUntil).toBe('2026-11-23T13:00:00.000Z');
