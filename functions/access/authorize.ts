@@ -1,5 +1,5 @@
 import type { Catalog } from '../permissions/catalog.js';
-import { type Expanded, hasPermission, parsePermission } from '../permissions/grants.js';
+import { hasPermission, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
@@ -26,17 +26,6 @@ export const AUTHENTICATED = 'authenticated';
 export function permits(catalog: Catalog, caller: Pick<Caller, 'expanded'>, requirement: Requirement): boolean {
   if (requirement.permission === AUTHENTICATED) return true;
   return hasPermission(catalog, caller.expanded, requirement.permission, requirement.instance);
-}
-
-/** Held permissions as callers read them: `{ "alerts:read": "*", "cloud-accounts:read": ["acct-1"] }`. */
-export type HeldPermissions = Record<string, '*' | string[]>;
-
-export function heldPermissions(expanded: Expanded): HeldPermissions {
-  const held: HeldPermissions = {};
-  for (const [permission, scope] of [...expanded.permissions].sort(([a], [b]) => a.localeCompare(b))) {
-    held[permission] = scope === '*' ? '*' : [...scope].sort();
-  }
-  return held;
 }
 
 export function describeRequirement(requirement: Requirement): string {

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { roleGrantSchema } from '../permissions/grants.js';
-import { type HeldPermissions, heldPermissions } from '../access/authorize.js';
+import { type HeldPermissions, heldPermissions, roleGrantSchema } from '../permissions/grants.js';
 import type { Caller } from '../access/verify-credential.js';
 
 /**

@@ -1,6 +1,6 @@
-import { type HeldPermissions, heldPermissions, permits, type Requirement } from '../access/authorize.js';
+import { permits, type Requirement } from '../access/authorize.js';
 import { countVerification } from '../observability/metrics.js';
-import { parsePermission } from '../permissions/grants.js';
+import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
 import { authenticateKey, type Principal } from './key-service.js';

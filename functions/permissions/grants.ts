@@ -33,6 +33,20 @@ export interface Expanded {
   readonly permissions: ReadonlyMap<string, Scope>;
 }
 
+/**
+ * Held permissions as callers read them: `{ "alerts:read": "*", "cloud-accounts:read": ["acct-1"] }`.
+ * Here, with no I/O beside it, so a backend reading the authorizer's context loads no database client.
+ */
+export type HeldPermissions = Record<string, '*' | string[]>;
+
+export function heldPermissions(expanded: Expanded): HeldPermissions {
+  const held: HeldPermissions = {};
+  for (const [permission, scope] of [...expanded.permissions].sort(([a], [b]) => a.localeCompare(b))) {
+    held[permission] = scope === '*' ? '*' : [...scope].sort();
+  }
+  return held;
+}
+
 function resolveResource(catalog: Catalog, name: string): string | undefined {
   if (catalog.resources[name]) return name;
   return Object.entries(catalog.resources).find(([, r]) => r.aliases.includes(name))?.[0];
