@@ -77,8 +77,11 @@ export interface TokenPolicy {
   lifetime: string;
   /** The `aud` of every access token, which resource servers pin. */
   audience: string;
-  /** The algorithm of new signing keys. Keys made under an earlier choice keep theirs. */
-  algorithm: 'ES256' | 'EdDSA';
+  /**
+   * The algorithm of new signing keys. Keys made under an earlier choice keep theirs. RS256
+   * (2048-bit RSA) is the one API Gateway's built-in JWT authorizer for HTTP APIs can verify.
+   */
+  algorithm: 'ES256' | 'EdDSA' | 'RS256';
   /**
    * How long verifiers may cache the JWKS and the discovery documents (Cache-Control max-age).
    * A new signing key is published at least this long (plus keygate's own cache) before it signs.

@@ -126,7 +126,7 @@ async function assertEveryKeySigns(set: SigningKeySet): Promise<void> {
  */
 function assertStillPublishedInTime(current: SigningKeySet, pending: SigningKeySet, now: Date, settings: TokenSettings): void {
   const known = new Set(current.keys.map((k) => k.kid));
-  const needed = KEY_SET_CACHE_MS + settings.jwksMaxAgeSeconds * 1000;
+  const needed = KEY_SET_CACHE_MS + settings.verifierCacheMs;
   for (const key of pending.keys) {
     if (known.has(key.kid) || isFirstKey(key)) continue; // the very first key signs at once: no verifier holds a token yet
     const lead = new Date(key.activatesAt).getTime() - now.getTime();

@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import * as z from 'zod';
-import { KEY_SET_CACHE_MS, type TokenSettings } from './token-settings.js';
+import { addDuration } from '../shared/durations.js';
+import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './token-settings.js';
 
 /**
  * Token signing keys. All of them live in one document (a Secrets Manager secret on AWS, a 0600
@@ -15,14 +16,33 @@ import { KEY_SET_CACHE_MS, type TokenSettings } from './token-settings.js';
  * Because activation is a time written in advance, every process switches to a new key at the
  * same instant without coordination, and a process whose cached copy predates the rotation still
  * signs with a key that is published.
+ *
+ * JWT-format keys (functions/keys/key-jwt.ts) are signed with the same keys but live far longer
+ * than a token: up to the key policy's maxLifetime. So a key leaving the document is not
+ * forgotten: its public half moves to `retired`, and stays there until every JWT-format key it
+ * can have signed has expired (superseded + maxLifetime + clock skew; see retire()). Only its
+ * private half is destroyed. Retired keys are never in the access-token JWKS: a token verifier
+ * trusts a key only while its tokens live, so a leaked old private key cannot mint tokens. They
+ * are published separately (keyVerificationJwks), for verifying JWT-format keys, where the
+ * signature only filters before the table read: the stored hash of the whole JWT decides.
  */
-export const signingAlgorithms = ['ES256', 'EdDSA'] as const;
+export const signingAlgorithms = ['ES256', 'EdDSA', 'RS256'] as const;
 export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 
+/** RS256 keys are RSA keys of this many bits (the minimum RFC 7518 §3.3 and jose accept). */
+export const RSA_MODULUS_BITS = 2048;
+
 const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
+const rsaModulus = b64url.refine((n) => Buffer.from(n, 'base64url').length * 8 >= RSA_MODULUS_BITS, `RSA keys must have at least ${RSA_MODULUS_BITS} bits`);
 const privateJwkSchema = z.discriminatedUnion('kty', [
   z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url, d: b64url }),
   z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url, d: b64url }),
+  z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url, d: b64url, p: b64url, q: b64url, dp: b64url, dq: b64url, qi: b64url }),
+]);
+const publicJwkSchema = z.discriminatedUnion('kty', [
+  z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url }),
+  z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url }),
+  z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url }),
 ]);
 
 const signingKeySchema = z.strictObject({
@@ -33,13 +53,26 @@ const signingKeySchema = z.strictObject({
   privateJwk: privateJwkSchema,
 });
 
+/** A key that no longer signs and whose private half is gone: kept to verify JWT-format keys. */
+const retiredKeySchema = z.strictObject({
+  kid: z.string().min(1),
+  alg: z.enum(signingAlgorithms),
+  publicJwk: publicJwkSchema,
+  supersededAt: z.iso.datetime(),
+  /** After this, no JWT-format key it signed can be valid: it is dropped at the next rotation. */
+  verifyUntil: z.iso.datetime(),
+});
+
 /** Unknown top-level members are dropped: the AWS secret starts as a placeholder with one. */
 export const signingKeySetSchema = z.object({
   version: z.literal(1),
   keys: z.array(signingKeySchema),
+  /** Absent in documents written before JWT-format keys, and while nothing has retired. */
+  retired: z.array(retiredKeySchema).optional(),
 });
 
 export type SigningKey = z.infer<typeof signingKeySchema>;
+export type RetiredKey = z.infer<typeof retiredKeySchema>;
 export type SigningKeySet = z.infer<typeof signingKeySetSchema>;
 
 export const emptyKeySet = (): SigningKeySet => ({ version: 1, keys: [] });
@@ -56,7 +89,11 @@ export function parseKeySet(text: string, where: string): SigningKeySet {
   if (!parsed.success) {
     throw new Error(`${where} is not a keygate signing-key set: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
-  return { version: 1, keys: sortByActivation(parsed.data.keys) };
+  return keySet(parsed.data.keys, parsed.data.retired ?? []);
+}
+
+function keySet(keys: SigningKey[], retired: RetiredKey[]): SigningKeySet {
+  return { version: 1, keys: sortByActivation(keys), ...(retired.length > 0 ? { retired } : {}) };
 }
 
 export function serializeKeySet(set: SigningKeySet): string {
@@ -68,7 +105,7 @@ function sortByActivation(keys: SigningKey[]): SigningKey[] {
 }
 
 export async function generateSigningKey(alg: SigningAlgorithm, createdAt: Date, activatesAt: Date): Promise<SigningKey> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: RSA_MODULUS_BITS } : {}) });
   const privateJwk = privateJwkSchema.parse(await exportJWK(privateKey));
   return {
     // RFC 7638 thumbprint of the public key: stable, unique, and says nothing secret.
@@ -80,13 +117,21 @@ export async function generateSigningKey(alg: SigningAlgorithm, createdAt: Date,
   };
 }
 
-function publicPart(jwk: SigningKey['privateJwk']): JWK {
-  const { d: _private, ...rest } = jwk;
-  return rest;
+/** The public members, picked one by one: an RSA private JWK has more private members than `d`. */
+function publicPart(jwk: SigningKey['privateJwk']): z.infer<typeof publicJwkSchema> {
+  switch (jwk.kty) {
+    case 'EC':
+      return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+    case 'OKP':
+      return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+    case 'RSA':
+      return { kty: jwk.kty, n: jwk.n, e: jwk.e };
+  }
 }
 
-export function publicJwk(key: SigningKey): JWK {
-  return { ...publicPart(key.privateJwk), kid: key.kid, alg: key.alg, use: 'sig' };
+export function publicJwk(key: SigningKey | RetiredKey): JWK {
+  const material = 'privateJwk' in key ? publicPart(key.privateJwk) : key.publicJwk;
+  return { ...material, kid: key.kid, alg: key.alg, use: 'sig' };
 }
 
 export interface KeyTimeline {
@@ -120,11 +165,22 @@ export function publishedKeysAt(set: SigningKeySet, now: Date, settings: Pick<To
     .map((t) => t.key);
 }
 
+/**
+ * What verifies JWT-format keys at `now`: every key of the document (about to sign, signing, or
+ * retired from tokens but not yet dropped) and the retired public halves still needed.
+ */
+export function keyVerificationKeysAt(set: SigningKeySet, now: Date): (SigningKey | RetiredKey)[] {
+  const nowIso = now.toISOString();
+  return [...set.keys, ...(set.retired ?? []).filter((r) => r.verifyUntil > nowIso)];
+}
+
 export interface Rotation {
   set: SigningKeySet;
   added: SigningKey;
-  /** Kids dropped from the document: no token they signed can still be valid. */
+  /** Kids whose private half was dropped: no token they signed can still be valid (their public half is retired). */
   removed: string[];
+  /** Retired kids dropped for good: no JWT-format key they signed can still be valid. */
+  forgotten: string[];
 }
 
 /**
@@ -140,16 +196,33 @@ export function isFirstKey(key: SigningKey): boolean {
 }
 
 /**
- * Adds a new key that activates publishAhead from now (from the start when nothing signs yet)
- * and drops keys whose last token has expired.
+ * A key leaving the document keeps its public half until the last JWT-format key it can have
+ * signed expires. It signed only before `supersededAt` (every process has read its successor by
+ * then: successors are published publishAhead > KEY_SET_CACHE_MS early), and no key outlives its
+ * creation by more than maxLifetime, whose bound is calendar arithmetic, like resolveExpiry's.
+ * Lowering maxLifetime later shortens this for keys retired after the change only.
+ */
+function retire(timeline: KeyTimeline & { supersededAt: Date }, settings: Pick<TokenSettings, 'keyMaxLifetime'>): RetiredKey {
+  const { key, supersededAt } = timeline;
+  const verifyUntil = new Date(addDuration(supersededAt, settings.keyMaxLifetime).getTime() + VERIFIER_CLOCK_SKEW_MS);
+  return { kid: key.kid, alg: key.alg, publicJwk: publicPart(key.privateJwk), supersededAt: supersededAt.toISOString(), verifyUntil: verifyUntil.toISOString() };
+}
+
+/**
+ * Adds a new key that activates publishAhead from now (from the start when nothing signs yet),
+ * retires keys whose last token has expired (private half dropped, public half kept) and
+ * forgets retired keys whose last JWT-format key has expired.
  */
 export async function rotateKeySet(set: SigningKeySet, now: Date, settings: TokenSettings): Promise<Rotation> {
   const timeline = keyTimeline(set, settings);
   const kept = timeline.filter((t) => t.unpublishAt === undefined || t.unpublishAt > now).map((t) => t.key);
-  const removed = timeline.filter((t) => !kept.includes(t.key)).map((t) => t.key.kid);
+  const leaving = timeline.filter((t): t is KeyTimeline & { supersededAt: Date } => !kept.includes(t.key) && t.supersededAt !== undefined);
+  const stillNeeded = (set.retired ?? []).filter((r) => r.verifyUntil > now.toISOString());
+  const forgotten = (set.retired ?? []).filter((r) => !stillNeeded.includes(r)).map((r) => r.kid);
   const activatesAt = signingKeyAt(set, now) === undefined ? FROM_THE_START : new Date(now.getTime() + settings.publishAheadMs);
   const added = await generateSigningKey(settings.algorithm, now, activatesAt);
-  return { set: { version: 1, keys: sortByActivation([...kept, added]) }, added, removed };
+  const retired = [...stillNeeded, ...leaving.map((t) => retire(t, settings))];
+  return { set: keySet([...kept, added], retired), added, removed: leaving.map((t) => t.key.kid), forgotten };
 }
 
 /** Where a process reads the signing keys from. */
@@ -219,5 +292,10 @@ export class SigningKeyRing {
 
   async jwks(now: Date): Promise<JSONWebKeySet> {
     return { keys: publishedKeysAt(await this.keySet(now), now, this.settings).map(publicJwk) };
+  }
+
+  /** The public keys that verify JWT-format keys: never for access tokens (see the top of this file). */
+  async keyVerificationJwks(now: Date): Promise<JSONWebKeySet> {
+    return { keys: keyVerificationKeysAt(await this.keySet(now), now).map(publicJwk) };
   }
 }

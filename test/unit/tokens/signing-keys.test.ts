@@ -89,7 +89,7 @@ describe('signing-key rotation', () => {
   it('never publishes the private half', async () => {
     const key = await generateSigningKey('ES256', T0, T0);
     const jwk = publicJwk(key);
-    expect(jwk).toEqual({ kty: 'EC', crv: 'P-256', x: key.privateJwk.x, y: (key.privateJwk as { y: string }).y, kid: key.kid, alg: 'ES256', use: 'sig' });
+    expect(jwk).toEqual({ kty: 'EC', crv: 'P-256', x: (key.privateJwk as { x: string }).x, y: (key.privateJwk as { y: string }).y, kid: key.kid, alg: 'ES256', use: 'sig' });
     expect(JSON.stringify(jwk)).not.toContain(key.privateJwk.d);
   });
 
