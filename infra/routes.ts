@@ -23,7 +23,8 @@ export interface RouteDefinition {
   readonly tableAccess: 'read' | 'write' | 'none';
   /**
    * Token routes (functions/tokens): `issuer` needs to know the issuer URL; `signing-keys` also
-   * reads the token signing keys.
+   * reads the token signing keys (which also sign JWT-format keys). See tokenAccess() for the
+   * issuer URL every authenticated route gets.
    */
   readonly tokens?: 'issuer' | 'signing-keys';
   readonly summary: string;
@@ -37,6 +38,8 @@ export const routes = [
     entry: 'functions/keys/handlers/create-key.ts',
     permission: 'keys:write',
     tableAccess: 'write',
+    // A JWT-format key is signed with the token signing key.
+    tokens: 'signing-keys',
     summary: 'Create a key; the key string is shown once',
   },
   {
@@ -73,6 +76,7 @@ export const routes = [
     entry: 'functions/keys/handlers/reset-key-secret.ts',
     permission: 'keys:write',
     tableAccess: 'write',
+    tokens: 'signing-keys',
     summary: 'New secret, shown once; the old one stops working (after an optional grace period)',
   },
   {
@@ -123,6 +127,17 @@ export const routes = [
     tableAccess: 'none',
     tokens: 'signing-keys',
     summary: 'Public keys that verify access tokens (JWKS)',
+  },
+  {
+    id: 'GetKeyJwks',
+    method: 'GET',
+    path: '/v1/keys/jwks.json',
+    entry: 'functions/tokens/handlers/get-key-jwks.ts',
+    // Public keys only, like /.well-known/jwks.json: keygate's own functions and authorizers read it.
+    permission: 'public',
+    tableAccess: 'none',
+    tokens: 'signing-keys',
+    summary: 'Public keys that verify JWT-format keys (never access tokens): signing keys, and retired ones while a key they signed can live',
   },
   {
     id: 'GetAuthorizationServerMetadata',
@@ -233,6 +248,15 @@ export const routes = [
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof routes)[number]['id'];
+
+/**
+ * What a route's function gets of the token issuer: its own `tokens` entry, and at least the
+ * issuer URL on every route that authenticates a keygate key, because a JWT-format key is checked
+ * against the issuer's key JWKS (GET /v1/keys/jwks.json) by functions that hold no signing keys.
+ */
+export function tokenAccess(route: RouteDefinition): RouteDefinition['tokens'] {
+  return route.tokens ?? (route.permission === 'public' ? undefined : 'issuer');
+}
 
 export function routeById(id: RouteId): RouteDefinition {
   const route = routes.find((r) => r.id === id);

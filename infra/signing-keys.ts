@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { tokenSettings } from '../functions/tokens/token-settings.js';
 import { type KeygateApi, keygateFunction } from './api.js';
-import { type RouteDefinition, routes } from './routes.js';
+import { type RouteDefinition, routes, tokenAccess } from './routes.js';
 
 export interface SigningKeysProps {
   readonly logRetention: RetentionDays;
@@ -60,16 +60,17 @@ export class SigningKeys extends Construct {
   }
 
   /**
-   * Gives each token route of the route table what its `tokens` entry asks for: the issuer URL,
-   * and for `signing-keys` read access to the secret (by ARN, never its value).
+   * Gives each route of the route table what tokenAccess() says it needs: the issuer URL, and for
+   * `signing-keys` read access to the secret (by ARN, never its value).
    */
   connectTokenRoutes(api: KeygateApi, issuer: string): void {
     for (const route of routes as readonly RouteDefinition[]) {
-      if (route.tokens === undefined) continue;
+      const access = tokenAccess(route);
+      if (access === undefined) continue;
       const fn = api.functions.get(route.id);
       if (!fn) throw new Error(`the API has no function for token route ${route.id}`);
       fn.addEnvironment('ISSUER_URL', issuer);
-      if (route.tokens === 'signing-keys') {
+      if (access === 'signing-keys') {
         fn.addEnvironment('SIGNING_KEYS_SECRET_ARN', this.secret.secretArn);
         this.secret.grantRead(fn);
       }

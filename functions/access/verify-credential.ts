@@ -1,8 +1,9 @@
-import type { JSONWebKeySet } from 'jose';
+import { isKeyJwt } from '../keys/key-jwt.js';
 import { authenticateKey, type Principal } from '../keys/key-service.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
+import { type JwksSource, verifyWithKnownKeys } from '../shared/jwks-source.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
 import type { Credential } from './credentials.js';
@@ -19,15 +20,9 @@ export interface Caller extends Principal {
  * What a verifier trusts tokens by: keygate's issuer, the audience, and its published keys
  * (kept in memory by the implementation: verifying a token reads no table).
  */
-export interface TokenTrust {
+export interface TokenTrust extends JwksSource {
   issuer: string;
   audience: string;
-  jwks(now: Date): Promise<JSONWebKeySet>;
-  /**
-   * Re-reads the published keys when a token names a key not in memory (a rotation the cached
-   * copy predates); resolves undefined when a re-read is not due (rate-limited by the source).
-   */
-  refresh?(now: Date): Promise<JSONWebKeySet | undefined>;
 }
 
 /** Trust in the keys of the process's own token issuer (keygate's functions, the local run). */
@@ -41,13 +36,14 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
  * Resolves a credential to its caller, or throws an AuthenticationError whose `reason` says why.
  * It dispatches on the shape, before any I/O: a keygate key starts with the deployment's prefix
- * and `_` (one strongly consistent read, plus the once-a-minute lastUsedAt write); an access
- * token is a JWT (no read: signature and claims are checked against the JWKS in memory).
- * `trust` undefined: this place takes keys only.
+ * and `_`, or is a JWT-format key (a JWT whose header says `typ: kg-key+jwt`; its verification
+ * pins that type again): one strongly consistent read, plus the once-a-minute lastUsedAt write.
+ * Any other JWT is taken for an access token (no read: signature and claims are checked against
+ * the JWKS in memory, with `typ: at+jwt` pinned). `trust` undefined: this place takes keys only.
  */
 export async function verifyCredential(deps: Deps, credential: Credential, trust?: TokenTrust): Promise<Caller> {
   const { value } = credential;
-  if (value.startsWith(`${deps.config.keyPrefix}_`)) {
+  if (value.startsWith(`${deps.config.keyPrefix}_`) || isKeyJwt(value)) {
     const principal = await authenticateKey(deps, value);
     return { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
   }
@@ -62,16 +58,13 @@ export async function verifyCredential(deps: Deps, credential: Credential, trust
 }
 
 /** The token's JWKS may predate a rotation: one re-read when the token names an unknown key. */
-async function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<AccessTokenClaims> {
-  const policy = { issuer: trust.issuer, audience: trust.audience, now };
-  try {
-    return await verifyAccessToken(token, { ...policy, jwks: await trust.jwks(now) });
-  } catch (error) {
-    if (!(error instanceof InvalidAccessTokenError) || error.reason !== 'ERR_JWKS_NO_MATCHING_KEY' || !trust.refresh) throw error;
-    const fresher = await trust.refresh(now);
-    if (!fresher) throw error;
-    return verifyAccessToken(token, { ...policy, jwks: fresher });
-  }
+function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<AccessTokenClaims> {
+  return verifyWithKnownKeys(
+    trust,
+    now,
+    (jwks) => verifyAccessToken(token, { issuer: trust.issuer, audience: trust.audience, now, jwks }),
+    (error) => error instanceof InvalidAccessTokenError && error.reason === 'ERR_JWKS_NO_MATCHING_KEY',
+  );
 }
 
 /**

@@ -4,6 +4,8 @@ import { credentialHeaders } from '../access/credentials.js';
 import type { TokenTrust } from '../access/verify-credential.js';
 import { deploymentConfig } from '../deployment-config.js';
 import { depsFromEnvironment } from '../http/environment.js';
+import { remoteKeyJwtTrust } from '../keys/key-jwt-keys.js';
+import type { Deps } from '../shared/deps.js';
 import { issuerUrlSchema } from '../tokens/environment.js';
 import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, routeRulesSchema } from './authorizer.js';
 import { RemoteJwks } from './remote-jwks.js';
@@ -16,7 +18,9 @@ import { RemoteJwks } from './remote-jwks.js';
  *   KEYGATE_ROUTES              JSON: { "GET /alerts": { "permission": "alerts:read" }, ... }
  *   KEYGATE_CREDENTIAL_HEADERS  "authorization", "x-api-key" or "authorization,x-api-key"
  *   KEYGATE_ISSUER              keygate's issuer URL; its JWKS is read from
- *                               <issuer>/.well-known/jwks.json and kept in memory
+ *                               <issuer>/.well-known/jwks.json and kept in memory, and (only
+ *                               once a JWT-format key comes) the keys that verify those from
+ *                               <issuer>/v1/keys/jwks.json
  */
 const environmentSchema = z.object({
   KEYGATE_ROUTES: z.string().transform((text, ctx) => {
@@ -34,30 +38,37 @@ const environmentSchema = z.object({
   KEYGATE_ISSUER: issuerUrlSchema,
 });
 
-let cached: AuthorizerSettings | undefined;
+interface Configured {
+  settings: AuthorizerSettings;
+  deps: Deps;
+}
 
-function settingsFromEnvironment(): AuthorizerSettings {
+let cached: Configured | undefined;
+
+function fromEnvironment(): Configured {
   if (cached) return cached;
   const env = environmentSchema.safeParse(process.env);
   if (!env.success) throw new Error(`keygate authorizer is misconfigured: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  const jwks = new RemoteJwks(`${env.data.KEYGATE_ISSUER}/.well-known/jwks.json`);
+  const issuer = env.data.KEYGATE_ISSUER;
+  const jwks = new RemoteJwks(`${issuer}/.well-known/jwks.json`);
   const tokens: TokenTrust = {
-    issuer: env.data.KEYGATE_ISSUER,
+    issuer,
     audience: deploymentConfig.tokens.audience,
     jwks: (now) => jwks.jwks(now),
     refresh: (now) => jwks.refresh(now),
   };
-  cached = checkSettings(deploymentConfig.catalog, {
+  const settings = checkSettings(deploymentConfig.catalog, {
     routes: env.data.KEYGATE_ROUTES,
     credentialHeaders: env.data.KEYGATE_CREDENTIAL_HEADERS,
     tokens,
   });
+  // JWT-format keys are checked against the keys keygate publishes for them (fetched on first need).
+  cached = { settings, deps: { ...depsFromEnvironment(), keyJwts: remoteKeyJwtTrust(issuer) } };
   return cached;
 }
 
 /** HTTP API (payload 2.0, simple responses) or REST API (REQUEST authorizer), told apart by the event. */
 export async function handler(event: APIGatewayRequestAuthorizerEventV2 | APIGatewayRequestAuthorizerEvent) {
-  const deps = depsFromEnvironment();
-  const settings = settingsFromEnvironment();
+  const { settings, deps } = fromEnvironment();
   return 'methodArn' in event ? authorizeRestApi(deps, settings, event) : authorizeHttpApi(deps, settings, event);
 }

@@ -4,6 +4,9 @@ import type { RoleGrant } from '../permissions/grants.js';
 import { type KeyNotificationFields, notificationDetails } from '../notifications/notification-model.js';
 
 export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
+/** `key`: a `kg_<id>_<secret><checksum>` string; `jwt`: a signed JWT (functions/keys/key-jwt.ts). */
+export const keyFormats = ['key', 'jwt'] as const;
+export type KeyFormat = (typeof keyFormats)[number];
 export type KeyStatus = (typeof keyStatuses)[number];
 export type ExpiryReason = 'expires_at' | 'inactivity';
 
@@ -24,6 +27,9 @@ export interface KeyRecord extends KeyNotificationFields {
   owner: string;
   roles: RoleGrant[];
   permissions: string[];
+  /** Absent on keys stored before JWT-format keys existed: those are `key`. */
+  format?: KeyFormat;
+  /** SHA-256 of the key string's secret, or of the whole JWT of a JWT-format key. */
   secretHash: string;
   /** After a reset with a grace period: the old secret's hash and until when it still works. */
   previousSecretHash?: string;
@@ -80,6 +86,7 @@ export function keyDetails(key: KeyRecord, now: Date) {
     name: key.name,
     description: key.description,
     owner: key.owner,
+    format: key.format ?? 'key',
     roles: key.roles,
     permissions: key.permissions,
     status: keyStatus(key, now),

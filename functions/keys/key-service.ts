@@ -6,11 +6,14 @@ import { type Expanded, expandGrants, type Grants, missingGrants, normalizeGrant
 import type { Deps } from '../shared/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { verifyWithKnownKeys } from '../shared/jwks-source.js';
 import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from '../notifications/notification-model.js';
 import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
-import { issueSecret, newKeyId, parseKeyString, secretMatches } from './key-string.js';
+import { InvalidKeyJwtError, isKeyJwt, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from './key-jwt.js';
+import { keyJwtSigner, keyJwtTrust } from './key-jwt-keys.js';
+import { hashSecret, type IssuedSecret, issueSecret, newKeyId, newSecret, parseKeyString, secretMatches } from './key-string.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
 
 /** Who is calling: resolved from a keygate credential. */
@@ -144,9 +147,44 @@ function checkGrants(deps: Deps, principal: Principal, grants: Grants): Grants {
 /* ---- lifecycle ---- */
 
 export interface IssuedKey {
-  /** The full key string. Shown to the caller once; keygate keeps only a hash of its secret. */
+  /** The full key string (or JWT). Shown to the caller once; keygate keeps only a hash. */
   key: string;
   details: KeyDetails;
+}
+
+/**
+ * The string a caller gets for a key (at creation and at every reset), and the hash keygate
+ * keeps. A JWT-format key is signed now, naming the key as it stands (grants, expiry) and a new
+ * random `jti`. Its stored hash is a SHA-256 of the whole compact JWT, not of a secret claim in
+ * it: then the exact bytes keygate issued are the only ones that work (no re-encoded or
+ * malleated signature, no payload re-signed by someone who got hold of a signing key), the
+ * 256-bit `jti` gives the string full entropy (so, as for key strings, a fast hash is enough),
+ * and every place that compares or fingerprints a secret (authenticateKey, the access tokens'
+ * kg_sfp) works on JWT-format keys unchanged.
+ */
+async function issueKeyString(deps: Deps, key: Pick<KeyRecord, 'id' | 'owner' | 'roles' | 'permissions' | 'expiresAt' | 'format'>, now: Date): Promise<IssuedSecret> {
+  if (key.format !== 'jwt') return issueSecret(deps.config.keyPrefix, key.id);
+  if (key.expiresAt === null) {
+    throw new ValidationError('a JWT-format key must expire (its exp claim is its expiry): give expiresAt or expiresIn', 'invalid_expiry');
+  }
+  const { issuer, signer } = await keyJwtSigner(deps, now);
+  const jwt = await signKeyJwt(signer, {
+    iss: issuer,
+    sub: key.owner,
+    key_id: key.id,
+    grants: { roles: key.roles, permissions: key.permissions },
+    iat: Math.floor(now.getTime() / 1000),
+    // Never before the key: the stored expiry, which can only be shortened, decides anyway.
+    exp: Math.ceil(new Date(key.expiresAt).getTime() / 1000),
+    jti: newSecret(),
+  });
+  if (jwt.length > MAX_KEY_JWT_LENGTH) {
+    throw new ValidationError(
+      `as a JWT this key would be ${jwt.length} characters long, more than the ${MAX_KEY_JWT_LENGTH} keygate issues: use "format": "key", or fewer grants`,
+      'key_too_long',
+    );
+  }
+  return { keyString: jwt, secretHash: hashSecret(jwt) };
 }
 
 export async function createKey(deps: Deps, principal: Principal, input: CreateKeyInput): Promise<IssuedKey> {
@@ -159,9 +197,10 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
   const grants = checkGrants(deps, principal, { roles: input.roles, permissions: input.permissions });
   const resolved = resolveExpiry(policy, now, input);
   const expiresAt = resolved === undefined ? addDuration(now, policy.defaultLifetime).toISOString() : resolved;
+  const format = input.format ?? 'key';
 
   const id = newKeyId();
-  const { keyString, secretHash } = issueSecret(deps.config.keyPrefix, id);
+  const { keyString, secretHash } = await issueKeyString(deps, { id, owner, ...grants, expiresAt, format }, now);
   const createdAt = now.toISOString();
   const record: KeyRecord = {
     id,
@@ -169,6 +208,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     description: input.description,
     owner,
     ...grants,
+    format,
     secretHash,
     createdAt,
     createdBy: actorOf(principal),
@@ -180,7 +220,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
   Object.assign(record, await notificationsForNewKey(deps, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
-    details: { name: record.name, owner, roles: record.roles, permissions: record.permissions, expiresAt, notification: auditedNotification(record.notification) },
+    details: { name: record.name, owner, format, roles: record.roles, permissions: record.permissions, expiresAt, notification: auditedNotification(record.notification) },
   });
   await claimNameAndWrite(deps, record, (staleHolder) =>
     insertKey(deps, record, ttlFor(record, policy), nameLockTtl(record, policy), auditEntryPut(deps, audit), staleHolder),
@@ -271,7 +311,7 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
   const key = await loadChangeableKey(deps, principal, id);
   assertEditable(key, now);
 
-  const { keyString, secretHash } = issueSecret(deps.config.keyPrefix, key.id);
+  const { keyString, secretHash } = await issueKeyString(deps, key, now);
   const updated: KeyRecord = { ...key, secretHash, secretResetAt: now.toISOString(), updatedAt: now.toISOString(), version: key.version + 1 };
   delete updated.previousSecretHash;
   delete updated.previousSecretValidUntil;
@@ -331,14 +371,53 @@ function releaseUseWrite(deps: Deps, keyId: string): void {
   sentUseWrites.delete(`${deps.tableName}\0${keyId}`);
 }
 
+/** A presented key, checked as far as it can be without reading the table. */
+export interface PresentedKey {
+  keyId: string;
+  /** What the stored hash is a hash of: a key string's secret, or a JWT-format key's whole JWT. */
+  secret: string;
+  /** A JWT-format key whose `exp` has passed. */
+  expired: boolean;
+}
+
+/** jose's code when a JWT names a key the verifier does not hold (a rotation a cached copy predates). */
+const UNKNOWN_SIGNING_KEY = 'ERR_JWKS_NO_MATCHING_KEY';
+
 /**
- * Resolves a presented key string to its principal, or throws an AuthenticationError whose
- * `reason` says why. A malformed or bad-checksum string is refused before any I/O. State
- * (expired, revoked) is only revealed to a caller who holds the right secret.
+ * Reads a presented key with no table I/O: a key string by its shape and checksum, a JWT-format
+ * key by its signature, type and issuer (functions/keys/key-jwt.ts). Anything else is refused here.
  */
-export async function authenticateKey(deps: Deps, presented: string): Promise<Principal> {
+export async function readPresentedKey(deps: Deps, presented: string): Promise<PresentedKey> {
+  if (isKeyJwt(presented)) {
+    const trust = keyJwtTrust(deps);
+    const now = deps.clock();
+    try {
+      const { claims, expired } = await verifyWithKnownKeys(
+        trust,
+        now,
+        (jwks) => verifyKeyJwt(presented, { issuer: trust.issuer, jwks, now }),
+        (error) => error instanceof InvalidKeyJwtError && error.reason === UNKNOWN_SIGNING_KEY,
+      );
+      return { keyId: claims.key_id, secret: presented, expired };
+    } catch (error) {
+      if (error instanceof InvalidKeyJwtError) throw new AuthenticationError('invalid', 'the key is not valid: keygate did not sign this JWT');
+      throw error;
+    }
+  }
   const parsed = parseKeyString(deps.config.keyPrefix, presented);
   if (!parsed) throw new AuthenticationError('malformed', 'not a keygate key: the string is malformed or its checksum is wrong');
+  return { ...parsed, expired: false };
+}
+
+/**
+ * Resolves a presented key (a key string or a JWT-format key) to its principal, or throws an
+ * AuthenticationError whose `reason` says why. A malformed, bad-checksum or badly signed key is
+ * refused before any I/O on the table. Then the stored record decides, for both formats: the
+ * hash, the status and the grants (a JWT's own claims are never used). State (expired, revoked)
+ * is only revealed to a caller who holds the right secret.
+ */
+export async function authenticateKey(deps: Deps, presented: string | PresentedKey): Promise<Principal> {
+  const parsed = typeof presented === 'string' ? await readPresentedKey(deps, presented) : presented;
   const key = await findKey(deps, parsed.keyId);
   const now = deps.clock();
   const nowIso = now.toISOString();
@@ -348,7 +427,9 @@ export async function authenticateKey(deps: Deps, presented: string): Promise<Pr
   if (!key || !(current || (previous && graceOpen))) {
     throw new AuthenticationError('invalid', 'the key is not valid', { keyId: parsed.keyId, known: key !== undefined });
   }
-  const status = keyStatus(key, now);
+  let status = keyStatus(key, now);
+  // The record governs; this only keeps a JWT from working past its own exp, whatever the record says.
+  if (status === 'active' && parsed.expired) status = 'expired';
   if (status !== 'active') {
     const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
     throw new AuthenticationError(status, `the key ${why}`, { keyId: key.id, known: true });

@@ -40,8 +40,13 @@ export interface IssuedSecret {
   secretHash: string;
 }
 
+/** 32 random bytes (256 bits) in base62: a key string's secret, or a JWT-format key's `jti`. */
+export function newSecret(): string {
+  return randomBase62(32, SECRET_LENGTH);
+}
+
 export function issueSecret(prefix: string, keyId: string): IssuedSecret {
-  const secret = randomBase62(32, SECRET_LENGTH);
+  const secret = newSecret();
   const body = `${prefix}_${keyId}_${secret}`;
   return { keyString: body + checksum(body), secretHash: hashSecret(secret) };
 }

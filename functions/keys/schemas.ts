@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { KEY_ID } from './key-string.js';
-import { keyStatuses } from './key-model.js';
+import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
+import { keyFormats, keyStatuses } from './key-model.js';
 import { notificationInputSchema } from '../notifications/schemas.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
@@ -30,6 +31,11 @@ export const createKeyBodySchema = z.strictObject({
   name: nameSchema,
   description: descriptionSchema.default(''),
   owner: ownerSchema.optional(),
+  /** Absent: `key`. */
+  format: z
+    .enum(keyFormats, { error: 'format must be "key" (a kg_ key string) or "jwt" (a signed JWT)' })
+    .optional()
+    .meta({ description: 'What the key string looks like: "key" (default) or "jwt", a JWT signed by keygate' }),
   roles: grantsInputSchema.roles.default([]),
   permissions: grantsInputSchema.permissions.default([]),
   expiresAt: expiresAtSchema.nullable().optional(),
@@ -69,7 +75,7 @@ export const keyIdPathSchema = z.strictObject({
 /** The presented key is a string to judge, not to validate here: a wrong one is a 200 with valid: false. */
 export const verifyKeyBodySchema = z
   .strictObject({
-    key: z.string().min(1, 'key must not be empty').max(1024),
+    key: z.string().min(1, 'key must not be empty').max(MAX_KEY_JWT_LENGTH),
     /** Also check this permission (`resource:access`); unknown permissions are a 400. */
     permission: z.string().min(1).max(130).optional(),
     /** The instance the permission must cover (e.g. a cloud account id for a scoped role). */

@@ -73,6 +73,10 @@ export const operations: Record<RouteId, OperationSpec> = {
     errors: [400],
   },
   GetJwks: { oauth: true, ok: { 200: { description: 'JSON Web Key Set', schema: responses.jwksSchema } } },
+  GetKeyJwks: {
+    oauth: true,
+    ok: { 200: { description: 'JSON Web Key Set that verifies JWT-format keys (typ kg-key+jwt); never trust it for access tokens', schema: responses.jwksSchema } },
+  },
   GetAuthorizationServerMetadata: { oauth: true, ok: { 200: { description: 'RFC 8414 metadata', schema: responses.authorizationServerMetadataSchema } } },
   GetOpenIdConfiguration: { oauth: true, ok: { 200: { description: 'RFC 8414 metadata', schema: responses.authorizationServerMetadataSchema } } },
   VerifyKey: {
@@ -181,7 +185,7 @@ export function buildDocument(serverUrl?: string) {
       paths,
       components: {
         securitySchemes: {
-          keygateKey: { type: 'http', scheme: 'bearer', description: 'A keygate key string (kg_<id>_<secret><checksum>)' },
+          keygateKey: { type: 'http', scheme: 'bearer', description: 'A keygate key: a key string (kg_<id>_<secret><checksum>) or a JWT-format key' },
           clientSecretBasic: { type: 'http', scheme: 'basic', description: 'OAuth client_secret_basic: the key id and the key string' },
         },
       },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { auditPageSchema } from '../audit/schemas.js';
-import { keyStatuses } from '../keys/key-model.js';
+import { keyFormats, keyStatuses } from '../keys/key-model.js';
 import { roleGrantSchema } from '../permissions/grants.js';
 import { accessTokenClaimsSchema } from '../tokens/access-token.js';
 
@@ -39,6 +39,7 @@ export const keyDetailsSchema = z
     name: z.string(),
     description: z.string(),
     owner: z.string(),
+    format: z.enum(keyFormats).meta({ description: '"key": a kg_ key string; "jwt": a JWT signed by keygate (typ kg-key+jwt)' }),
     roles: z.array(roleGrantSchema),
     permissions: z.array(z.string()),
     status: z.enum(keyStatuses),
@@ -60,7 +61,7 @@ export const keyDetailsSchema = z
   .meta({ id: 'KeyDetails' });
 
 export const issuedKeySchema = keyDetailsSchema
-  .extend({ key: z.string().meta({ description: 'The key string: shown in this response only' }) })
+  .extend({ key: z.string().meta({ description: 'The key string, or the JWT of a JWT-format key: shown in this response only' }) })
   .meta({ id: 'IssuedKey' });
 
 export const keyPageSchema = page(keyDetailsSchema);

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
+import type { KeyJwtTrust } from '../keys/key-jwt-keys.js';
 import type { NotificationDeps } from '../notifications/notification-deps.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
 import type { Clock } from './clock.js';
@@ -20,4 +21,9 @@ export interface Deps {
    * tests set it; on Lambda the notification functions build it from their environment.
    */
   notifications?: NotificationDeps;
+  /**
+   * What verifies JWT-format keys, when the process decides it itself (the authorizer, from its
+   * environment). Absent: functions/keys/key-jwt-keys.ts chooses from `tokens` or the environment.
+   */
+  keyJwts?: KeyJwtTrust;
 }

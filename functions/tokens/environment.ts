@@ -54,6 +54,14 @@ export function tokenIssuer(deps: Deps): string {
   return cachedIssuer;
 }
 
+/**
+ * Whether this process holds the signing keys: the local run and tests (deps.tokens), or a
+ * function whose route-table entry gives it the signing-key secret (SIGNING_KEYS_SECRET_ARN).
+ */
+export function holdsSigningKeys(deps: Deps): boolean {
+  return deps.tokens !== undefined || process.env.SIGNING_KEYS_SECRET_ARN !== undefined;
+}
+
 export function tokenDeps(deps: Deps): TokenDeps {
   if (deps.tokens) return deps.tokens;
   if (!cachedTokens) {

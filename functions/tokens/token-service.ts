@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import { authenticateKey, type Principal } from '../keys/key-service.js';
+import { authenticateKey, type PresentedKey, type Principal, readPresentedKey } from '../keys/key-service.js';
 import { keyStatus } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
-import { hashSecret, parseKeyString } from '../keys/key-string.js';
+import { hashSecret } from '../keys/key-string.js';
 import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
 import { countTokenIssued, countVerification } from '../observability/metrics.js';
 import type { Deps } from '../shared/deps.js';
@@ -16,8 +16,10 @@ import type { TokenDeps } from './token-deps.js';
 /**
  * The token service: the client credentials grant (RFC 6749 §4.4) with a keygate key as the
  * client, and introspection (RFC 7662). The client_id is the key id and the client_secret the
- * full key string; authentication is authenticateKey's, so a token exchange is a use of the key
- * (lastUsedAt, once a minute) and refuses exactly the keys the management API refuses.
+ * full key string, or the whole JWT of a JWT-format key (it is the key: taking it here too is
+ * the same judgement as everywhere else); authentication is authenticateKey's, so a token
+ * exchange is a use of the key (lastUsedAt, once a minute) and refuses exactly the keys the
+ * management API refuses.
  */
 
 export interface ClientCredentials {
@@ -97,15 +99,24 @@ export async function issueAccessToken(
   requestedScope: string | undefined,
   origin: RequestOrigin,
 ): Promise<IssuedAccessToken> {
-  // Checked before any I/O: a secret that is no key, or another key's, is refused at once (counted, not audited).
-  const parsed = parseKeyString(deps.config.keyPrefix, client.clientSecret);
-  if (!parsed || parsed.keyId !== client.clientId) countVerification({ allowed: false, reason: 'malformed' });
-  if (!parsed) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret is not a keygate key');
-  if (parsed.keyId !== client.clientId) throw new OAuthError('invalid_client', 'client authentication failed: the client_secret does not belong to this client_id');
+  // Checked before any table I/O: a secret that is no key (or a JWT keygate did not sign), or
+  // another key's, is refused at once (counted, not audited).
+  let parsed: PresentedKey;
+  try {
+    parsed = await readPresentedKey(deps, client.clientSecret);
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    countVerification({ allowed: false, reason: error.reason });
+    throw new OAuthError('invalid_client', 'client authentication failed: the client_secret is not a keygate key');
+  }
+  if (parsed.keyId !== client.clientId) {
+    countVerification({ allowed: false, reason: 'malformed' });
+    throw new OAuthError('invalid_client', 'client authentication failed: the client_secret does not belong to this client_id');
+  }
 
   let principal: Principal;
   try {
-    principal = await authenticateKey(deps, client.clientSecret);
+    principal = await authenticateKey(deps, parsed);
   } catch (error) {
     if (error instanceof AuthenticationError) {
       countVerification({ allowed: false, reason: error.reason });

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes } from '../../infra/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../infra/routes.js';
 import { tableSchema } from '../../infra/table-schema.js';
 
 /**
@@ -117,7 +117,8 @@ describe('the functions', () => {
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
       const expected = id === bootstrapFunctionId() ? ['ADMIN_SECRET_ARN', 'NODE_OPTIONS', 'TABLE_NAME'] : ['NODE_OPTIONS', 'TABLE_NAME'];
       // Token routes also get the issuer and the signing-key secret ARN (test/infra/tokens.test.ts).
-      const tokens = routeTable.find((r) => routeFunctionId(r) === id)?.tokens;
+      const route = routeTable.find((r) => routeFunctionId(r) === id);
+      const tokens = route === undefined ? undefined : tokenAccess(route);
       const tokenVariables = tokens === 'signing-keys' ? ['ISSUER_URL', 'SIGNING_KEYS_SECRET_ARN'] : tokens === 'issuer' ? ['ISSUER_URL'] : [];
       expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables].sort());
     }

@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes } from '../../infra/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../infra/routes.js';
 
 /** Template assertions for the token parts: the signing-key secret, its rotation, and the token routes' wiring. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
@@ -87,14 +87,15 @@ describe('the token routes', () => {
     const id = functionId(route);
     const variables = resources[id]?.Properties.Environment.Variables;
     const secretStatements = statementsOfFunction(id).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    if (route.tokens === undefined) {
+    const tokens = tokenAccess(route);
+    if (tokens === undefined) {
       expect(variables.ISSUER_URL).toBeUndefined();
       expect(variables.SIGNING_KEYS_SECRET_ARN).toBeUndefined();
       expect(secretStatements.filter((s) => JSON.stringify(s.Resource).includes(secretId()))).toEqual([]);
       return;
     }
     expect(variables.ISSUER_URL).toEqual(issuer());
-    if (route.tokens === 'issuer') {
+    if (tokens === 'issuer') {
       expect(variables.SIGNING_KEYS_SECRET_ARN).toBeUndefined();
       expect(secretStatements).toEqual([]);
     } else {
@@ -108,19 +109,28 @@ describe('the token routes', () => {
     }
   });
 
-  it('public token routes: the token endpoint, the JWKS and both metadata documents; introspection needs tokens:read', () => {
-    const byPath = Object.fromEntries(routeTable.filter((r) => r.tokens !== undefined).map((r) => [`${r.method} ${r.path}`, r.permission]));
+  it('public token routes: the token endpoint, both JWKS and both metadata documents; introspection needs tokens:read; creating and resetting keys sign JWT-format keys', () => {
+    const byPath = Object.fromEntries(routeTable.filter((r) => r.tokens !== undefined).map((r) => [`${r.method} ${r.path}`, `${r.permission} ${r.tokens}`]));
     expect(byPath).toEqual({
-      'POST /oauth/token': 'public',
-      'POST /oauth/introspect': 'tokens:read',
-      'GET /.well-known/jwks.json': 'public',
-      'GET /.well-known/oauth-authorization-server': 'public',
-      'GET /.well-known/openid-configuration': 'public',
+      'POST /v1/keys': 'keys:write signing-keys',
+      'POST /v1/keys/{id}/reset': 'keys:write signing-keys',
+      'POST /oauth/token': 'public signing-keys',
+      'POST /oauth/introspect': 'tokens:read signing-keys',
+      'GET /.well-known/jwks.json': 'public signing-keys',
+      'GET /v1/keys/jwks.json': 'public signing-keys',
+      'GET /.well-known/oauth-authorization-server': 'public issuer',
+      'GET /.well-known/openid-configuration': 'public issuer',
     });
   });
 
+  it('every other route that authenticates a keygate key knows the issuer (to fetch the key JWKS) and reads no private key', () => {
+    for (const route of routeTable.filter((r) => r.tokens === undefined && r.permission !== 'public')) {
+      expect(tokenAccess(route), route.id).toBe('issuer');
+    }
+  });
+
   it('the JWKS and metadata functions cannot touch the table', () => {
-    for (const route of routeTable.filter((r) => r.path.startsWith('/.well-known/'))) {
+    for (const route of routeTable.filter((r) => r.path.startsWith('/.well-known/') || r.id === 'GetKeyJwks')) {
       expect(statementsOfFunction(functionId(route)).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     }
   });

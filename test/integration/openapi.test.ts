@@ -104,6 +104,10 @@ describe('responses match the document', () => {
     const id = created.json.id;
     await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read'] } });
     await call('POST', '/v1/keys', { key: admin, body: { name: 'bad', permissions: ['nukes:read'] } });
+    const jwtKey = await call('POST', '/v1/keys', { key: admin, body: { name: 'tour-jwt', owner: 'alice', format: 'jwt', permissions: ['alerts:read'] } });
+    expect(jwtKey.json.format).toBe('jwt');
+    await call('POST', '/v1/keys', { key: admin, body: { name: 'bad-format', format: 'pem', permissions: ['alerts:read'] } });
+    await call('POST', `/v1/keys/${jwtKey.json.id}/reset`, { key: admin, body: {} });
     await call('GET', '/v1/keys?limit=1', { key: admin });
     await call('GET', '/v1/keys', {});
     await call('GET', `/v1/keys/${id}`, { key: admin });
@@ -138,7 +142,7 @@ describe('responses match the document', () => {
     await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(id, issueSecret('kg', id).keyString) });
     await form('/oauth/introspect', { token: token.json.access_token }, { authorization: `Bearer ${reset.key}` });
     await form('/oauth/introspect', { token: 'nope' }, { authorization: `Bearer ${reset.key}` });
-    for (const path of ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/openapi.json']) {
+    for (const path of ['/.well-known/jwks.json', '/v1/keys/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/openapi.json']) {
       await call('GET', path);
     }
     await call('DELETE', `/v1/keys/${id}`, { key: admin });
