@@ -11,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type RouteDefinition, routes } from './routes.js';
-import { tableSchema } from './table-schema.js';
+import { authenticationWritePartitions, tableSchema } from './table-schema.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -73,16 +73,26 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
   });
 }
 
+/** UpdateItem on the items a credential check writes, and on no other (see authenticationWritePartitions). */
+export function authenticationUpdates(table: ITable): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...authenticationWritePartitions] } },
+  });
+}
+
 /**
- * Table access by route-table class. `read` is read-only plus UpdateItem on the table itself:
- * authentication records the caller's lastUsedAt (at most once a minute per key).
+ * Table access by route-table class. `read` is read-only plus UpdateItem on key and audit items:
+ * authentication records the caller's lastUsedAt (at most once a minute per key) and audits a
+ * refused credential.
  */
 export function grantTableAccess(fn: NodejsFunction, table: ITable, access: RouteDefinition['tableAccess']): void {
   if (access === 'write') {
     table.grantReadWriteData(fn);
   } else if (access === 'read') {
     table.grantReadData(fn);
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }));
+    fn.addToRolePolicy(authenticationUpdates(table));
   } else {
     return; // a route that never touches the table gets no grant at all
   }

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { CredentialHeader } from '../functions/access/credentials.js';
 import { checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
-import { keygateFunction } from './api.js';
+import { authenticationUpdates, keygateFunction } from './api.js';
 import type { KeygateStack } from './keygate-stack.js';
 import { identitySources } from './authorizer-identity.js';
 
@@ -133,11 +133,12 @@ export class KeygateProtectedApi extends Construct {
       logRetention,
       timeout: Duration.seconds(5),
     });
-    // One consistent GetItem per decision, and the once-a-minute lastUsedAt UpdateItem. No index,
-    // no Query or Scan, no other table.
+    // One consistent GetItem per decision, and the once-a-minute lastUsedAt UpdateItem (on key and
+    // audit items only). No index, no Query or Scan, no other table.
     // (table.grant() would add the table's indexes too; keygate's table is encrypted with an AWS
     // owned key, so no KMS grant is needed.)
-    this.authorizerFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.keygate.table.tableArn] }));
+    this.authorizerFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.keygate.table.tableArn] }));
+    this.authorizerFunction.addToRolePolicy(authenticationUpdates(props.keygate.table));
 
     this.authorizer = new HttpLambdaAuthorizer('KeygateAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],

@@ -161,13 +161,20 @@ describe('table grants', () => {
     expect(writeRoutes.length).toBeGreaterThan(0);
   });
 
-  it.each(readRoutes.map((r) => [r.id, r] as const))('%s (read) may read, and update items of the table itself, but never put or delete', (_id, route) => {
+  it.each(readRoutes.map((r) => [r.id, r] as const))('%s (read) may read, and update key and audit items only, but never put or delete', (_id, route) => {
     const statements = roleStatements(routeFunctionId(route));
     const actions = statements.flatMap(actionsOf);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
     for (const write of WRITES) expect(actions).not.toContain(write);
     const updates = statements.filter((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
-    expect(updates).toEqual([{ Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: tableArn() }]);
+    expect(updates).toEqual([
+      {
+        Action: 'dynamodb:UpdateItem',
+        Effect: 'Allow',
+        Resource: tableArn(),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*', 'AUDIT#*'] } },
+      },
+    ]);
   });
 
   it.each(writeRoutes.map((r) => [r.id, r] as const))('%s (write) may read and write the table', (_id, route) => {

@@ -91,7 +91,13 @@ describe('KeygateProtectedApi', () => {
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const tableStatements = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(tableStatements).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] } },
+      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*', 'AUDIT#*'] } },
+      },
     ]);
     expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|PutItem|DeleteItem|\*)/);
   });
