@@ -67,6 +67,18 @@ describe('the authorizer Lambda entry point', () => {
     expect(await handler(event('GET /alerts', `Bearer ${token.slice(0, -2)}xx`))).toMatchObject({ isAuthorized: false });
   });
 
+  it('checks a JWT-format key against the key JWKS it reads from the issuer, only once one comes', async () => {
+    const { handler } = await import('../../functions/authorizer/authorizer-handler.js');
+    const jwtKey = await createKey(world, { owner: 'siem', format: 'jwt', permissions: ['alerts:read'] });
+    const requests = vi.spyOn(globalThis, 'fetch');
+    requests.mockClear();
+    expect(await handler(event('GET /alerts', `Bearer ${jwtKey.key}`))).toMatchObject({ isAuthorized: true, context: { keyId: jwtKey.id, credential: 'key' } });
+    expect(await handler(event('POST /alerts', `Bearer ${jwtKey.key}`))).toMatchObject({ isAuthorized: false });
+    expect(requests.mock.calls.map(([url]) => String(url))).toEqual([`${world.url}/v1/keys/jwks.json`]);
+    expect((await world.api('DELETE', `/v1/keys/${jwtKey.id}`, { key: world.admin })).status).toBe(204);
+    expect(await handler(event('GET /alerts', `Bearer ${jwtKey.key}`))).toMatchObject({ isAuthorized: false });
+  });
+
   it('refuses to start without its configuration', async () => {
     vi.resetModules();
     const issuer = process.env.KEYGATE_ISSUER;

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { capturedOutput, findCredentials } from '../support/capture-logs.js';
@@ -71,6 +72,38 @@ describe('logs captured during an integration run', () => {
       // A secret alone (without its prefix and id) must not be there either.
       expect(output.includes(credential.slice(-49, -6))).toBe(false);
     }
+    expect(findCredentials(output)).toEqual([]);
+  });
+
+  it('hold no JWT-format key (nor its signature or jti) through creation, use, refusals, a token exchange, a reset and a delete', async () => {
+    const created = await world.api('POST', '/v1/keys', {
+      key: world.admin,
+      body: { name: 'logged-jwt', owner: 'ops', format: 'jwt', permissions: ['alerts:read', 'key-verification:read'] },
+    });
+    expect(created.status).toBe(201);
+    const jwt: string = created.json.key;
+    const [header, payload, signature] = jwt.split('.') as [string, string, string];
+    const forged = `${header}.${payload}.${signature.slice(0, -4)}AAAA`;
+    const refused = await world.api('GET', '/v1/keys', { key: forged, headers: { 'user-agent': `agent ${jwt}` } });
+    expect(refused.status).toBe(401);
+    expect((await world.api('GET', '/v1/catalog', { key: jwt })).status).toBe(200);
+    const token = await postForm(world, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(created.json.id, jwt) });
+    await postForm(world, '/oauth/token', { grant_type: 'client_credentials', client_id: created.json.id, client_secret: forged }, {});
+    const reset = await world.api('POST', `/v1/keys/${created.json.id}/reset`, { key: world.admin, body: {} });
+    expect((await world.api('GET', '/v1/catalog', { key: jwt })).status).toBe(401);
+    await world.api('POST', '/v1/keys/verify', { key: reset.json.key, body: { key: jwt } });
+    expect((await world.api('DELETE', `/v1/keys/${created.json.id}`, { key: world.admin })).status).toBe(204);
+    expect((await world.api('GET', '/v1/catalog', { key: reset.json.key })).status).toBe(401);
+
+    expect(logLines().some((l) => l.message === 'authentication refused' && l.requestId === refused.headers.get('apigw-requestid'))).toBe(true);
+    const output = capturedOutput();
+    for (const credential of [jwt, reset.json.key as string, token.json.access_token as string]) {
+      const [, claims, sig] = credential.split('.') as [string, string, string];
+      expect(output.includes(credential)).toBe(false);
+      expect(output.includes(sig)).toBe(false);
+      expect(output.includes(claims)).toBe(false);
+    }
+    for (const jti of [decodeJwt(jwt).jti, decodeJwt(reset.json.key).jti]) expect(output.includes(String(jti))).toBe(false);
     expect(findCredentials(output)).toEqual([]);
   });
 

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
+import { addDuration } from '../../../functions/shared/durations.js';
 import {
   emptyKeySet,
   generateSigningKey,
+  keyVerificationKeysAt,
   parseKeySet,
   publicJwk,
   publishedKeysAt,
+  RSA_MODULUS_BITS,
   rotateKeySet,
   serializeKeySet,
   type SigningKeySet,
   SigningKeyRing,
   signingKeyAt,
 } from '../../../functions/tokens/signing-keys.js';
-import { KEY_SET_CACHE_MS, tokenSettings } from '../../../functions/tokens/token-settings.js';
+import { API_GATEWAY_JWKS_CACHE_MS, KEY_SET_CACHE_MS, tokenSettings, VERIFIER_CLOCK_SKEW_MS } from '../../../functions/tokens/token-settings.js';
 
 const settings = tokenSettings(deploymentConfig.tokens);
 const T0 = new Date('2026-11-23T12:00:00.000Z');
@@ -135,5 +138,99 @@ describe('SigningKeyRing', () => {
     await expect(ring.signer(T0)).rejects.toThrow('throttled');
     fail = false;
     expect((await ring.signer(T0)).kid).toBe(set.keys[0]?.kid);
+  });
+});
+
+describe('retired keys (JWT-format keys outlive tokens)', () => {
+  const DAY = 86_400_000;
+  const rotation = 30 * DAY;
+
+  it('keep a dropped key’s public half, never its private half, until every JWT-format key it signed has expired', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const second = await rotateKeySet(first.set, at(rotation), settings);
+    const supersededAt = at(rotation + settings.publishAheadMs);
+    const third = await rotateKeySet(second.set, at(2 * rotation), settings);
+
+    expect(third.removed).toEqual([first.added.kid]);
+    expect(third.set.keys.map((k) => k.kid)).toEqual([second.added.kid, third.added.kid]);
+    const verifyUntil = new Date(addDuration(supersededAt, deploymentConfig.policy.maxLifetime).getTime() + VERIFIER_CLOCK_SKEW_MS);
+    expect(third.set.retired).toEqual([
+      { kid: first.added.kid, alg: 'ES256', publicJwk: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) }, supersededAt: supersededAt.toISOString(), verifyUntil: verifyUntil.toISOString() },
+    ]);
+    expect(serializeKeySet(third.set)).not.toContain(first.added.privateJwk.d);
+    expect(parseKeySet(serializeKeySet(third.set), 'test')).toEqual(third.set);
+
+    // Gone from the access-token JWKS, still there to verify JWT-format keys.
+    expect(kids(third.set, at(2 * rotation))).not.toContain(first.added.kid);
+    expect(keyVerificationKeysAt(third.set, at(2 * rotation)).map((k) => k.kid)).toEqual([second.added.kid, third.added.kid, first.added.kid]);
+    expect(keyVerificationKeysAt(third.set, new Date(verifyUntil.getTime() - 1)).map((k) => k.kid)).toContain(first.added.kid);
+    expect(keyVerificationKeysAt(third.set, verifyUntil).map((k) => k.kid)).not.toContain(first.added.kid);
+
+    // A rotation before verifyUntil keeps it; the first one after forgets it.
+    const kept = await rotateKeySet(third.set, new Date(verifyUntil.getTime() - 1), settings);
+    expect(kept.set.retired?.map((r) => r.kid)).toContain(first.added.kid);
+    expect(kept.forgotten).toEqual([]);
+    const gone = await rotateKeySet(third.set, verifyUntil, settings);
+    expect(gone.set.retired?.map((r) => r.kid) ?? []).not.toContain(first.added.kid);
+    expect(gone.forgotten).toEqual([first.added.kid]);
+  });
+
+  it('retire for the key policy’s max lifetime the settings were made with', async () => {
+    const short = tokenSettings(deploymentConfig.tokens, { maxLifetime: 'P30D' });
+    const first = await rotateKeySet(emptyKeySet(), T0, short);
+    const second = await rotateKeySet(first.set, at(MINUTE), short);
+    const third = await rotateKeySet(second.set, at(MINUTE + short.publishAheadMs + short.keepPublishedMs), short);
+    expect(third.set.retired?.[0]?.verifyUntil).toBe(new Date(addDuration(at(MINUTE + short.publishAheadMs), 'P30D').getTime() + VERIFIER_CLOCK_SKEW_MS).toISOString());
+  });
+
+  it('are served by the ring apart from the token JWKS', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const second = await rotateKeySet(first.set, at(MINUTE), settings);
+    const third = await rotateKeySet(second.set, at(MINUTE + settings.publishAheadMs + settings.keepPublishedMs), settings);
+    const ring = new SigningKeyRing({ load: async () => third.set }, settings);
+    const now = at(MINUTE + settings.publishAheadMs + settings.keepPublishedMs);
+    expect((await ring.jwks(now)).keys.map((k) => k.kid)).toEqual([second.added.kid, third.added.kid]);
+    const verification = await ring.keyVerificationJwks(now);
+    expect(verification.keys.map((k) => k.kid)).toEqual([second.added.kid, third.added.kid, first.added.kid]);
+    expect(verification.keys[2]).toEqual({ ...publicJwk(first.added), use: 'sig' });
+    expect(JSON.stringify(verification)).not.toMatch(/"d":/);
+  });
+});
+
+describe('RS256', () => {
+  const rsa = tokenSettings({ ...deploymentConfig.tokens, algorithm: 'RS256' });
+
+  it('makes 2048-bit RSA keys whose published half has n and e only', async () => {
+    const key = await generateSigningKey('RS256', T0, T0);
+    const jwk = publicJwk(key);
+    expect(Object.keys(jwk).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    expect(jwk).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+    expect(Buffer.from(jwk.n ?? '', 'base64url').length * 8).toBe(RSA_MODULUS_BITS);
+    const secretMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((m) => (key.privateJwk as Record<string, string>)[m]);
+    for (const secret of secretMembers) {
+      expect(secret).toBeTruthy();
+      expect(JSON.stringify(jwk)).not.toContain(secret);
+    }
+  });
+
+  it('refuses a stored RSA key shorter than 2048 bits', async () => {
+    const key = await generateSigningKey('RS256', T0, T0);
+    const short = { ...key, privateJwk: { ...key.privateJwk, n: Buffer.alloc(128, 1).toString('base64url') } };
+    expect(() => parseKeySet(JSON.stringify({ version: 1, keys: [short] }), 'the file')).toThrow(/at least 2048 bits/);
+  });
+
+  it('publishes a new key long enough ahead for API Gateway’s two-hour JWKS cache; other algorithms keep jwksMaxAge', () => {
+    expect(rsa.verifierCacheMs).toBe(API_GATEWAY_JWKS_CACHE_MS);
+    expect(rsa.publishAheadMs).toBeGreaterThanOrEqual(KEY_SET_CACHE_MS + API_GATEWAY_JWKS_CACHE_MS);
+    expect(rsa.jwksMaxAgeSeconds).toBe(settings.jwksMaxAgeSeconds);
+    expect(settings.verifierCacheMs).toBe(settings.jwksMaxAgeSeconds * 1000);
+    expect(tokenSettings({ ...deploymentConfig.tokens, algorithm: 'RS256', jwksMaxAge: 'PT3H' }).verifierCacheMs).toBe(3 * 3_600_000);
+  });
+
+  it('rotates from ES256 to RS256 keeping both verifiable', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const second = await rotateKeySet(first.set, at(MINUTE), rsa);
+    expect(second.set.keys.map((k) => k.alg)).toEqual(['ES256', 'RS256']);
+    expect(signingKeyAt(second.set, at(MINUTE + rsa.publishAheadMs))?.alg).toBe('RS256');
   });
 });
