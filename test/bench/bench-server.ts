@@ -22,8 +22,9 @@ import { routes } from '../../infra/routes.js';
  *
  *   keygate        the local gateway: every route, and the demo API behind the authorizer with its
  *                  decision cache off (each request runs the authorizer, as on a cache miss)
- *   getitem        the floor: one consistent GetItem of a key item per request, on node:http with
- *                  the same DynamoDB client keygate builds
+ *   getitem        the floor: one consistent GetItem of a key item per request (GET /), or one of
+ *                  each key in turn (GET /each: the reads POST /v1/keys/verify needs), on
+ *                  node:http with the same DynamoDB client keygate builds
  *   oidc-provider  the peer: a certified OAuth server issuing ES256 JWT access tokens by client
  *                  credentials, its client and keys in memory
  */
@@ -35,8 +36,8 @@ export interface ServerConfig {
   tableName: string;
   /** keygate: the signing-key file the bench process created. */
   signingKeysPath: string;
-  /** getitem: the key whose item is read. */
-  keyId: string;
+  /** getitem: the keys whose items are read (GET / reads the first). */
+  keyIds: string[];
 }
 
 export type ServerMessage = { ready: { url: string; authorization?: string } } | { cpuMicros: number };
@@ -62,13 +63,16 @@ async function keygate(config: ServerConfig): Promise<{ url: string }> {
 
 async function getItem(config: ServerConfig): Promise<{ url: string }> {
   const { ddb, tableName } = deps(config);
-  const command = () => new GetCommand({ TableName: tableName, Key: { pk: `KEY#${config.keyId}`, sk: 'KEY' }, ConsistentRead: true });
+  const read = (keyId: string) => ddb.send(new GetCommand({ TableName: tableName, Key: { pk: `KEY#${keyId}`, sk: 'KEY' }, ConsistentRead: true }));
+  const readAll = async (keyIds: readonly string[]) => {
+    let found = true;
+    for (const keyId of keyIds) found = (await read(keyId)).Item !== undefined && found;
+    return found;
+  };
   const server = createServer((req, res) => {
     req.resume();
-    ddb.send(command()).then(
-      ({ Item }) => {
-        res.writeHead(Item ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ found: Item !== undefined }));
-      },
+    readAll(req.url === '/each' ? config.keyIds : config.keyIds.slice(0, 1)).then(
+      (found) => res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ found })),
       () => res.writeHead(500).end(),
     );
   });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ export interface BundleFigures {
   firstInvokeMs?: number;
   /** What the first invocation answered: an HTTP status, "allow"/"deny", "ok" or "threw <Error name>". */
   outcome?: string;
+  /** The AWS SDK's DynamoDB clients imported alone, in fresh processes started next to this bundle's. */
+  sdkImportMs: number;
 }
 
 const CDK_OUT = join(projectRoot, '.keygate', 'bench', 'cdk.out');
@@ -243,34 +245,53 @@ async function coldStart(bundle: LambdaBundle, env: Record<string, string>, even
   return message;
 }
 
+/**
+ * What nearly every bundle imports and none can shrink: the DynamoDB clients of the AWS SDK (left
+ * out of the bundles, as the Lambda runtime provides them), imported alone in a fresh node.
+ */
+function sdkFloor(): LambdaBundle {
+  const dir = join(CDK_OUT, 'bench-sdk-floor');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'index.mjs');
+  writeFileSync(file, "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\nexport const handler = undefined;\n");
+  return { name: 'AWS SDK DynamoDB clients alone', file, environment: {} };
+}
+
 /** Sizes and cold starts of every bundle; `synthesize()` must have finished. */
 export async function measureBundles(world: BenchWorld, rounds: number): Promise<BundleFigures[]> {
   const secrets = await startSecretsManager(readFileSync(world.signingKeysPath, 'utf8'));
   try {
     const requests = await firstRequests(world);
+    const baseEnv = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DYNAMODB_ENDPOINT: world.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    };
+    const environment = (bundle: LambdaBundle) => ({ ...baseEnv, ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000' }) });
+    const floor = sdkFloor();
     const figures: BundleFigures[] = [];
     for (const bundle of lambdaBundles()) {
-      const env = {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        DYNAMODB_ENDPOINT: world.endpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000' }),
-      };
       const event = requests.get(bundle.name);
-      // The best of a few fresh processes: what a start costs, less the moments the machine was busy elsewhere.
+      // The best of a few fresh processes, each next to one that imports the SDK alone: what a
+      // start costs, less the moments the machine was busy elsewhere, and its floor at that moment.
       const starts: ColdStart[] = [];
-      for (let i = 0; i < rounds; i++) starts.push(await coldStart(bundle, env, event));
-      const best = (pick: (start: ColdStart) => number) => Math.min(...starts.map(pick));
-      const first = starts[0];
+      const floors: ColdStart[] = [];
+      for (let i = 0; i < rounds; i++) {
+        floors.push(await coldStart(floor, baseEnv, undefined));
+        starts.push(await coldStart(bundle, environment(bundle), event));
+      }
+      const best = (of: ColdStart[], pick: (start: ColdStart) => number) => Math.min(...of.map(pick));
+      const outcome = starts[0]?.outcome;
       figures.push({
         name: bundle.name,
         kilobytes: statSync(bundle.file).size / 1024,
-        importMs: best((s) => s.importMs),
-        ...(event === undefined ? {} : { firstInvokeMs: best((s) => s.invokeMs), ...(first?.outcome === undefined ? {} : { outcome: first.outcome }) }),
+        importMs: best(starts, (s) => s.importMs),
+        ...(event === undefined ? {} : { firstInvokeMs: best(starts, (s) => s.invokeMs), ...(outcome === undefined ? {} : { outcome }) }),
+        sdkImportMs: best(floors, (s) => s.importMs),
       });
     }
     return figures;
