@@ -8,6 +8,7 @@ import type { Deps } from '../shared/deps.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { type Channel, findChannel, insertChannel, queryChannels, removeChannel } from './channel-store.js';
 import type { CreateChannelInput, PageInput } from './schemas.js';
+import { checkWebhookUrl } from './webhook-target.js';
 
 function actorOf(principal: Principal): Actor {
   return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
@@ -21,19 +22,6 @@ export function channelDetails(channel: Channel) {
   return base;
 }
 export type ChannelDetails = ReturnType<typeof channelDetails>;
-
-/**
- * Webhook URLs are https, with no credentials in them (they would be shown in listings). Plain
- * http is allowed only where deps say so: the local run, whose test receivers have no TLS.
- */
-function checkWebhookUrl(deps: Deps, text: string): string {
-  const url = new URL(text);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && deps.notifications?.allowHttpWebhooks === true)) {
-    throw new ValidationError(`url must use https; got ${url.protocol.replace(':', '')} (plain http is accepted only by the local run)`, 'invalid_channel');
-  }
-  if (url.username !== '' || url.password !== '') throw new ValidationError('url must not contain a user name or password', 'invalid_channel');
-  return url.toString();
-}
 
 /** A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
 function newSigningSecret(): string {
@@ -49,7 +37,7 @@ export async function createChannel(deps: Deps, principal: Principal, input: Cre
     if (addresses.length > max) throw new ValidationError(`an email channel has at most ${max} addresses; got ${addresses.length}`, 'too_many_addresses');
     channel = { ...base, type: 'email', addresses };
   } else if (input.type === 'webhook') {
-    channel = { ...base, type: 'webhook', url: checkWebhookUrl(deps, input.url), signingSecret: newSigningSecret() };
+    channel = { ...base, type: 'webhook', url: checkWebhookUrl(deps.notifications ?? {}, input.url), signingSecret: newSigningSecret() };
   } else {
     channel = { ...base, type: 'operator' };
   }

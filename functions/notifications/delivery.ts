@@ -1,8 +1,11 @@
 import { Webhook } from 'standardwebhooks';
+import { type Agent, fetch } from 'undici';
+import { logger } from '../http/respond.js';
 import type { Deps } from '../shared/deps.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './message.js';
 import { storeOperatorMessage } from './operator-messages.js';
+import { AddressNotAllowedError, pinnedDispatcher, resolveWebhookTarget } from './webhook-target.js';
 
 /** Webhook attempts within one notifier run, and the wait before each retry. */
 const WEBHOOK_RETRY_DELAYS_MS = [1_000, 4_000];
@@ -10,21 +13,53 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export class DeliveryError extends Error {}
 
+/** What a key's notification `detail` (GET /v1/keys/{id}) may say of a failed webhook: never a host, port or socket error. */
+const CONNECTION_FAILED = 'webhook delivery failed: connection error';
+const ADDRESS_REFUSED = 'webhook delivery refused: address not allowed';
+
+/** A socket or TLS error, for the log only (fetch puts it in `cause`). */
+function describe(error: unknown): string {
+  const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
+  if ((error as Error).name === 'TimeoutError') return 'timed out';
+  return cause ? `${cause.code ?? cause.name}: ${cause.message}` : `${(error as Error).name}: ${(error as Error).message}`;
+}
+
 /**
  * Sends a webhook signed by the Standard Webhooks scheme: HMAC-SHA256 with the channel's secret
  * over `<webhook-id>.<webhook-timestamp>.<body>`. Receivers verify with any Standard Webhooks
  * library, which also refuses a timestamp older than 5 minutes (replays) and lets them drop a
  * repeated webhook-id. Each attempt is signed afresh, so a retry carries a current timestamp.
+ *
+ * Each attempt resolves the host, refuses it if any address is not public (webhook-target.ts),
+ * and connects to an address it vetted. The key's notification keeps only a generic reason
+ * (`detail` is shown to whoever reads the key: specific socket errors would make webhooks a
+ * port and host scanner); the specifics go to the log, with the URL's origin and never its path
+ * (some webhook URLs carry a token there).
  */
 async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhook' }>, message: NotificationMessage): Promise<void> {
+  const url = new URL(channel.url);
+  const policy = deps.notifications ?? {};
+  const logged = { channelId: channel.id, origin: url.origin, webhookId: message.id };
   const body = JSON.stringify(message.payload);
   const signer = new Webhook(channel.signingSecret);
-  let lastError = '';
+  let failure = CONNECTION_FAILED;
   for (let attempt = 0; attempt <= WEBHOOK_RETRY_DELAYS_MS.length; attempt++) {
     if (attempt > 0) await new Promise((done) => setTimeout(done, WEBHOOK_RETRY_DELAYS_MS[attempt - 1]));
+    let dispatcher: Agent;
+    try {
+      dispatcher = pinnedDispatcher(await resolveWebhookTarget(policy, url));
+    } catch (error) {
+      if (error instanceof AddressNotAllowedError) {
+        logger.warn('webhook refused: its host is not a public address', { ...logged, reason: error.message });
+        throw new DeliveryError(ADDRESS_REFUSED);
+      }
+      logger.warn('webhook host could not be resolved', { ...logged, attempt, error: describe(error) });
+      failure = CONNECTION_FAILED;
+      continue;
+    }
     const timestamp = deps.clock();
     try {
-      const response = await fetch(channel.url, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -34,19 +69,25 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
           'webhook-signature': signer.sign(message.id, timestamp, body),
         },
         body,
+        // A redirect could lead anywhere, including where the address check would refuse to go.
         redirect: 'manual',
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        dispatcher,
       });
       await response.body?.cancel();
       if (response.status >= 200 && response.status < 300) return;
-      lastError = `the webhook answered HTTP ${response.status}`;
-      // A 4xx other than 408/429 will not change on a retry.
-      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) break;
+      failure = `webhook delivery failed: HTTP ${response.status}`;
+      logger.warn('webhook answered with an error', { ...logged, attempt, status: response.status });
+      // A redirect (not followed) or a 4xx other than 408/429 will not change on a retry.
+      if (response.status >= 300 && response.status < 500 && response.status !== 408 && response.status !== 429) break;
     } catch (error) {
-      lastError = `the webhook could not be reached: ${(error as Error).name === 'TimeoutError' ? 'timed out' : ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`;
+      logger.warn('webhook could not be reached', { ...logged, attempt, error: describe(error) });
+      failure = CONNECTION_FAILED;
+    } finally {
+      await dispatcher.destroy();
     }
   }
-  throw new DeliveryError(lastError);
+  throw new DeliveryError(failure);
 }
 
 /** Delivers a message on a channel; a DeliveryError says why it could not, in words for people. */

@@ -29,4 +29,15 @@ export interface NotificationDeps {
   email?: EmailSender;
   /** The local run only: webhook channels may use plain http (test receivers on 127.0.0.1). */
   allowHttpWebhooks?: boolean;
+  /**
+   * The local run and tests only, never on AWS: non-public address ranges (CIDR) webhooks may
+   * reach anyway (test receivers on 127.0.0.1). Absent, as on AWS: every non-public address is
+   * refused (webhook-target.ts).
+   */
+  privateWebhookRanges?: readonly string[];
+  /** How webhook host names are resolved; tests replace it. Absent: the system resolver (dns.lookup). */
+  resolveHost?: HostResolver;
 }
+
+/** Every address a host name resolves to (dns.lookup with `all`). */
+export type HostResolver = (hostname: string) => Promise<{ address: string; family: number }[]>;

@@ -115,8 +115,20 @@ export class OutboxEmail implements EmailSender {
   }
 }
 
+/**
+ * Webhook receivers a local run may reach although they are not public: this machine's loopback
+ * only (test receivers, a receiver on the laptop). The Lambda functions never set this, so on
+ * AWS every non-public address is refused (functions/notifications/webhook-target.ts).
+ */
+export const LOCAL_WEBHOOK_RANGES = ['127.0.0.0/8', '::1/128'] as const;
+
 export function localNotificationDeps(deps: Pick<Deps, 'ddb' | 'tableName' | 'config'>, outboxDir: string): NotificationDeps & { schedules: LocalSchedules } {
-  return { schedules: new LocalSchedules(deps), email: new OutboxEmail(outboxDir, deps.config.notifications.emailFrom), allowHttpWebhooks: true };
+  return {
+    schedules: new LocalSchedules(deps),
+    email: new OutboxEmail(outboxDir, deps.config.notifications.emailFrom),
+    allowHttpWebhooks: true,
+    privateWebhookRanges: LOCAL_WEBHOOK_RANGES,
+  };
 }
 
 export interface LocalNotifications {

@@ -15,6 +15,7 @@ import { EventBridgeSchedules, SesEmail } from '../../functions/notifications/aw
 import { notify } from '../../functions/notifications/handlers/notifier.js';
 import { syncSchedules } from '../../functions/notifications/handlers/sync-schedules.js';
 import type { Deps } from '../../functions/shared/deps.js';
+import { LOCAL_WEBHOOK_RANGES } from '../../infra/local/local-notifications.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { streamReader, webhookReceiver } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';
@@ -307,7 +308,7 @@ describe('the notifier', () => {
   it('sends nothing for a key deleted while its schedule is in flight', async () => {
     const receiver = await webhookReceiver();
     try {
-      deps.notifications = { ...deps.notifications, allowHttpWebhooks: true };
+      deps.notifications = { ...deps.notifications, allowHttpWebhooks: true, privateWebhookRanges: LOCAL_WEBHOOK_RANGES };
       const hook = await channel({ type: 'webhook', name: 'hook', url: receiver.url });
       const owners = await channel({ type: 'email', name: 'owners', addresses: ['alice@example.com'] });
       const byHook = await keyWith({ at: 'P7D', channelId: hook.id }, 'by-hook');

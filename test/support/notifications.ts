@@ -75,8 +75,8 @@ export interface ReceivedWebhook {
   at: number;
 }
 
-/** An HTTP receiver on 127.0.0.1 that records every request and answers `status`. */
-export async function webhookReceiver(status = 204) {
+/** An HTTP receiver on 127.0.0.1 that records every request and answers `status` (with `headers`). */
+export async function webhookReceiver(status = 204, headers: Record<string, string> = {}) {
   const received: ReceivedWebhook[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -84,6 +84,7 @@ export async function webhookReceiver(status = 204) {
     req.on('end', () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       res.statusCode = receiver.status;
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       res.end();
     });
   });

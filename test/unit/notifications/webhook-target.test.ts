@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { AddressNotAllowedError, checkWebhookUrl, resolveWebhookTarget } from '../../../functions/notifications/webhook-target.js';
+import { LOCAL_WEBHOOK_RANGES } from '../../../infra/local/local-notifications.js';
+
+/** What the Lambda functions run with: no notification settings at all. */
+const AWS_DEFAULT = {};
+const LOCAL_RUN = { allowHttpWebhooks: true, privateWebhookRanges: LOCAL_WEBHOOK_RANGES };
+
+describe('a webhook URL at channel creation, with the AWS default', () => {
+  it.each([
+    ['https://127.0.0.1/x', /127\.0\.0\.1 is a loopback address/],
+    ['https://127.1.2.3:8443/x', /loopback/],
+    ['https://2130706433/x', /127\.0\.0\.1 is a loopback address/],
+    ['https://0x7f.1/x', /127\.0\.0\.1 is a loopback address/],
+    ['https://10.0.0.5/x', /10\.0\.0\.5 is a private address \(RFC 1918\)/],
+    ['https://172.16.4.1/x', /private address/],
+    ['https://192.168.1.10/x', /private address/],
+    ['https://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a link-local address/],
+    ['https://100.64.0.1/x', /CGNAT/],
+    ['https://0.0.0.0/x', /unspecified/],
+    ['https://224.0.0.1/x', /multicast/],
+    ['https://255.255.255.255/x', /broadcast/],
+    ['https://[::1]/x', /::1 is a loopback address/],
+    ['https://[::]/x', /unspecified/],
+    ['https://[fd00::1]/x', /unique local address/],
+    ['https://[fe80::1]/x', /link-local/],
+    ['https://[ff02::1]/x', /multicast/],
+    ['https://[::ffff:127.0.0.1]/x', /loopback/],
+    ['https://[::ffff:169.254.169.254]/x', /link-local/],
+    ['https://[::ffff:10.0.0.1]/x', /private/],
+    ['https://[64:ff9b::a00:1]/x', /special-purpose/],
+    ['https://localhost/x', /"localhost" names a local or internal host/],
+    ['https://LOCALHOST./x', /"localhost" names a local or internal host/],
+    ['https://api.localhost/x', /local or internal host/],
+    ['https://metadata.google.internal/computeMetadata/v1/', /local or internal host/],
+    ['https://printer.local/x', /local or internal host/],
+    ['https://intranet/x', /"intranet" names a local or internal host/],
+  ])('refuses %s with a clear 400', (url, message) => {
+    expect(() => checkWebhookUrl(AWS_DEFAULT, url)).toThrow(expect.objectContaining({ code: 'invalid_channel', message: expect.stringMatching(message) }));
+  });
+
+  it.each([
+    ['https://hooks.example.com/services/T0/B0/xyz', 'https://hooks.example.com/services/T0/B0/xyz'],
+    ['https://93.184.216.34/hook', 'https://93.184.216.34/hook'],
+    ['https://[2606:4700:4700::1111]/hook', 'https://[2606:4700:4700::1111]/hook'],
+  ])('accepts a public host: %s', (url, stored) => {
+    expect(checkWebhookUrl(AWS_DEFAULT, url)).toBe(stored);
+  });
+
+  it('refuses plain http and credentials, as before', () => {
+    expect(() => checkWebhookUrl(AWS_DEFAULT, 'http://hooks.example.com/x')).toThrow(/must use https/);
+    expect(() => checkWebhookUrl(AWS_DEFAULT, 'https://u:p@hooks.example.com/x')).toThrow(/user name or password/);
+  });
+});
+
+describe('a webhook URL at channel creation, in the local run', () => {
+  it('accepts loopback receivers over http, and still refuses other private addresses', () => {
+    expect(checkWebhookUrl(LOCAL_RUN, 'http://127.0.0.1:4000/hook')).toBe('http://127.0.0.1:4000/hook');
+    expect(checkWebhookUrl(LOCAL_RUN, 'http://[::1]:4000/hook')).toBe('http://[::1]:4000/hook');
+    expect(checkWebhookUrl(LOCAL_RUN, 'http://localhost:4000/hook')).toBe('http://localhost:4000/hook');
+    expect(() => checkWebhookUrl(LOCAL_RUN, 'http://10.0.0.5/hook')).toThrow(/private address/);
+    expect(() => checkWebhookUrl(LOCAL_RUN, 'http://169.254.169.254/')).toThrow(/link-local/);
+  });
+});
+
+describe('a webhook host at send time', () => {
+  const resolving = (...addresses: string[]) => ({
+    ...AWS_DEFAULT,
+    resolveHost: async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+  });
+
+  it('passes when every address the name resolves to is public', async () => {
+    await expect(resolveWebhookTarget(resolving('93.184.216.34', '2606:2800:220:1::1'), new URL('https://hooks.example.com/x'))).resolves.toEqual([
+      { address: '93.184.216.34', family: 4 },
+      { address: '2606:2800:220:1::1', family: 6 },
+    ]);
+  });
+
+  it.each([
+    [['93.184.216.34', '10.0.0.5'], /hooks\.example\.com resolves to 10\.0\.0\.5, a private address/],
+    [['169.254.169.254'], /link-local/],
+    [['::ffff:127.0.0.1'], /loopback/],
+    [['fd12:3456::1'], /unique local/],
+  ])('is refused when one of %j is not public', async (addresses, message) => {
+    await expect(resolveWebhookTarget(resolving(...addresses), new URL('https://hooks.example.com/x'))).rejects.toThrow(message);
+    await expect(resolveWebhookTarget(resolving(...addresses), new URL('https://hooks.example.com/x'))).rejects.toBeInstanceOf(AddressNotAllowedError);
+  });
+
+  it('judges an IP literal without asking DNS', async () => {
+    const asked: string[] = [];
+    const policy = { resolveHost: async (host: string) => (asked.push(host), []) };
+    await expect(resolveWebhookTarget(policy, new URL('https://93.184.216.34/x'))).resolves.toEqual([{ address: '93.184.216.34', family: 4 }]);
+    await expect(resolveWebhookTarget(policy, new URL('https://[::1]/x'))).rejects.toBeInstanceOf(AddressNotAllowedError);
+    expect(asked).toEqual([]);
+  });
+
+  it('allows the local ranges only where the local run turns them on', async () => {
+    const url = new URL('http://receiver.test:4000/x');
+    const loopback = async () => [{ address: '127.0.0.1', family: 4 }];
+    await expect(resolveWebhookTarget({ resolveHost: loopback }, url)).rejects.toBeInstanceOf(AddressNotAllowedError);
+    await expect(resolveWebhookTarget({ ...LOCAL_RUN, resolveHost: loopback }, url)).resolves.toHaveLength(1);
+  });
+});
