@@ -30,7 +30,7 @@ export class SigningKeys extends Construct {
     const settings = tokenSettings(deploymentConfig.tokens);
 
     this.secret = new Secret(this, 'Secret', {
-      description: 'keygate token signing keys (private JWKs). Written only by its rotation function; read by the token functions.',
+      description: 'keygate token signing keys (private JWKs) and retired public halves. Written only by its rotation function; read by the functions that sign tokens or JWT-format keys, or publish their JWKS.',
       // Valid, keyless JSON: {"version":1,"keys":[],"placeholder":"<random>"}. No key material in the template.
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ version: 1, keys: [] }),
