@@ -33,11 +33,11 @@ const exampleCatalog: CatalogInput = {
       access: ['read'],
     },
     channels: {
-      description: 'Alert channels that expiry notifications go to (email, webhook, operator messages)',
+      description: "Alert channels that expiry notifications go to (email, webhook, operator messages): those of the caller's own owner",
       access: ['read', 'write'],
     },
     'operator-messages': {
-      description: 'Messages kept in keygate by operator channels: read lists them, write acknowledges them',
+      description: "Messages kept in keygate by operator channels, about keys of the caller's own owner: read lists them, write acknowledges them",
       access: ['read', 'write'],
     },
     oauth: { description: 'Token issuance internals (never granted to a key)', access: ['read', 'write'], grantable: false },
@@ -99,8 +99,9 @@ export interface NotificationPolicy {
    */
   defaultBefore: string[];
   /**
-   * The name of the channel default reminders go to (POST /v1/channels creates it). While no
-   * channel has this name, new keys get no default reminders. null: no defaults at all.
+   * The name of the admin channel default reminders go to (an admin creates it with POST
+   * /v1/channels, for its own owner; nobody else may take the name). While no admin channel has
+   * this name, new keys get no default reminders. null: no defaults at all.
    */
   defaultChannel: string | null;
   /** Sender of notification emails on AWS: an identity verified in Amazon SES. */

@@ -188,7 +188,7 @@ export const routes = [
     entry: 'functions/notifications/handlers/list-channels.ts',
     permission: 'channels:read',
     tableAccess: 'read',
-    summary: 'List alert channels, newest first',
+    summary: "List alert channels of the caller's owner (admins: every owner's, or one by ?owner=), newest first",
   },
   {
     id: 'GetChannel',
@@ -206,7 +206,7 @@ export const routes = [
     entry: 'functions/notifications/handlers/delete-channel.ts',
     permission: 'channels:write',
     tableAccess: 'write',
-    summary: 'Delete an alert channel; notifications still naming it are dropped when they fire',
+    summary: 'Delete an alert channel (an admin channel: admins only); notifications still naming it are dropped when they fire',
   },
   {
     id: 'ListOperatorMessages',
@@ -215,7 +215,7 @@ export const routes = [
     entry: 'functions/notifications/handlers/list-operator-messages.ts',
     permission: 'operator-messages:read',
     tableAccess: 'read',
-    summary: 'Messages delivered to operator channels, newest first',
+    summary: "Messages delivered to operator channels about keys of the caller's owner (admins: every owner's), newest first",
   },
   {
     id: 'AcknowledgeOperatorMessage',

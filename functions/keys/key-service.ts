@@ -217,7 +217,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     inactiveAt: inactiveAtFrom(now, policy),
     version: 1,
   };
-  Object.assign(record, await notificationsForNewKey(deps, input.notification, record, now));
+  Object.assign(record, await notificationsForNewKey(deps, principal, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
     details: { name: record.name, owner, format, roles: record.roles, permissions: record.permissions, expiresAt, notification: auditedNotification(record.notification) },
@@ -296,7 +296,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
     }
     updated.expiresAt = expiresAt;
   }
-  Object.assign(updated, await notificationsForEdit(deps, input.notification, key, updated, now));
+  Object.assign(updated, await notificationsForEdit(deps, principal, input.notification, key, updated, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.update', { keyId: key.id, details: { changes: editedFields(key, updated) } });
   await claimNameAndWrite(deps, updated, (staleHolder) =>
     writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),

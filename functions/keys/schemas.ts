@@ -4,13 +4,11 @@ import { KEY_ID } from './key-string.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { notificationInputSchema } from '../notifications/schemas.js';
+import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
 
-/** No '#': owners are part of DynamoDB keys (see key-store.ts). */
-export const ownerSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._@+:=-]{1,128}$/, 'owner must be 1-128 letters, digits or . _ @ + : = -');
+export { ownerSchema };
 
 const nameSchema = z
   .string()

@@ -1,30 +1,47 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Actor } from '../keys/key-model.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt } from '../shared/dynamodb.js';
-import { decodeCursor, encodeCursor } from './page-cursor.js';
+import { indexListing, queryListing } from './index-listing.js';
 
 /*
  * Items (see infra/table-schema.ts):
- *   channel     pk CHANNEL#<id>                 sk CHANNEL   gsi2pk CHANNELS  gsi2sk <createdAt>#<id>
- *   name lock   pk CHANNELNAME#<lower-cased name> sk NAME    { channelId }
+ *   channel    pk CHANNEL#<id>  sk CHANNEL
+ *              gsi1pk CHANNELOWNER#<owner>  gsi1sk <createdAt>#<id>   (byOwner: one owner's channels)
+ *              gsi2pk CHANNELS              gsi2sk <createdAt>#<id>   (all: every channel, for admins)
+ *   name lock  pk OWNERCHANNELNAME#<owner>#<lower-cased name>  sk NAME  { channelId }   an owner channel
+ *              pk CHANNELNAME#<lower-cased name>               sk NAME  { channelId }   an admin channel
  *
- * Channel names are unique (case-insensitively) so deployment defaults can name their channel;
- * the lock is written and deleted in the same transaction as its channel. The functions named
- * `...Items` return transaction items, so a caller can add its own (an audit entry) to the
- * same TransactWriteItems.
+ * Every channel has an owner. An admin channel is one an admin created for its own owner: an
+ * admin may send any owner's key notifications to it, only admins delete it, and the
+ * deployment's default channel must be one (see notification-settings.ts for why). Channels
+ * written before channels had owners have no `owner`: they are treated as admin channels, which
+ * only admins see or manage (whoever created them, nobody else can claim them now).
+ *
+ * Names are unique case-insensitively: an owner channel's among its owner's channels, an admin
+ * channel's deployment-wide, so the default channel's name names exactly one channel. The
+ * deployment-wide locks are the ones every channel had before owners, so old channels keep
+ * theirs. Owners cannot contain '#' and the two prefixes differ, so lock keys cannot collide.
+ * A lock is written and deleted in the same transaction as its channel. The functions named
+ * `...Items` return transaction items, so a caller can add its own (an audit entry) to the same
+ * TransactWriteItems.
  */
 const channelPk = (id: string) => `CHANNEL#${id}`;
-const namePk = (name: string) => `CHANNELNAME#${name.toLowerCase()}`;
 const CHANNEL_SK = 'CHANNEL';
 const NAME_SK = 'NAME';
-export const ALL_CHANNELS = 'CHANNELS';
+const ALL_CHANNELS = 'CHANNELS';
+const OWNER_CHANNELS = 'CHANNELOWNER#';
+const adminNamePk = (name: string) => `CHANNELNAME#${name.toLowerCase()}`;
 
 interface ChannelBase {
   id: string;
   name: string;
+  /** Absent only on channels written before channels had owners (admin channels, see above). */
+  owner?: string;
+  /** Created by an admin for its own owner. */
+  adminChannel?: true;
   createdAt: string;
   createdBy: Actor;
 }
@@ -35,15 +52,33 @@ export type Channel =
   | (ChannelBase & { type: 'webhook'; url: string; signingSecret: string })
   | (ChannelBase & { type: 'operator' });
 
+export function isAdminChannel(channel: Pick<Channel, 'owner' | 'adminChannel'>): boolean {
+  return channel.owner === undefined || channel.adminChannel === true;
+}
+
+/**
+ * Whether a notification of a key of `keyOwner` may go to this channel: a channel of the key's
+ * owner, or an admin channel when an admin chose it (`adminChose`). So a non-admin can neither
+ * send its keys' reminders to another owner's channel nor have other owners' sent to its own.
+ */
+export function mayCarry(channel: Pick<Channel, 'owner' | 'adminChannel'>, keyOwner: string, adminChose: boolean): boolean {
+  return (channel.owner !== undefined && channel.owner === keyOwner) || (adminChose && isAdminChannel(channel));
+}
+
+function namePk(channel: Pick<Channel, 'name' | 'owner' | 'adminChannel'>): string {
+  return isAdminChannel(channel) ? adminNamePk(channel.name) : `OWNERCHANNELNAME#${channel.owner}#${channel.name.toLowerCase()}`;
+}
+
 type Item = Record<string, NativeAttributeValue>;
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 function toItem(channel: Channel): Item {
-  return { ...channel, pk: channelPk(channel.id), sk: CHANNEL_SK, gsi2pk: ALL_CHANNELS, gsi2sk: `${channel.createdAt}#${channel.id}` };
+  const sortKey = `${channel.createdAt}#${channel.id}`;
+  return { ...channel, pk: channelPk(channel.id), sk: CHANNEL_SK, gsi1pk: `${OWNER_CHANNELS}${channel.owner}`, gsi1sk: sortKey, gsi2pk: ALL_CHANNELS, gsi2sk: sortKey };
 }
 
 function fromItem(item: Item): Channel {
-  const { pk: _pk, sk: _sk, gsi2pk: _p, gsi2sk: _s, ...channel } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _op, gsi1sk: _os, gsi2pk: _p, gsi2sk: _s, ...channel } = item;
   return channel as Channel;
 }
 
@@ -51,7 +86,7 @@ function fromItem(item: Item): Channel {
 export function channelInsertItems(tableName: string, channel: Channel): TransactItem[] {
   return [
     { Put: { TableName: tableName, Item: toItem(channel), ConditionExpression: 'attribute_not_exists(pk)' } },
-    { Put: { TableName: tableName, Item: { pk: namePk(channel.name), sk: NAME_SK, channelId: channel.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    { Put: { TableName: tableName, Item: { pk: namePk(channel), sk: NAME_SK, channelId: channel.id }, ConditionExpression: 'attribute_not_exists(pk)' } },
   ];
 }
 
@@ -73,7 +108,7 @@ export function channelDeleteItems(tableName: string, channel: Channel): Transac
     {
       Delete: {
         TableName: tableName,
-        Key: { pk: namePk(channel.name), sk: NAME_SK },
+        Key: { pk: namePk(channel), sk: NAME_SK },
         ConditionExpression: 'channelId = :id',
         ExpressionAttributeValues: { ':id': channel.id },
       },
@@ -96,23 +131,15 @@ export async function findChannel(deps: Deps, id: string): Promise<Channel | und
   return Item ? fromItem(Item) : undefined;
 }
 
-export async function findChannelByName(deps: Deps, name: string): Promise<Channel | undefined> {
-  const { Item } = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: namePk(name), sk: NAME_SK }, ConsistentRead: true }));
-  return typeof Item?.channelId === 'string' ? findChannel(deps, Item.channelId) : undefined;
+/** The admin channel of that name (case-insensitively), if there is one. */
+export async function findAdminChannelByName(deps: Deps, name: string): Promise<Channel | undefined> {
+  const { Item } = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: adminNamePk(name), sk: NAME_SK }, ConsistentRead: true }));
+  const channel = typeof Item?.channelId === 'string' ? await findChannel(deps, Item.channelId) : undefined;
+  return channel && isAdminChannel(channel) ? channel : undefined;
 }
 
-/** Newest first. */
-export async function queryChannels(deps: Deps, limit: number, cursor?: string): Promise<{ items: Channel[]; nextCursor: string | null }> {
-  const page = await deps.ddb.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      IndexName: 'all',
-      KeyConditionExpression: 'gsi2pk = :p',
-      ExpressionAttributeValues: { ':p': ALL_CHANNELS },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, ALL_CHANNELS),
-    }),
-  );
-  return { items: (page.Items ?? []).map(fromItem), nextCursor: encodeCursor(page.LastEvaluatedKey) };
+/** Newest first: one owner's channels, or (owner undefined) every channel. */
+export async function queryChannels(deps: Deps, page: { owner?: string | undefined; limit: number; cursor?: string | undefined }) {
+  const listed = await queryListing(deps, indexListing(ALL_CHANNELS, OWNER_CHANNELS, page.owner), page);
+  return { items: listed.items.map(fromItem), nextCursor: listed.nextCursor };
 }

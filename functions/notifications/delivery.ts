@@ -91,8 +91,8 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
 }
 
 /** Delivers a message on a channel; a DeliveryError says why it could not, in words for people. */
-export async function deliver(deps: Deps, channel: Channel, keyId: string, message: NotificationMessage): Promise<void> {
-  if (channel.type === 'operator') return storeOperatorMessage(deps, channel, keyId, message);
+export async function deliver(deps: Deps, channel: Channel, key: { id: string; owner: string }, message: NotificationMessage): Promise<void> {
+  if (channel.type === 'operator') return storeOperatorMessage(deps, channel, key, message);
   if (channel.type === 'webhook') return sendWebhook(deps, channel, message);
   const email = deps.notifications?.email;
   if (!email) throw new Error('keygate is misconfigured: no email sender for email channels');

@@ -1,20 +1,24 @@
 import type { KeyRecord } from '../keys/key-model.js';
+import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
-import { findChannel, findChannelByName } from './channel-store.js';
+import { findAdminChannelByName, findChannel, mayCarry } from './channel-store.js';
+import { mayAccess } from './ownership.js';
 import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './notification-model.js';
 import type { NotificationInput } from './schemas.js';
 
 /**
  * Turns a create or PATCH request's `notification` into what the key stores. The rules:
  * `at` lies in the future and before the key's expiry; a relative `at` (`P7D`) counts back from
- * the fixed expiry and follows it when the expiry is shortened; the channel must exist.
+ * the fixed expiry and follows it when the expiry is shortened; the channel must be one of the
+ * key's owner, or an admin channel if the caller is an admin (channel-store.ts: mayCarry).
  * A key that names no notification gets the deployment's default reminders, if a default
  * channel exists; `null` cancels its notification and opts it out of the defaults.
  */
 
 type Expiry = Pick<KeyRecord, 'expiresAt' | 'inactiveAt'>;
+type Caller = Pick<Principal, 'owner' | 'expanded'>;
 
 function invalid(message: string): ValidationError {
   return new ValidationError(message, 'invalid_notification');
@@ -52,21 +56,50 @@ function withRev(next: Omit<StoredNotification, 'rev'>, previous: StoredNotifica
   return { ...next, rev: newRev() };
 }
 
-async function resolveOwn(deps: Deps, input: NonNullable<NotificationInput>, key: Expiry, now: Date, previous?: StoredNotification | null): Promise<StoredNotification> {
+/**
+ * Checks that a key of `keyOwner` may notify on the channel. A channel the caller may not see is
+ * unknown to it, as a missing one; a channel it sees but the key may not use says why.
+ */
+async function checkChannel(deps: Deps, caller: Caller, channelId: string, keyOwner: string): Promise<void> {
+  const channel = await findChannel(deps, channelId);
+  if (!channel || !mayAccess(caller, channel.owner)) {
+    throw new ValidationError(`there is no channel ${channelId} (GET /v1/channels lists them)`, 'unknown_channel');
+  }
+  if (!mayCarry(channel, keyOwner, caller.expanded.admin)) {
+    throw new ValidationError(
+      `channel ${channelId} belongs to owner "${channel.owner}": a key's notification may go to a channel of the key's owner ("${keyOwner}"), or, set by an admin, to an admin channel`,
+      'channel_not_allowed',
+    );
+  }
+}
+
+async function resolveOwn(
+  deps: Deps,
+  caller: Caller,
+  input: NonNullable<NotificationInput>,
+  key: Expiry & Pick<KeyRecord, 'owner'>,
+  now: Date,
+  previous?: StoredNotification | null,
+): Promise<StoredNotification> {
   const { at, before } = resolveTime(input.at, key);
   const rounded = new Date(toScheduleTime(at));
   checkTime(rounded, key, now, 'notification.at');
-  if (!(await findChannel(deps, input.channelId))) {
-    throw new ValidationError(`there is no channel ${input.channelId} (GET /v1/channels lists them)`, 'unknown_channel');
-  }
+  await checkChannel(deps, caller, input.channelId, key.owner);
   return withRev({ at: rounded.toISOString(), channelId: input.channelId, ...(before === undefined ? {} : { before }) }, previous);
 }
 
-/** The default reminders still ahead, to the default channel if it exists. */
+/**
+ * The default reminders still ahead, to the default channel if it exists. The default channel
+ * is the admin channel named `notifications.defaultChannel`: every owner's keys' reminders go
+ * there, so it is found among admin channels only (which only admins create or delete, and
+ * whose names are unique deployment-wide), never among owners' channels. Not "the channel of
+ * that name of a designated owner": any principal of that owner, admin or not, could then
+ * create, replace or delete it; holding the admin role is what keygate trusts deployment-wide.
+ */
 async function defaultsFor(deps: Deps, key: Expiry, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
   const { defaultBefore, defaultChannel } = deps.config.notifications;
   if (defaultChannel === null || defaultBefore.length === 0 || key.expiresAt === null) return [];
-  const channel = await findChannelByName(deps, defaultChannel);
+  const channel = await findAdminChannelByName(deps, defaultChannel);
   if (!channel) return [];
   const out: StoredNotification[] = [];
   for (const before of defaultBefore) {
@@ -77,25 +110,32 @@ async function defaultsFor(deps: Deps, key: Expiry, now: Date, previous: StoredN
   return out;
 }
 
-export async function notificationsForNewKey(deps: Deps, input: NotificationInput | undefined, key: Expiry, now: Date): Promise<KeyNotificationFields> {
+export async function notificationsForNewKey(
+  deps: Deps,
+  caller: Caller,
+  input: NotificationInput | undefined,
+  key: Expiry & Pick<KeyRecord, 'owner'>,
+  now: Date,
+): Promise<KeyNotificationFields> {
   if (input === null) return { notification: null };
   if (input === undefined) {
     const defaults = await defaultsFor(deps, key, now);
     return defaults.length === 0 ? {} : { defaultNotifications: defaults };
   }
-  return { notification: await resolveOwn(deps, input, key, now) };
+  return { notification: await resolveOwn(deps, caller, input, key, now) };
 }
 
 /** The notification fields of an edited key; `after` already carries the new expiry. */
 export async function notificationsForEdit(
   deps: Deps,
+  caller: Caller,
   input: NotificationInput | undefined,
   before: KeyRecord & KeyNotificationFields,
   after: Expiry,
   now: Date,
 ): Promise<KeyNotificationFields> {
   if (input === null) return { notification: null, defaultNotifications: undefined };
-  if (input !== undefined) return { notification: await resolveOwn(deps, input, after, now, before.notification), defaultNotifications: undefined };
+  if (input !== undefined) return { notification: await resolveOwn(deps, caller, input, { ...after, owner: before.owner }, now, before.notification), defaultNotifications: undefined };
   const unchanged = { notification: before.notification, defaultNotifications: before.defaultNotifications };
   if (after.expiresAt === before.expiresAt) return unchanged;
 

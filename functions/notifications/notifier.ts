@@ -5,7 +5,7 @@ import { countNotification } from '../observability/metrics.js';
 import { keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
 import type { Deps } from '../shared/deps.js';
-import { type Channel, findChannel } from './channel-store.js';
+import { type Channel, findChannel, mayCarry } from './channel-store.js';
 import { DeliveryError, deliver } from './delivery.js';
 import { expiryMessage } from './message.js';
 import { type NotificationFire, notificationAt, slotPath } from './notification-model.js';
@@ -65,8 +65,15 @@ async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel
     return { result: 'dropped', detail };
   }
   seen.channel = channel;
+  // The rules at set time already keep a key's notifications off other owners' channels
+  // (notification-settings.ts); checked again here so no path can deliver one there.
+  if (!mayCarry(channel, key.owner, true)) {
+    const detail = `the channel ${channel.id} is neither of the key's owner nor an admin channel`;
+    await recordOutcome(deps, key.id, fire, channel.id, 'dropped', detail);
+    return { result: 'dropped', detail };
+  }
   try {
-    await deliver(deps, channel, key.id, expiryMessage(key, notification, channel, now));
+    await deliver(deps, channel, key, expiryMessage(key, notification, channel, now));
   } catch (error) {
     if (!(error instanceof DeliveryError)) throw error;
     await recordOutcome(deps, key.id, fire, channel.id, 'failed', error.message);

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
@@ -9,23 +9,33 @@ import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './message.js';
-import { decodeCursor, encodeCursor } from './page-cursor.js';
+import { indexListing, queryListing } from './index-listing.js';
+import { listedOwner, mayAccess } from './ownership.js';
 import type { OperatorMessagesInput } from './schemas.js';
 
 /*
  * Operator messages: what an `operator` channel delivers, kept in the table and listed by the API.
- *   message  pk OPMSG#<id>  sk OPMSG   gsi2pk OPMSGS  gsi2sk <createdAt>#<id> (newest first)
+ *   message  pk OPMSG#<id>  sk OPMSG
+ *            gsi1pk OPMSGOWNER#<owner>  gsi1sk <createdAt>#<id>   (byOwner: one owner's messages)
+ *            gsi2pk OPMSGS              gsi2sk <createdAt>#<id>   (all: every message, for admins)
  * The id is the notification's id, so a repeated delivery of one notification stores one message.
+ *
+ * A message belongs to the owner of the key it is about (not to the channel's: an admin channel
+ * gets every owner's), and only that owner's principals and admins list or acknowledge it.
+ * Messages stored before messages had owners carry none: only admins see those.
  */
 const messagePk = (id: string) => `OPMSG#${id}`;
 const MESSAGE_SK = 'OPMSG';
 const ALL_MESSAGES = 'OPMSGS';
+const OWNER_MESSAGES = 'OPMSGOWNER#';
 
 export interface OperatorMessage {
   id: string;
   channelId: string;
   channelName: string;
   keyId: string;
+  /** The owner of the key; absent on messages stored before messages had owners. */
+  owner?: string;
   subject: string;
   text: string;
   createdAt: string;
@@ -36,29 +46,31 @@ export interface OperatorMessage {
 type Item = Record<string, NativeAttributeValue>;
 
 function fromItem(item: Item): OperatorMessage {
-  const { pk: _pk, sk: _sk, gsi2pk: _p, gsi2sk: _s, ...message } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _op, gsi1sk: _os, gsi2pk: _p, gsi2sk: _s, ...message } = item;
   return message as OperatorMessage;
 }
 
 export function operatorMessageDetails(message: OperatorMessage) {
-  return { ...message, acknowledgedAt: message.acknowledgedAt ?? null, acknowledgedBy: message.acknowledgedBy ?? null };
+  return { ...message, owner: message.owner ?? null, acknowledgedAt: message.acknowledgedAt ?? null, acknowledgedBy: message.acknowledgedBy ?? null };
 }
 
 /** The Put of a new message, as a transaction item would carry it. */
 export function operatorMessagePut(tableName: string, message: OperatorMessage) {
+  const sortKey = `${message.createdAt}#${message.id}`;
   return {
     TableName: tableName,
-    Item: { ...message, pk: messagePk(message.id), sk: MESSAGE_SK, gsi2pk: ALL_MESSAGES, gsi2sk: `${message.createdAt}#${message.id}` },
+    Item: { ...message, pk: messagePk(message.id), sk: MESSAGE_SK, gsi1pk: `${OWNER_MESSAGES}${message.owner}`, gsi1sk: sortKey, gsi2pk: ALL_MESSAGES, gsi2sk: sortKey },
     ConditionExpression: 'attribute_not_exists(pk)',
   };
 }
 
-export async function storeOperatorMessage(deps: Deps, channel: Channel, keyId: string, message: NotificationMessage): Promise<void> {
+export async function storeOperatorMessage(deps: Deps, channel: Channel, key: { id: string; owner: string }, message: NotificationMessage): Promise<void> {
   const stored: OperatorMessage = {
     id: message.id,
     channelId: channel.id,
     channelName: channel.name,
-    keyId,
+    keyId: key.id,
+    owner: key.owner,
     subject: message.subject,
     text: message.text,
     createdAt: deps.clock().toISOString(),
@@ -70,28 +82,25 @@ export async function storeOperatorMessage(deps: Deps, channel: Channel, keyId: 
   }
 }
 
-export async function listOperatorMessages(deps: Deps, input: OperatorMessagesInput) {
+export async function listOperatorMessages(deps: Deps, principal: Principal, input: OperatorMessagesInput) {
+  const owner = listedOwner(principal, input.owner, 'operator messages');
   const filter = input.acknowledged === undefined ? undefined : input.acknowledged === 'true' ? 'attribute_exists(acknowledgedAt)' : 'attribute_not_exists(acknowledgedAt)';
-  const page = await deps.ddb.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      IndexName: 'all',
-      KeyConditionExpression: 'gsi2pk = :p',
-      ExpressionAttributeValues: { ':p': ALL_MESSAGES },
-      ...(filter === undefined ? {} : { FilterExpression: filter }),
-      ScanIndexForward: false,
-      Limit: input.limit,
-      ExclusiveStartKey: decodeCursor(input.cursor, ALL_MESSAGES),
-    }),
-  );
-  return { items: (page.Items ?? []).map(fromItem).map(operatorMessageDetails), nextCursor: encodeCursor(page.LastEvaluatedKey) };
+  const page = await queryListing(deps, indexListing(ALL_MESSAGES, OWNER_MESSAGES, owner), { limit: input.limit, cursor: input.cursor, filter });
+  return { items: page.items.map(fromItem).map(operatorMessageDetails), nextCursor: page.nextCursor };
+}
+
+async function findMessage(deps: Deps, id: string): Promise<OperatorMessage | undefined> {
+  const { Item } = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: messagePk(id), sk: MESSAGE_SK }, ConsistentRead: true }));
+  return Item ? fromItem(Item) : undefined;
 }
 
 /**
- * Marks a message acknowledged; acknowledging it again keeps the first acknowledgment. A one-item
- * transaction, so an audit entry can join it.
+ * Marks a message acknowledged; acknowledging it again keeps the first acknowledgment. Messages
+ * about other owners' keys look absent. A one-item transaction, so an audit entry can join it.
  */
 export async function acknowledgeOperatorMessage(deps: Deps, principal: Principal, id: string) {
+  const found = await findMessage(deps, id);
+  if (!found || !mayAccess(principal, found.owner)) throw new NotFoundError(`no operator message with id ${id}`);
   const by: Actor = principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
   const audit = changeEntry(deps, { actor: by, request: principal.request }, 'operator-message.acknowledge', {
     target: { type: 'operator-message', id },
@@ -106,6 +115,7 @@ export async function acknowledgeOperatorMessage(deps: Deps, principal: Principa
               TableName: deps.tableName,
               Key: { pk: messagePk(id), sk: MESSAGE_SK },
               UpdateExpression: 'SET acknowledgedAt = :now, acknowledgedBy = :by',
+              // The owner check above holds: a message is written once and its owner never changes.
               ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(acknowledgedAt)',
               ExpressionAttributeValues: { ':now': deps.clock().toISOString(), ':by': by },
             },
@@ -118,7 +128,7 @@ export async function acknowledgeOperatorMessage(deps: Deps, principal: Principa
   } catch (error) {
     if (!conditionFailedAt(error, 0)) throw error;
   }
-  const { Item } = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: messagePk(id), sk: MESSAGE_SK }, ConsistentRead: true }));
-  if (!Item) throw new NotFoundError(`no operator message with id ${id}`);
-  return operatorMessageDetails(fromItem(Item));
+  const message = await findMessage(deps, id);
+  if (!message) throw new NotFoundError(`no operator message with id ${id}`);
+  return operatorMessageDetails(message);
 }

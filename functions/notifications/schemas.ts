@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape of the channel, notification and operator-message routes. */
 
@@ -15,18 +16,23 @@ const channelName = z
 /** The hard ceiling; the deployment's `notifications.maxEmailAddresses` is usually lower. */
 const MAX_ADDRESSES = 50;
 
+/** Whose channel: absent, the caller's own owner; only admins may name another (as for keys). */
+const channelOwner = ownerSchema.optional().meta({ description: "The channel's owner; only admins may give one other than their own" });
+
 export const createChannelBodySchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('email'),
     name: channelName,
+    owner: channelOwner,
     addresses: z.array(z.email('addresses must be email addresses').max(254)).min(1, 'give at least one address').max(MAX_ADDRESSES, `at most ${MAX_ADDRESSES} addresses`),
   }),
   z.strictObject({
     type: z.literal('webhook'),
     name: channelName,
+    owner: channelOwner,
     url: z.url({ protocol: /^https?$/, error: 'url must be an https URL' }).max(2048),
   }),
-  z.strictObject({ type: z.literal('operator'), name: channelName }),
+  z.strictObject({ type: z.literal('operator'), name: channelName, owner: channelOwner }),
 ]);
 export type CreateChannelInput = z.infer<typeof createChannelBodySchema>;
 
@@ -38,9 +44,15 @@ export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().min(1).max(2048).optional(),
 });
-export type PageInput = z.infer<typeof pageQuerySchema>;
+
+/** Listings by owner: non-admins see only their own owner's (and may name only it); admins all, or one owner's. */
+const ownerFilter = ownerSchema.optional().meta({ description: "Only this owner's; non-admins may give only their own" });
+
+export const listChannelsQuerySchema = pageQuerySchema.extend({ owner: ownerFilter });
+export type ListChannelsInput = z.infer<typeof listChannelsQuerySchema>;
 
 export const operatorMessagesQuerySchema = pageQuerySchema.extend({
+  owner: ownerFilter,
   acknowledged: z.enum(['true', 'false']).optional(),
 });
 export type OperatorMessagesInput = z.infer<typeof operatorMessagesQuerySchema>;

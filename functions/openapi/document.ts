@@ -6,9 +6,9 @@ import { createKeyBodySchema, keyIdPathSchema, listKeysQuerySchema, resetKeyBody
 import {
   channelIdPathSchema,
   createChannelBodySchema,
+  listChannelsQuerySchema,
   operatorMessageIdPathSchema,
   operatorMessagesQuerySchema,
-  pageQuerySchema,
 } from '../notifications/schemas.js';
 import { introspectionRequestSchema } from '../tokens/handlers/introspect-token.js';
 import { tokenRequestSchema } from '../tokens/handlers/issue-token.js';
@@ -89,7 +89,7 @@ export const operations: Record<RouteId, OperationSpec> = {
     ok: { 201: { description: 'The new channel (a webhook with its signing secret, shown this once)', schema: responses.createdChannelSchema, headers: { location: 'The channel' } } },
     errors: [...BODY_ERRORS, 409],
   },
-  ListChannels: { query: pageQuerySchema, ok: { 200: { description: 'Channels, newest first', schema: responses.channelPageSchema } }, errors: [400] },
+  ListChannels: { query: listChannelsQuerySchema, ok: { 200: { description: 'Channels, newest first', schema: responses.channelPageSchema } }, errors: [400] },
   GetChannel: { path: channelIdPathSchema, ok: { 200: { description: 'A channel', schema: responses.channelSchema } }, errors: [400, 404] },
   DeleteChannel: { path: channelIdPathSchema, ok: { 204: { description: 'Deleted' } }, errors: [400, 404] },
   ListOperatorMessages: {

@@ -127,7 +127,14 @@ export const authorizationServerMetadataSchema = z.strictObject({
   subject_types_supported: z.array(z.string()),
 });
 
-const channelBase = { id: z.string(), name: z.string(), createdAt: instant, createdBy: actor };
+const channelBase = {
+  id: z.string(),
+  name: z.string(),
+  owner: z.string().nullable().meta({ description: 'Whose channel; null for channels made before channels had owners (admin channels)' }),
+  adminChannel: z.boolean().meta({ description: "Created by an admin for its own owner: admins may send any owner's key notifications to it; only admins delete it" }),
+  createdAt: instant,
+  createdBy: actor,
+};
 export const channelSchema = z
   .discriminatedUnion('type', [
     z.strictObject({ ...channelBase, type: z.literal('email'), addresses: z.array(z.string()) }),
@@ -155,6 +162,7 @@ export const operatorMessageSchema = z
     channelId: z.string(),
     channelName: z.string(),
     keyId: z.string(),
+    owner: z.string().nullable().meta({ description: "The key's owner; null for messages stored before messages had owners (admins only)" }),
     subject: z.string(),
     text: z.string(),
     createdAt: instant,

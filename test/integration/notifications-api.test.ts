@@ -54,7 +54,16 @@ describe('alert channels', () => {
     expect(listed.json.items.map((c: { name: string }) => c.name)).toEqual(['operators', 'siem', 'Owners']);
     expect(JSON.stringify(listed.json)).not.toContain(hook.json.signingSecret);
     const got = await api('GET', `/v1/channels/${hook.json.id}`, { key: admin });
-    expect(got.json).toEqual({ id: hook.json.id, type: 'webhook', name: 'siem', url: 'https://hooks.example.com/keygate', createdAt: '2026-11-23T12:00:01.000Z', createdBy: expect.objectContaining({ owner: 'admin' }) });
+    expect(got.json).toEqual({
+      id: hook.json.id,
+      type: 'webhook',
+      name: 'siem',
+      owner: 'admin',
+      adminChannel: true,
+      url: 'https://hooks.example.com/keygate',
+      createdAt: '2026-11-23T12:00:01.000Z',
+      createdBy: expect.objectContaining({ owner: 'admin' }),
+    });
     expect(got.json.signingSecret).toBeUndefined();
 
     expect((await api('DELETE', `/v1/channels/${email.json.id}`, { key: admin })).status).toBe(204);

@@ -5,8 +5,8 @@ import { channelIdPathSchema } from '../schemas.js';
 
 export const route = defineRoute('GetChannel', {
   path: channelIdPathSchema,
-  async run({ path }, deps) {
-    return json(200, await getChannel(deps, path.id));
+  async run({ path, principal }, deps) {
+    return json(200, await getChannel(deps, principal, path.id));
   },
 });
 

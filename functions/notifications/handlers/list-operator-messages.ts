@@ -5,8 +5,8 @@ import { operatorMessagesQuerySchema } from '../schemas.js';
 
 export const route = defineRoute('ListOperatorMessages', {
   query: operatorMessagesQuerySchema,
-  async run({ query }, deps) {
-    return json(200, await listOperatorMessages(deps, query));
+  async run({ query, principal }, deps) {
+    return json(200, await listOperatorMessages(deps, principal, query));
   },
 });
 
