@@ -8,6 +8,8 @@ import * as z from 'zod';
 import { type Requirement, authorize, describeRequirement, routePermission } from '../access/authorize.js';
 import { type CredentialHeader, credentialHeaders, type Headers } from '../access/credentials.js';
 import type { Caller, TokenTrust } from '../access/verify-credential.js';
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
@@ -59,7 +61,11 @@ export interface AuthorizerRequest {
   routeKey: string;
   headers: Headers;
   pathParameters: Readonly<Record<string, string | undefined>>;
+  /** Who sent the request, for the audit entry of a refused credential. */
+  origin?: RequestOrigin;
 }
+
+const UNKNOWN_ORIGIN: RequestOrigin = { requestId: 'unknown', sourceIp: null, userAgent: null };
 
 /** Checked at cold start (and at synth by the construct): unknown permissions stop it there. */
 export function checkSettings(catalog: Catalog, settings: AuthorizerSettings): AuthorizerSettings {
@@ -92,7 +98,11 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
     const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens });
     return { allow: true, caller };
   } catch (error) {
-    if (error instanceof AuthenticationError) return { allow: false, status: 401, reason: error.reason };
+    if (error instanceof AuthenticationError) {
+      // Audited like a refusal at keygate's own routes (a well-formed credential only, folded per minute).
+      await auditFailedAuthentication(deps, error, request.origin ?? UNKNOWN_ORIGIN, `authorizer ${request.routeKey}`);
+      return { allow: false, status: 401, reason: error.reason };
+    }
     if (error instanceof ForbiddenError) return { allow: false, status: 403, reason: `lacks ${describeRequirement(requirement)}` };
     throw error;
   }
@@ -106,7 +116,16 @@ export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResul
 
 /** HTTP API, payload format 2.0, simple responses. */
 export async function authorizeHttpApi(deps: Deps, settings: AuthorizerSettings, event: APIGatewayRequestAuthorizerEventV2): Promise<HttpApiAuthorizerResult> {
-  const request: AuthorizerRequest = { routeKey: event.routeKey, headers: event.headers ?? {}, pathParameters: event.pathParameters ?? {} };
+  const request: AuthorizerRequest = {
+    routeKey: event.routeKey,
+    headers: event.headers ?? {},
+    pathParameters: event.pathParameters ?? {},
+    origin: {
+      requestId: event.requestContext?.requestId ?? 'unknown',
+      sourceIp: event.requestContext?.http?.sourceIp || null,
+      userAgent: event.requestContext?.http?.userAgent || null,
+    },
+  };
   const decision = await decide(deps, settings, request);
   if (!decision.allow) {
     logRefusal(request, decision, event.requestContext?.requestId);
@@ -127,6 +146,11 @@ export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings,
     routeKey: `${event.httpMethod} ${event.resource}`,
     headers: event.headers ?? {},
     pathParameters: event.pathParameters ?? {},
+    origin: {
+      requestId: event.requestContext?.requestId ?? 'unknown',
+      sourceIp: event.requestContext?.identity?.sourceIp || null,
+      userAgent: event.requestContext?.identity?.userAgent || null,
+    },
   };
   const decision = await decide(deps, settings, request);
   if (!decision.allow) logRefusal(request, decision, event.requestContext?.requestId);

@@ -1,4 +1,6 @@
 import { permits, type Requirement } from '../access/authorize.js';
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
@@ -27,7 +29,11 @@ export interface KeyVerification {
 
 const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null };
 
-export async function verifyKey(deps: Deps, input: VerifyKeyInput): Promise<KeyVerification> {
+/**
+ * `origin`: the verifying service's request. A refused key is audited like one refused at keygate's
+ * own routes (where: VerifyKey); its source IP is the service's, since the key's presenter is not known here.
+ */
+export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: RequestOrigin): Promise<KeyVerification> {
   // A permission that is not in the catalog is the service's mistake: a 400 (ValidationError).
   let requirement: Requirement | undefined;
   if (input.permission !== undefined) {
@@ -40,6 +46,7 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput): Promise<KeyV
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     countVerification({ allowed: false, reason: error.reason });
+    await auditFailedAuthentication(deps, error, origin, 'VerifyKey');
     return { valid: false, code: error.reason === 'missing' ? 'malformed' : error.reason, ...UNKNOWN };
   }
   const details = {

@@ -10,6 +10,9 @@ import { interleaved, microsecondsPerCall, type Summary, summarize } from './sta
 
 /** Measurements that call keygate's domain functions in this process, against DynamoDB Local. */
 
+/** The verifying service's request, for the audit entry of a refused key. */
+const ORIGIN = { requestId: 'bench', sourceIp: '127.0.0.1', userAgent: 'keygate-bench' };
+
 export interface KeyVerificationFigures {
   verify: Summary;
   getItem: Summary;
@@ -20,7 +23,7 @@ export async function keyVerificationInProcess(world: BenchWorld, rounds: number
   const { deps, keys } = world;
   const getItem = () => deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: `KEY#${keys.subject.details.id}`, sk: 'KEY' }, ConsistentRead: true }));
   const verify = async () => {
-    const result = await verifyKey(deps, { key: keys.subject.key, permission: 'alerts:read' });
+    const result = await verifyKey(deps, { key: keys.subject.key, permission: 'alerts:read' }, ORIGIN);
     if (!result.valid) throw new Error(`bench: the subject key was refused (${result.code})`);
   };
   const samples = await interleaved({ getItem, verify }, { warmup: Math.ceil(rounds / 10), rounds });
@@ -68,7 +71,7 @@ export async function badChecksumRefusal(world: BenchWorld): Promise<RefusalFigu
   const bad = `${keys.subject.key.slice(0, -1)}${last === 'A' ? 'B' : 'A'}`;
   let refusals = 0;
   const refuse = async () => {
-    const result = await verifyKey(deps, { key: bad });
+    const result = await verifyKey(deps, { key: bad }, ORIGIN);
     if (result.valid || result.code !== 'malformed') throw new Error(`bench: a bad-checksum key was answered ${result.code}`);
     refusals++;
   };
@@ -98,7 +101,7 @@ export async function writesPerMinute(world: BenchWorld, verifications = 10_000,
     while (started < verifications) {
       if (started > 0) clock.advance(stepMs);
       started++;
-      const result = await verifyKey(deps, { key: key.key });
+      const result = await verifyKey(deps, { key: key.key }, ORIGIN);
       if (!result.valid) throw new Error(`bench: the key was refused (${result.code})`);
     }
   };

@@ -2,6 +2,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { logger } from '../../functions/http/respond.js';
+import { issueSecret } from '../../functions/keys/key-string.js';
 import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
 
 /**
@@ -77,6 +78,20 @@ describe('the authorizer Lambda entry point', () => {
     expect(requests.mock.calls.map(([url]) => String(url))).toEqual([`${world.url}/v1/keys/jwks.json`]);
     expect((await world.api('DELETE', `/v1/keys/${jwtKey.id}`, { key: world.admin })).status).toBe(204);
     expect(await handler(event('GET /alerts', `Bearer ${jwtKey.key}`))).toMatchObject({ isAuthorized: false });
+  });
+
+  it('audits a refused well-formed credential with where it came from', async () => {
+    const { handler } = await import('../../functions/authorizer/authorizer-handler.js');
+    const guessed = issueSecret('kg', key.id).keyString;
+    const request = event('GET /alerts', `Bearer ${guessed}`);
+    request.requestContext = { requestId: 'req-guess', http: { sourceIp: '198.51.100.7', userAgent: 'guesser/1.0' } } as APIGatewayRequestAuthorizerEventV2['requestContext'];
+    expect(await handler(request)).toMatchObject({ isAuthorized: false });
+    const audit = await world.api('GET', '/v1/audit?action=auth.failed', { key: world.admin });
+    // (Earlier tests here refused a deleted JWT-format key: an entry of its own.)
+    expect(audit.json.items.filter((e: { keyId: string }) => e.keyId === key.id)).toEqual([
+      expect.objectContaining({ reason: 'invalid', sourceIp: '198.51.100.7', userAgent: 'guesser/1.0', details: { where: 'authorizer GET /alerts' }, attempts: 1 }),
+    ]);
+    expect(JSON.stringify(audit.json)).not.toContain(guessed);
   });
 
   it('refuses to start without its configuration', async () => {

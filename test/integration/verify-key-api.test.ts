@@ -57,6 +57,14 @@ describe('POST /v1/keys/verify', () => {
     expect((await verify({ key: presented.key, permission: 'cloud-accounts:read' })).json).toMatchObject({ valid: false, code: 'insufficient_permissions' });
   });
 
+  it('audits a refused key that names a real key, with the verifying service as its origin', async () => {
+    const guessed = issueSecret('kg', presented.id).keyString;
+    expect((await verify({ key: guessed })).json).toMatchObject({ valid: false, code: 'invalid' });
+    const audit = await world.api('GET', '/v1/audit?action=auth.failed', { key: world.admin });
+    expect(audit.json.items).toEqual([expect.objectContaining({ keyId: presented.id, reason: 'invalid', details: { where: 'VerifyKey' }, sourceIp: '127.0.0.1' })]);
+    expect(JSON.stringify(audit.json)).not.toContain(guessed);
+  });
+
   it('answers every key that does not work with a 200, valid: false, the reason and nothing about the key', async () => {
     const forged = issueSecret('kg', presented.id).keyString;
     const typo = `${presented.key.slice(0, -1)}${presented.key.endsWith('A') ? 'B' : 'A'}`;

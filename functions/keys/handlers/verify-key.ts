@@ -5,8 +5,8 @@ import { verifyKeyBodySchema } from '../schemas.js';
 
 export const route = defineRoute('VerifyKey', {
   body: verifyKeyBodySchema,
-  async run({ body }, deps) {
-    return json(200, await verifyKey(deps, body));
+  async run({ body, principal }, deps) {
+    return json(200, await verifyKey(deps, body, principal.request ?? { requestId: 'unknown', sourceIp: null, userAgent: null }));
   },
 });
 
