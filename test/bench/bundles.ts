@@ -297,5 +297,7 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
     return figures;
   } finally {
     secrets.close();
+    // Some 20 MB of bundles and maps: the JSON keeps their sizes; `npm run synth` makes them again.
+    rmSync(CDK_OUT, { recursive: true, force: true });
   }
 }
