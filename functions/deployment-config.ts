@@ -162,13 +162,22 @@ export const deploymentConfig: DeploymentConfig = {
   catalog: catalogSchema.parse(exampleCatalog),
   /** The role the first admin credential holds. */
   adminRole: 'global-admin',
-  tokens: {
-    lifetime: 'PT15M',
-    audience: 'urn:keygate:api',
-    algorithm: 'ES256',
-    jwksMaxAge: 'PT1H',
-    rotationInterval: 'P30D',
-  },
+  tokens: z
+    .strictObject({
+      lifetime: duration('tokens.lifetime'),
+      audience: z.string().min(1),
+      // The choices of functions/tokens/signing-keys.ts (not imported: it would pull jose into every bundle).
+      algorithm: z.enum(['ES256', 'EdDSA', 'RS256']),
+      jwksMaxAge: duration('tokens.jwksMaxAge'),
+      rotationInterval: duration('tokens.rotationInterval'),
+    })
+    .parse({
+      lifetime: 'PT15M',
+      audience: 'urn:keygate:api',
+      algorithm: 'ES256',
+      jwksMaxAge: 'PT1H',
+      rotationInterval: 'P30D',
+    }),
   notifications: z
     .strictObject({
       defaultBefore: z.array(duration('defaultBefore')).max(5),

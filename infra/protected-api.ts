@@ -45,7 +45,10 @@ import { identitySources } from './authorizer-identity.js';
 export interface KeygateReference {
   /** keygate's key table (same account): the authorizer reads a key and records its use there. */
   readonly table: ITable;
-  /** keygate's issuer URL (its API endpoint): access tokens are checked against <issuer>/.well-known/jwks.json. */
+  /**
+   * keygate's issuer URL (its API endpoint): access tokens are checked against
+   * <issuer>/.well-known/jwks.json, JWT-format keys against <issuer>/v1/keys/jwks.json.
+   */
   readonly issuer: string;
 }
 
