@@ -14,6 +14,8 @@ export interface Row {
   met: boolean | null;
   /** A must (an invariant, not a target): the bench fails when it does not hold. */
   must?: boolean;
+  /** Says more than met/missed where a row has two targets. */
+  verdict?: string;
 }
 
 export const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
@@ -21,6 +23,7 @@ export const us = (value: number) => `${value < 100 ? value.toFixed(1) : value.t
 export const ratio = (value: number) => `${value.toFixed(2)}×`;
 
 function verdict(row: Row): string {
+  if (row.verdict !== undefined) return row.verdict;
   if (row.met === null) return '';
   if (row.must) return row.met ? 'holds' : 'BROKEN';
   return row.met ? 'met' : 'missed';

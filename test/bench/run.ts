@@ -197,6 +197,7 @@ function bundleRows(bundles: readonly BundleFigures[]): Row[] {
       ratio: null,
       target: `≤ ${TARGETS.bundleKilobytes} KB, ≤ ${TARGETS.coldStartMs} ms`,
       met: bundle.kilobytes <= TARGETS.bundleKilobytes && coldStart <= TARGETS.coldStartMs,
+      verdict: `size ${bundle.kilobytes <= TARGETS.bundleKilobytes ? 'met' : 'missed'}, start ${coldStart <= TARGETS.coldStartMs ? 'met' : 'missed'}`,
     };
   });
 }
