@@ -9,7 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { type Channel, findChannel, insertChannel, isAdminChannel, queryChannels, removeChannel } from './channel-store.js';
 import { listedOwner, mayAccess } from './ownership.js';
 import type { CreateChannelInput, ListChannelsInput } from './schemas.js';
-import { checkWebhookUrl } from './webhook-target.js';
+import { checkWebhookUrl } from './webhook-url.js';
 
 function actorOf(principal: Principal): Actor {
   return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };

@@ -1,11 +1,10 @@
 import { Webhook } from 'standardwebhooks';
-import { type Agent, fetch } from 'undici';
 import { logger } from '../http/respond.js';
 import type { Deps } from '../shared/deps.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './message.js';
 import { storeOperatorMessage } from './operator-messages.js';
-import { AddressNotAllowedError, pinnedDispatcher, resolveWebhookTarget } from './webhook-target.js';
+import { AddressNotAllowedError, postPinned, type ResolvedAddress, resolveWebhookTarget, WebhookTimeoutError } from './webhook-target.js';
 
 /** Webhook attempts within one notifier run, and the wait before each retry. */
 const WEBHOOK_RETRY_DELAYS_MS = [1_000, 4_000];
@@ -17,11 +16,11 @@ export class DeliveryError extends Error {}
 const CONNECTION_FAILED = 'webhook delivery failed: connection error';
 const ADDRESS_REFUSED = 'webhook delivery refused: address not allowed';
 
-/** A socket or TLS error, for the log only (fetch puts it in `cause`). */
+/** A resolver, socket or TLS error, for the log only. */
 function describe(error: unknown): string {
-  const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return cause ? `${cause.code ?? cause.name}: ${cause.message}` : `${(error as Error).name}: ${(error as Error).message}`;
+  if (error instanceof WebhookTimeoutError) return `timed out: ${error.message}`;
+  const { code, name, message } = error as Error & { code?: string };
+  return `${code ?? name}: ${message}`;
 }
 
 /**
@@ -45,9 +44,9 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
   let failure = CONNECTION_FAILED;
   for (let attempt = 0; attempt <= WEBHOOK_RETRY_DELAYS_MS.length; attempt++) {
     if (attempt > 0) await new Promise((done) => setTimeout(done, WEBHOOK_RETRY_DELAYS_MS[attempt - 1]));
-    let dispatcher: Agent;
+    let addresses: ResolvedAddress[];
     try {
-      dispatcher = pinnedDispatcher(await resolveWebhookTarget(policy, url));
+      addresses = await resolveWebhookTarget(policy, url);
     } catch (error) {
       if (error instanceof AddressNotAllowedError) {
         logger.warn('webhook refused: its host is not a public address', { ...logged, reason: error.message });
@@ -59,8 +58,7 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
     }
     const timestamp = deps.clock();
     try {
-      const response = await fetch(url, {
-        method: 'POST',
+      const status = await postPinned(url, addresses, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'keygate-notifier',
@@ -69,22 +67,17 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
           'webhook-signature': signer.sign(message.id, timestamp, body),
         },
         body,
-        // A redirect could lead anywhere, including where the address check would refuse to go.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-        dispatcher,
+        timeoutMs: WEBHOOK_TIMEOUT_MS,
       });
-      await response.body?.cancel();
-      if (response.status >= 200 && response.status < 300) return;
-      failure = `webhook delivery failed: HTTP ${response.status}`;
-      logger.warn('webhook answered with an error', { ...logged, attempt, status: response.status });
-      // A redirect (not followed) or a 4xx other than 408/429 will not change on a retry.
-      if (response.status >= 300 && response.status < 500 && response.status !== 408 && response.status !== 429) break;
+      if (status >= 200 && status < 300) return;
+      failure = `webhook delivery failed: HTTP ${status}`;
+      logger.warn('webhook answered with an error', { ...logged, attempt, status });
+      // A redirect (never followed: it could lead where the address check would refuse to go)
+      // or a 4xx other than 408/429 will not change on a retry.
+      if (status >= 300 && status < 500 && status !== 408 && status !== 429) break;
     } catch (error) {
       logger.warn('webhook could not be reached', { ...logged, attempt, error: describe(error) });
       failure = CONNECTION_FAILED;
-    } finally {
-      await dispatcher.destroy();
     }
   }
   throw new DeliveryError(failure);

@@ -32,7 +32,7 @@ export interface NotificationDeps {
   /**
    * The local run and tests only, never on AWS: non-public address ranges (CIDR) webhooks may
    * reach anyway (test receivers on 127.0.0.1). Absent, as on AWS: every non-public address is
-   * refused (webhook-target.ts).
+   * refused (webhook-url.ts).
    */
   privateWebhookRanges?: readonly string[];
   /** How webhook host names are resolved; tests replace it. Absent: the system resolver (dns.lookup). */

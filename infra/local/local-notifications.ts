@@ -118,7 +118,7 @@ export class OutboxEmail implements EmailSender {
 /**
  * Webhook receivers a local run may reach although they are not public: this machine's loopback
  * only (test receivers, a receiver on the laptop). The Lambda functions never set this, so on
- * AWS every non-public address is refused (functions/notifications/webhook-target.ts).
+ * AWS every non-public address is refused (functions/notifications/webhook-url.ts).
  */
 export const LOCAL_WEBHOOK_RANGES = ['127.0.0.0/8', '::1/128'] as const;
 

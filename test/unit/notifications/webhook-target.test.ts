@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AddressNotAllowedError, checkWebhookUrl, resolveWebhookTarget } from '../../../functions/notifications/webhook-target.js';
+import { AddressNotAllowedError, postPinned, resolveWebhookTarget, WebhookTimeoutError } from '../../../functions/notifications/webhook-target.js';
+import { checkWebhookUrl } from '../../../functions/notifications/webhook-url.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../../infra/local/local-notifications.js';
+import { webhookReceiver } from '../../support/notifications.js';
 
 /** What the Lambda functions run with: no notification settings at all. */
 const AWS_DEFAULT = {};
@@ -99,5 +103,52 @@ describe('a webhook host at send time', () => {
     const loopback = async () => [{ address: '127.0.0.1', family: 4 }];
     await expect(resolveWebhookTarget({ resolveHost: loopback }, url)).rejects.toBeInstanceOf(AddressNotAllowedError);
     await expect(resolveWebhookTarget({ ...LOCAL_RUN, resolveHost: loopback }, url)).resolves.toHaveLength(1);
+  });
+});
+
+describe('a webhook POST, pinned to vetted addresses', () => {
+  const loopback = [{ address: '127.0.0.1', family: 4 }];
+  const request = { headers: { 'content-type': 'application/json', 'webhook-id': 'msg_1' }, body: '{"type":"key.expiring"}', timeoutMs: 2_000 };
+
+  it('connects to the pinned address, never to what the name would resolve to, and keeps the name in Host', async () => {
+    const receiver = await webhookReceiver(204);
+    try {
+      const port = new URL(receiver.url).port;
+      // A name no resolver knows: only the pinned address can have been reached.
+      const status = await postPinned(new URL(`http://hooks.keygate.test:${port}/hook`), loopback, request);
+      expect(status).toBe(204);
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]?.headers).toMatchObject({ host: `hooks.keygate.test:${port}`, 'webhook-id': 'msg_1', 'content-length': String(request.body.length) });
+      expect(receiver.received[0]?.body).toBe(request.body);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('answers a redirect with its status and does not follow it', async () => {
+    const elsewhere = await webhookReceiver(204);
+    const hook = await webhookReceiver(302, { location: elsewhere.url });
+    try {
+      expect(await postPinned(new URL(hook.url), loopback, request)).toBe(302);
+      expect(hook.received).toHaveLength(1);
+      expect(elsewhere.received).toEqual([]);
+    } finally {
+      await hook.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('gives up when the receiver does not answer in time', async () => {
+    const silent = createServer(() => {}); // reads the request, never answers
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    try {
+      const url = new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`);
+      const started = Date.now();
+      await expect(postPinned(url, loopback, { ...request, timeoutMs: 200 })).rejects.toBeInstanceOf(WebhookTimeoutError);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });
