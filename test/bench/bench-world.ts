@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { authenticateKey, createKey, type IssuedKey } from '../../functions/keys/key-service.js';
@@ -13,6 +12,7 @@ import type { TokenDeps } from '../../functions/tokens/token-deps.js';
 import { ensureTable } from '../../infra/local/create-table.js';
 import { type DynamoDbLocal, localDynamoClientConfig, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { localTokenDeps } from '../../infra/local/local-tokens.js';
+import { type CallCounter, countCalls } from '../support/ddb-calls.js';
 
 /**
  * What every measurement runs against: one in-memory DynamoDB Local (nothing under .keygate/
@@ -33,29 +33,6 @@ export interface BenchWorld {
   /** A key of its own for each measurement that must start from a key never used. */
   freshKey(name: string): Promise<IssuedKey>;
   close(): Promise<void>;
-}
-
-/** DynamoDB calls sent through a client, by operation (GetItem, UpdateItem, ...), counted by client middleware. */
-export interface CallCounter {
-  total(): number;
-  writes(): number;
-  reset(): void;
-}
-
-const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-
-export function countCalls(client: DynamoDBDocumentClient): CallCounter {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts.set(operation, (counts.get(operation) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'keygateBenchCallCounter' },
-  );
-  const sum = (pick: (operation: string) => boolean) => [...counts].filter(([operation]) => pick(operation)).reduce((total, [, n]) => total + n, 0);
-  return { total: () => sum(() => true), writes: () => sum((operation) => WRITE_OPERATIONS.has(operation)), reset: () => counts.clear() };
 }
 
 export async function startBenchWorld(): Promise<BenchWorld> {

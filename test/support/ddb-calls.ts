@@ -1,0 +1,60 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Client middleware for tests and the bench: counts the DynamoDB calls a client sends, by
+ * operation, or changes what one operation answers. Middleware sits on the client, and test
+ * clients are shared by the tests of a worker: take it off (`remove`) when the test ends.
+ */
+
+/** DynamoDB calls sent through a client, by operation (GetItem, UpdateItem, ...): one per send, the SDK's own retries aside. */
+export interface CallCounter {
+  count(operation: string): number;
+  total(): number;
+  writes(): number;
+  reset(): void;
+  remove(): void;
+}
+
+const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+let added = 0;
+
+/** `initialize` runs once per send, before marshalling: on a document client it sees the plain JavaScript input and output. */
+function addInitializeMiddleware(
+  client: DynamoDBDocumentClient,
+  middleware: (operation: string, next: () => Promise<{ output: unknown }>) => Promise<{ output: unknown }>,
+): () => void {
+  const name = `keygateTestMiddleware${++added}`;
+  client.middlewareStack.add(
+    (next, context) => (args) => middleware(String(context.commandName ?? 'unknown').replace(/Command$/, ''), () => next(args)) as ReturnType<typeof next>,
+    { step: 'initialize', name },
+  );
+  return () => {
+    client.middlewareStack.remove(name);
+  };
+}
+
+export function countCalls(client: DynamoDBDocumentClient): CallCounter {
+  const counts = new Map<string, number>();
+  const remove = addInitializeMiddleware(client, (operation, next) => {
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    return next();
+  });
+  const sum = (pick: (operation: string) => boolean) => [...counts].filter(([operation]) => pick(operation)).reduce((total, [, n]) => total + n, 0);
+  return {
+    count: (operation) => counts.get(operation) ?? 0,
+    total: () => sum(() => true),
+    writes: () => sum((operation) => WRITE_OPERATIONS.has(operation)),
+    reset: () => counts.clear(),
+    remove,
+  };
+}
+
+/** Lets `change` rewrite the output of every call of `operation` (BatchGetItem, ...) the client sends; returns what removes it. */
+export function rewriteOutputs<T>(client: DynamoDBDocumentClient, operation: string, change: (output: T, call: number) => T): () => void {
+  let calls = 0;
+  return addInitializeMiddleware(client, async (sent, next) => {
+    const result = await next();
+    return sent === operation ? { ...result, output: change(result.output as T, ++calls) } : result;
+  });
+}
