@@ -410,30 +410,61 @@ export async function readPresentedKey(deps: Deps, presented: string): Promise<P
 }
 
 /**
- * Resolves a presented key (a key string or a JWT-format key) to its principal, or throws an
- * AuthenticationError whose `reason` says why. A malformed, bad-checksum or badly signed key is
- * refused before any I/O on the table. Then the stored record decides, for both formats: the
- * hash, the status and the grants (a JWT's own claims are never used). State (expired, revoked)
- * is only revealed to a caller who holds the right secret.
+ * A presented key and what the table holds under its id (`record` undefined: nothing), read but
+ * not yet judged; or `refused` before any read (malformed, bad checksum, badly signed: what
+ * readPresentedKey threw), kept to be thrown when the key is judged.
  */
-export async function authenticateKey(deps: Deps, presented: string | PresentedKey): Promise<Principal> {
-  const parsed = typeof presented === 'string' ? await readPresentedKey(deps, presented) : presented;
-  const key = await findKey(deps, parsed.keyId);
-  const now = deps.clock();
+export type KeyLookup = { presented: PresentedKey; record: KeyRecord | undefined } | { refused: unknown };
+
+/** readPresentedKey, keeping a refusal instead of throwing it. */
+async function checkPresentedKey(deps: Deps, presented: string): Promise<{ presented: PresentedKey } | { refused: unknown }> {
+  try {
+    return { presented: await readPresentedKey(deps, presented) };
+  } catch (error) {
+    return { refused: error };
+  }
+}
+
+/** A presented key's lookup on its own: the offline checks, then one read unless they refused it. */
+export async function lookUpKey(deps: Deps, presented: string): Promise<KeyLookup> {
+  const checked = await checkPresentedKey(deps, presented);
+  return 'refused' in checked ? checked : { ...checked, record: await findKey(deps, checked.presented.keyId) };
+}
+
+/**
+ * The judgement of a presented key against its stored record (undefined: none), with no I/O:
+ * the hash, then the status; returns the record when the key works, or throws an
+ * AuthenticationError whose `reason` says why. For both formats the record decides (a JWT's own
+ * claims are never used). State (expired, revoked) is only revealed to a caller who holds the
+ * right secret.
+ */
+export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, now: Date): KeyRecord {
   const nowIso = now.toISOString();
-  const current = secretMatches(parsed.secret, key?.secretHash);
-  const previous = secretMatches(parsed.secret, key?.previousSecretHash);
+  const current = secretMatches(presented.secret, key?.secretHash);
+  const previous = secretMatches(presented.secret, key?.previousSecretHash);
   const graceOpen = key?.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > nowIso;
   if (!key || !(current || (previous && graceOpen))) {
-    throw new AuthenticationError('invalid', 'the key is not valid', { keyId: parsed.keyId, known: key !== undefined });
+    throw new AuthenticationError('invalid', 'the key is not valid', { keyId: presented.keyId, known: key !== undefined });
   }
   let status = keyStatus(key, now);
   // The record governs; this only keeps a JWT from working past its own exp, whatever the record says.
-  if (status === 'active' && parsed.expired) status = 'expired';
+  if (status === 'active' && presented.expired) status = 'expired';
   if (status !== 'active') {
     const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
     throw new AuthenticationError(status, `the key ${why}`, { keyId: key.id, known: true });
   }
+  return key;
+}
+
+/**
+ * Judges a looked-up key (judgeKey; a refusal kept by the lookup is thrown here) and, when it
+ * works, records the use (lastUsedAt, once a minute) and returns its principal. Every place that
+ * authenticates a key ends here.
+ */
+export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise<Principal> {
+  if ('refused' in lookup) throw lookup.refused;
+  const now = deps.clock();
+  const key = judgeKey(lookup.presented, lookup.record, now);
   if ((key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) && claimUseWrite(deps, key.id, now)) {
     const inactiveAt = inactiveAtFrom(now, deps.config.policy);
     try {
@@ -450,4 +481,14 @@ export async function authenticateKey(deps: Deps, presented: string | PresentedK
     expanded: expandGrants(deps.config.catalog, key),
     expiresAt: key.expiresAt,
   };
+}
+
+/**
+ * Resolves a presented key (a key string or a JWT-format key) to its principal, or throws an
+ * AuthenticationError whose `reason` says why. A malformed, bad-checksum or badly signed key is
+ * refused before any I/O on the table; then one strongly consistent read, and authenticateLookup.
+ */
+export async function authenticateKey(deps: Deps, presented: string | PresentedKey): Promise<Principal> {
+  if (typeof presented === 'string') return authenticateLookup(deps, await lookUpKey(deps, presented));
+  return authenticateLookup(deps, { presented, record: await findKey(deps, presented.keyId) });
 }
