@@ -4,7 +4,8 @@ import type { Deps } from '../shared/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
-import { type Caller, type TokenTrust, verifyCredential } from './verify-credential.js';
+import type { KeyLookup } from '../keys/key-service.js';
+import { type Caller, type TokenTrust, verifyCredentialAlongside } from './verify-credential.js';
 
 /**
  * "May this credential do this": the one implementation, used by keygate's own routes
@@ -43,19 +44,35 @@ export interface AcceptedCredentials {
  * Every decision is counted (the Verifications metric: allowed, or refused by reason).
  */
 export async function authorize(deps: Deps, headers: Headers, requirement: Requirement, accepted: AcceptedCredentials): Promise<Caller> {
-  let caller: Caller;
+  return (await authorizeAlongside(deps, headers, requirement, accepted, undefined)).caller;
+}
+
+/**
+ * authorize, reading the key `alongside` names in the same request as the caller's key
+ * (verifyCredentialAlongside). It comes back looked up, not judged, and only to an authorized
+ * caller: judging it is the route's business.
+ */
+export async function authorizeAlongside(
+  deps: Deps,
+  headers: Headers,
+  requirement: Requirement,
+  accepted: AcceptedCredentials,
+  alongside: string | undefined,
+): Promise<{ caller: Caller; alongside?: KeyLookup }> {
+  let verified: { caller: Caller; alongside?: KeyLookup };
   try {
-    caller = await verifyCredential(deps, readCredential(headers, accepted.headers), accepted.tokens);
+    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside);
   } catch (error) {
     if (error instanceof AuthenticationError) countVerification({ allowed: false, reason: error.reason });
     throw error;
   }
+  const { caller } = verified;
   if (!permits(deps.config.catalog, caller, requirement)) {
     countVerification({ allowed: false, reason: 'insufficient_permissions' });
     throw new ForbiddenError(`this route needs the permission ${describeRequirement(requirement)}, which this ${caller.credential} does not hold`);
   }
   countVerification({ allowed: true });
-  return caller;
+  return verified;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isKeyJwt } from '../keys/key-jwt.js';
-import { authenticateKey, type Principal } from '../keys/key-service.js';
+import { authenticateKey, authenticateKeyAlongside, type KeyLookup, type Principal } from '../keys/key-service.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
@@ -42,19 +42,38 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * the JWKS in memory, with `typ: at+jwt` pinned). `trust` undefined: this place takes keys only.
  */
 export async function verifyCredential(deps: Deps, credential: Credential, trust?: TokenTrust): Promise<Caller> {
+  return (await verifyCredentialAlongside(deps, credential, trust, undefined)).caller;
+}
+
+/**
+ * verifyCredential; when the credential is a key and `alongside` names another, that one is read
+ * in the same request (authenticateKeyAlongside) and returned looked up but not judged. Not read
+ * for other credentials (`alongside` undefined in the result): the caller then reads it itself.
+ */
+export async function verifyCredentialAlongside(
+  deps: Deps,
+  credential: Credential,
+  trust: TokenTrust | undefined,
+  alongside: string | undefined,
+): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   const { value } = credential;
   if (value.startsWith(`${deps.config.keyPrefix}_`) || isKeyJwt(value)) {
-    const principal = await authenticateKey(deps, value);
-    return { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
+    if (alongside === undefined) return { caller: keyCaller(await authenticateKey(deps, value)) };
+    const read = await authenticateKeyAlongside(deps, value, alongside);
+    return { caller: keyCaller(read.principal), alongside: read.alongside };
   }
   if (JWT_SHAPE.test(value)) {
     if (credential.header !== 'authorization') {
       throw new AuthenticationError('malformed', 'x-api-key takes keygate keys only: send an access token as "Authorization: Bearer <token>"');
     }
     if (!trust) throw new AuthenticationError('invalid', 'this route takes keygate keys only, not access tokens');
-    return verifyToken(deps, value, trust);
+    return { caller: await verifyToken(deps, value, trust) };
   }
   throw new AuthenticationError('malformed', 'not a keygate credential: expected a keygate key or an access token');
+}
+
+function keyCaller(principal: Principal): Caller {
+  return { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
 }
 
 /** The token's JWKS may predate a rotation: one re-read when the token names an unknown key. */

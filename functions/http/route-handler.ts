@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type RouteId, routeById } from '../../infra/routes.js';
-import { type AcceptedCredentials, authorize } from '../access/authorize.js';
+import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import type { Principal } from '../keys/key-service.js';
+import type { KeyLookup, Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
 import { depsFromEnvironment } from './environment.js';
@@ -20,18 +20,30 @@ const MAX_BODY_BYTES = 16 * 1024;
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface RouteInput<B, Q, P> {
+interface ParsedInput<B, Q, P> {
   body: B;
   query: Q;
   path: P;
+}
+
+export interface RouteInput<B, Q, P> extends ParsedInput<B, Q, P> {
   principal: Principal;
   requestId: string;
+  /** The key the route's `readsKey` named, looked up with the caller's key but not judged. */
+  alongside?: KeyLookup | undefined;
 }
 
 export interface RouteSpec<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
   body?: B;
   query?: Q;
   path?: P;
+  /**
+   * A key string in the route's valid input that `run` will authenticate: it is read in the same
+   * request as the caller's key (one BatchGetItem, not two reads in turn) and reaches `run` as
+   * `alongside`, looked up but not judged. Only an authorized caller's request gets to `run`, so
+   * a refused caller causes nothing about that key and learns nothing of it. No I/O here.
+   */
+  readsKey?(input: ParsedInput<Out<B>, Out<Q>, Out<P>>): string;
   run(input: RouteInput<Out<B>, Out<Q>, Out<P>>, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
 }
 
@@ -57,12 +69,19 @@ export function requestOrigin(event: APIGatewayProxyEventV2): RequestOrigin {
 /**
  * Authorizes a management request; a failed authentication is audited (audit-service.ts decides
  * what is worth an entry) before the 401 goes out. The principal carries the request's origin
- * into the audit entries of the changes it makes.
+ * into the audit entries of the changes it makes. `alongside`: see RouteSpec.readsKey.
  */
-async function authorizedPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: RouteId, permission: string): Promise<Principal> {
+async function authorizedPrincipal(
+  deps: Deps,
+  event: APIGatewayProxyEventV2,
+  id: RouteId,
+  permission: string,
+  alongside: string | undefined,
+): Promise<{ principal: Principal; alongside?: KeyLookup | undefined }> {
   const request = requestOrigin(event);
   try {
-    return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS)), request };
+    const authorized = await authorizeAlongside(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS, alongside);
+    return { principal: { ...authorized.caller, request }, alongside: authorized.alongside };
   } catch (error) {
     if (error instanceof AuthenticationError) await auditFailedAuthentication(deps, error, request, id);
     throw error;
@@ -109,6 +128,28 @@ function readBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
+function parseInput<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
+  spec: RouteSpec<B, Q, P>,
+  event: APIGatewayProxyEventV2,
+): ParsedInput<Out<B>, Out<Q>, Out<P>> {
+  const body = readBody(event);
+  if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  return {
+    body: validate(spec.body, body ?? {}, 'body') as Out<B>,
+    query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
+    path: validate(spec.path, event.pathParameters ?? {}, 'path') as Out<P>,
+  };
+}
+
+/** Runs `parse`, keeping what it throws to be thrown later. */
+function settle<T>(parse: () => T): { value: T } | { error: unknown } {
+  try {
+    return { value: parse() };
+  } catch (error) {
+    return { error };
+  }
+}
+
 export function defineRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
   id: RouteId,
   spec: RouteSpec<B, Q, P>,
@@ -117,17 +158,13 @@ export function defineRoute<B extends Schema | undefined = undefined, Q extends 
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      const principal = await authorizedPrincipal(deps, event, id, permission);
-      const body = readBody(event);
-      if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
-      const input: RouteInput<Out<B>, Out<Q>, Out<P>> = {
-        body: validate(spec.body, body ?? {}, 'body') as Out<B>,
-        query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
-        path: validate(spec.path, event.pathParameters ?? {}, 'path') as Out<P>,
-        principal,
-        requestId,
-      };
-      return await spec.run(input, deps);
+      // Parsed first so that readsKey can name its key; an input error is thrown only once the
+      // caller is authorized: without a valid credential a request is a 401 whatever its body.
+      const input = settle(() => parseInput(spec, event));
+      const alongside = 'value' in input ? spec.readsKey?.(input.value) : undefined;
+      const authorized = await authorizedPrincipal(deps, event, id, permission, alongside);
+      if ('error' in input) throw input.error;
+      return await spec.run({ ...input.value, principal: authorized.principal, alongside: authorized.alongside, requestId }, deps);
     } catch (error) {
       return errorResponse(error, requestId);
     }

@@ -8,7 +8,7 @@ import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { verifyWithKnownKeys } from '../shared/jwks-source.js';
 import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
-import { findKey, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
+import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from '../notifications/notification-model.js';
 import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
 import { InvalidKeyJwtError, isKeyJwt, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from './key-jwt.js';
@@ -491,4 +491,20 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise
 export async function authenticateKey(deps: Deps, presented: string | PresentedKey): Promise<Principal> {
   if (typeof presented === 'string') return authenticateLookup(deps, await lookUpKey(deps, presented));
   return authenticateLookup(deps, { presented, record: await findKey(deps, presented.keyId) });
+}
+
+/**
+ * authenticateKey for `presented`, reading the key `alongside` names in the same request (one
+ * BatchGetItem, not two reads in turn; one GetItem when both name the same id, or when
+ * `alongside` is refused offline and so not read). `alongside` is returned looked up, NOT judged:
+ * its judgement and every side effect about it (use, audit, metrics) are for the caller to do
+ * once `presented` is authorized, so a refused caller causes nothing about it and learns nothing
+ * of it. A `presented` refused offline throws before any read.
+ */
+export async function authenticateKeyAlongside(deps: Deps, presented: string, alongside: string): Promise<{ principal: Principal; alongside: KeyLookup }> {
+  const caller = await readPresentedKey(deps, presented);
+  const other = await checkPresentedKey(deps, alongside);
+  const records = await findKeys(deps, 'refused' in other ? [caller.keyId] : [caller.keyId, other.presented.keyId]);
+  const principal = await authenticateLookup(deps, { presented: caller, record: records.get(caller.keyId) });
+  return { principal, alongside: 'refused' in other ? other : { ...other, record: records.get(other.presented.keyId) } };
 }

@@ -1,4 +1,5 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../../infra/table-schema.js';
@@ -105,6 +106,40 @@ export async function findKey(deps: Deps, id: string): Promise<KeyRecord | undef
     new GetCommand({ TableName: deps.tableName, Key: { pk: keyPk(id), sk: KEY_SK }, ConsistentRead: true }),
   );
   return Item ? fromItem(Item) : undefined;
+}
+
+/** BatchGetItem may leave keys unprocessed (throttling, response size): asked again this often, after a short wait. */
+const MAX_BATCH_GETS = 4;
+const BATCH_RETRY_BASE_MS = 10;
+
+/**
+ * The keys with these ids, by id (an id with no key is absent), strongly consistent like
+ * findKey: one GetItem for one id, one BatchGetItem for more (duplicates are read once: the
+ * request refuses them). Keys BatchGetItem leaves unprocessed are asked again, a bounded number
+ * of times; if some are still unread that is an error, never an absent key.
+ */
+export async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<string, KeyRecord>> {
+  const found = new Map<string, KeyRecord>();
+  const unique = [...new Set(ids)];
+  if (unique.length <= 1) {
+    const key = unique[0] === undefined ? undefined : await findKey(deps, unique[0]);
+    if (key) found.set(key.id, key);
+    return found;
+  }
+  let pending: Item[] = unique.map((id) => ({ pk: keyPk(id), sk: KEY_SK }));
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === MAX_BATCH_GETS) throw new Error(`DynamoDB left ${pending.length} key item(s) unprocessed after ${MAX_BATCH_GETS} BatchGetItem requests`);
+    if (attempt > 0) await sleep(BATCH_RETRY_BASE_MS * 2 ** (attempt - 1));
+    const { Responses, UnprocessedKeys } = await deps.ddb.send(
+      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending, ConsistentRead: true } } }),
+    );
+    for (const item of Responses?.[deps.tableName] ?? []) {
+      const key = fromItem(item);
+      found.set(key.id, key);
+    }
+    pending = UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+  }
+  return found;
 }
 
 export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok: false; reason: 'name_taken'; holder: string | undefined };

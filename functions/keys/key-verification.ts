@@ -5,12 +5,12 @@ import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
-import { authenticateKey, type Principal } from './key-service.js';
+import { authenticateLookup, type KeyLookup, lookUpKey, type Principal } from './key-service.js';
 import type { VerifyKeyInput } from './schemas.js';
 
 /**
  * POST /v1/keys/verify, for services that are not behind API Gateway: the same judgement as the
- * authorizer (authenticateKey, then the one permission check), as data. A key that does not
+ * authorizer (authenticateLookup, then the one permission check), as data. A key that does not
  * work is an answer (valid: false, with the reason), not an error. Like a use of the key at the
  * service, a successful verification counts as use (lastUsedAt, once a minute).
  */
@@ -32,8 +32,9 @@ const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null }
 /**
  * `origin`: the verifying service's request. A refused key is audited like one refused at keygate's
  * own routes (where: VerifyKey); its source IP is the service's, since the key's presenter is not known here.
+ * `lookup`: `input.key` already looked up (read with the service's own key by the route); absent, it is read here.
  */
-export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: RequestOrigin): Promise<KeyVerification> {
+export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: RequestOrigin, lookup?: KeyLookup): Promise<KeyVerification> {
   // A permission that is not in the catalog is the service's mistake: a 400 (ValidationError).
   let requirement: Requirement | undefined;
   if (input.permission !== undefined) {
@@ -42,7 +43,7 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: Reque
   }
   let principal: Principal;
   try {
-    principal = await authenticateKey(deps, input.key);
+    principal = await authenticateLookup(deps, lookup ?? (await lookUpKey(deps, input.key)));
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     countVerification({ allowed: false, reason: error.reason });

@@ -5,8 +5,10 @@ import { verifyKeyBodySchema } from '../schemas.js';
 
 export const route = defineRoute('VerifyKey', {
   body: verifyKeyBodySchema,
-  async run({ body, principal }, deps) {
-    return json(200, await verifyKey(deps, body, principal.request ?? { requestId: 'unknown', sourceIp: null, userAgent: null }));
+  // Read with the service's own key, in one request; judged by verifyKey only once the service is authorized.
+  readsKey: ({ body }) => body.key,
+  async run({ body, principal, alongside }, deps) {
+    return json(200, await verifyKey(deps, body, principal.request ?? { requestId: 'unknown', sourceIp: null, userAgent: null }, alongside));
   },
 });
 
