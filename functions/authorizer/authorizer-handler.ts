@@ -6,7 +6,7 @@ import { deploymentConfig } from '../deployment-config.js';
 import { depsFromEnvironment } from '../http/environment.js';
 import { remoteKeyJwtTrust } from '../keys/key-jwt-keys.js';
 import type { Deps } from '../shared/deps.js';
-import { issuerUrlSchema } from '../tokens/environment.js';
+import { issuerUrlSchema } from '../tokens/issuer.js';
 import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, routeRulesSchema } from './authorizer.js';
 import { RemoteJwks } from './remote-jwks.js';
 

@@ -2,7 +2,8 @@ import { routeById } from '../../infra/routes.js';
 import { type FetchJwks, RemoteJwks } from '../authorizer/remote-jwks.js';
 import type { Deps } from '../shared/deps.js';
 import type { JwksSource } from '../shared/jwks-source.js';
-import { holdsSigningKeys, tokenDeps, tokenIssuer } from '../tokens/environment.js';
+import { tokenDeps } from '../tokens/environment.js';
+import { holdsSigningKeys, tokenIssuer } from '../tokens/issuer.js';
 import type { Signer } from '../tokens/signing-keys.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
 

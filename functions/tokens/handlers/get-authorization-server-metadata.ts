@@ -1,7 +1,8 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
 import { lambdaHandler } from '../../http/route-handler.js';
 import { authorizationServerMetadata } from '../discovery.js';
-import { settingsFor, tokenIssuer } from '../environment.js';
+import { settingsFor } from '../environment.js';
+import { tokenIssuer } from '../issuer.js';
 
 export const route = defineOAuthRoute('GetAuthorizationServerMetadata', {
   form: false,

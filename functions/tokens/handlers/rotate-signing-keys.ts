@@ -4,7 +4,7 @@ import { deploymentConfig } from '../../deployment-config.js';
 import { logger } from '../../http/respond.js';
 import { systemClock } from '../../shared/clock.js';
 import { settingsFor } from '../environment.js';
-import { rotationSteps, runRotationStep } from '../signing-key-secret.js';
+import { rotationSteps, runRotationStep } from '../signing-key-rotation.js';
 
 /**
  * The Secrets Manager rotation function of the signing-key secret (infra/signing-keys.ts):

@@ -9,7 +9,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import { runRotationStep, type SecretRotationEvent, SigningKeySecret } from '../../../functions/tokens/signing-key-secret.js';
+import { runRotationStep, type SecretRotationEvent } from '../../../functions/tokens/signing-key-rotation.js';
+import { SigningKeySecret } from '../../../functions/tokens/signing-key-secret.js';
 import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../../functions/tokens/signing-keys.js';
 import { tokenSettings } from '../../../functions/tokens/token-settings.js';
 import { testClock } from '../../support/dynamodb.js';
@@ -154,8 +155,18 @@ describe('signing keys in Secrets Manager', () => {
   it('token functions read AWSCURRENT, by secret id only', async () => {
     await rotate('token-1', testClock(T0));
     sm.resetHistory();
-    const set = await new SigningKeySecret(client, SECRET).load();
+    const set = await new SigningKeySecret(SECRET, client).load();
     expect(set.keys).toHaveLength(1);
     expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET }]);
+  });
+
+  it('makes its own client on the first read when given none (as on Lambda), and reuses it', async () => {
+    await rotate('token-1', testClock(T0));
+    sm.resetHistory();
+    const secret = new SigningKeySecret(SECRET);
+    await secret.load();
+    await secret.load();
+    expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET }, { SecretId: SECRET }]);
+    expect(new Set(sm.calls().map((c) => c.thisValue)).size).toBe(1);
   });
 });
