@@ -1,13 +1,5 @@
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  type CreateScheduleCommandInput,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-  type SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Clock } from '../shared/clock.js';
 import { type DesiredSchedule, toScheduleTime } from './notification-model.js';
 import type { EmailMessage, EmailSender, SchedulePort } from './notification-deps.js';
@@ -29,13 +21,27 @@ export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 20, MaximumEventAge
  */
 const PAST_DUE_DELAY_MS = 60_000;
 
+/*
+ * Each adapter loads its SDK client on first use, not when the function starts: the notifier
+ * needs SES only for email channels and never the Scheduler, the schedule sync never SES. The
+ * SDK imports must stay dynamic import()s: esbuild hoists a static import of an external
+ * package to the top of the bundle. A client, once made, serves every later invocation.
+ */
+
 /** One-shot EventBridge Scheduler schedules, one per key notification, in keygate's group. */
 export class EventBridgeSchedules implements SchedulePort {
   constructor(
-    private readonly client: SchedulerClient,
     private readonly settings: SchedulerSettings,
     private readonly clock: Clock,
+    /** Absent: one is made on first use. */
+    private client?: Pick<SchedulerClient, 'send'>,
   ) {}
+
+  private async scheduler() {
+    const sdk = await import('@aws-sdk/client-scheduler');
+    this.client ??= new sdk.SchedulerClient({});
+    return { sdk, client: this.client };
+  }
 
   request(schedule: DesiredSchedule): CreateScheduleCommandInput {
     const now = this.clock().getTime();
@@ -61,21 +67,23 @@ export class EventBridgeSchedules implements SchedulePort {
   }
 
   async put(schedule: DesiredSchedule): Promise<void> {
+    const { sdk, client } = await this.scheduler();
     const request = this.request(schedule);
     try {
-      await this.client.send(new CreateScheduleCommand(request));
+      await client.send(new sdk.CreateScheduleCommand(request));
     } catch (error) {
-      if (!(error instanceof ConflictException)) throw error;
+      if (!(error instanceof sdk.ConflictException)) throw error;
       // Same name: this key's slot already has a schedule (an earlier attempt, or an older notification).
-      await this.client.send(new UpdateScheduleCommand(request));
+      await client.send(new sdk.UpdateScheduleCommand(request));
     }
   }
 
   async remove(name: string): Promise<void> {
+    const { sdk, client } = await this.scheduler();
     try {
-      await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.settings.groupName }));
+      await client.send(new sdk.DeleteScheduleCommand({ Name: name, GroupName: this.settings.groupName }));
     } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (!(error instanceof sdk.ResourceNotFoundException)) throw error;
     }
   }
 }
@@ -83,13 +91,16 @@ export class EventBridgeSchedules implements SchedulePort {
 /** Email through Amazon SES v2, from the deployment's verified sender identity. Plain text only. */
 export class SesEmail implements EmailSender {
   constructor(
-    private readonly client: SESv2Client,
     private readonly from: string,
+    /** Absent: one is made on first use. */
+    private client?: Pick<SESv2Client, 'send'>,
   ) {}
 
   async send(message: EmailMessage): Promise<void> {
+    const sdk = await import('@aws-sdk/client-sesv2');
+    this.client ??= new sdk.SESv2Client({});
     await this.client.send(
-      new SendEmailCommand({
+      new sdk.SendEmailCommand({
         FromEmailAddress: this.from,
         Destination: { ToAddresses: message.to },
         Content: {

@@ -1,5 +1,3 @@
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
 import { depsFromEnvironment } from '../http/environment.js';
 import type { Deps } from '../shared/deps.js';
@@ -7,7 +5,8 @@ import { EventBridgeSchedules, SesEmail } from './aws-adapters.js';
 
 /**
  * The notification functions' configuration on Lambda, validated once per cold start; nothing
- * defaults. The stack passes names and ARNs only. AWS clients are made once per container.
+ * defaults. The stack passes names and ARNs only. AWS clients are made once per container, on
+ * first use (aws-adapters.ts).
  */
 const syncEnvironment = z.object({
   SCHEDULE_GROUP: z.string().min(1),
@@ -30,11 +29,10 @@ export function scheduleSyncDeps(): Deps {
     const env = parse(syncEnvironment);
     const base = depsFromEnvironment();
     const schedules = new EventBridgeSchedules(
-      new SchedulerClient({}),
       {
-      groupName: env.SCHEDULE_GROUP,
-      roleArn: env.SCHEDULER_ROLE_ARN,
-      notifierArn: env.NOTIFIER_ARN,
+        groupName: env.SCHEDULE_GROUP,
+        roleArn: env.SCHEDULER_ROLE_ARN,
+        notifierArn: env.NOTIFIER_ARN,
         deadLetterArn: env.SCHEDULE_DLQ_ARN,
       },
       base.clock,
@@ -47,7 +45,7 @@ export function scheduleSyncDeps(): Deps {
 export function notifierDepsFromEnvironment(): Deps {
   if (!notifierDeps) {
     const base = depsFromEnvironment();
-    notifierDeps = { ...base, notifications: { email: new SesEmail(new SESv2Client({}), base.config.notifications.emailFrom) } };
+    notifierDeps = { ...base, notifications: { email: new SesEmail(base.config.notifications.emailFrom) } };
   }
   return notifierDeps;
 }

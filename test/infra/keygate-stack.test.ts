@@ -22,6 +22,7 @@ const routeTable = routes as readonly RouteDefinition[];
 let stack: KeygateStack;
 let template: Template;
 let resources: Record<string, Resource>;
+let assemblyDirectory: string;
 
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -52,6 +53,7 @@ beforeAll(() => {
   stack = new KeygateStack(app, 'Keygate');
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
+  assemblyDirectory = app.synth().directory;
 }, SYNTH_TIMEOUT);
 
 describe('the HTTP API', () => {
@@ -97,6 +99,29 @@ describe('the HTTP API', () => {
 });
 
 describe('the functions', () => {
+  /**
+   * The AWS SDK packages a bundle imports statically, so loads before its first request: esbuild
+   * hoists a static import of an external package to the top of the bundle, wherever it was
+   * written. A dynamic import() loads it when first reached.
+   */
+  function sdkLoadedAtStart(functionId: string): string[] {
+    const hash = String(resources[functionId]?.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const bundle = readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'index.mjs'), 'utf8');
+    return [...new Set([...bundle.matchAll(/\bimport\s*(?:[\w$\s{},*]+?from\s*)?["'](@aws-sdk\/[\w-]+)["']/g)].map((m) => m[1] as string))].sort();
+  }
+
+  it('load no AWS SDK client at start but DynamoDB\'s, except where every invocation uses another', () => {
+    const dynamoDb = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'];
+    const special: Record<string, string[]> = {
+      [bootstrapFunctionId()]: [...dynamoDb, '@aws-sdk/client-secrets-manager'],
+      [logicalId(stack.signingKeys.rotationFunction.node.defaultChild)]: ['@aws-sdk/client-secrets-manager'],
+      [logicalId(stack.notifications.scheduleSync.node.defaultChild)]: [...dynamoDb, '@aws-sdk/util-dynamodb'],
+    };
+    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    expect(bundled).toHaveLength(routeTable.length + 4);
+    for (const [id] of bundled) expect(sdkLoadedAtStart(id), id).toEqual([...(special[id] ?? dynamoDb)].sort());
+  });
+
   it('are one per route plus the bootstrap function, besides the provider framework and the signing-key rotation', () => {
     // The notifier and the schedule sync are asserted in test/infra/notifications.test.ts.
     const functions = ofType('AWS::Lambda::Function').filter(([id]) => !notificationFunctionIds().includes(id));

@@ -85,8 +85,8 @@ beforeEach(async () => {
   deps = {
     ...base,
     notifications: {
-      schedules: new EventBridgeSchedules(new SchedulerClient({ region: 'eu-west-1' }), SETTINGS, clock.now),
-      email: new SesEmail(new SESv2Client({ region: 'eu-west-1' }), base.config.notifications.emailFrom),
+      schedules: new EventBridgeSchedules(SETTINGS, clock.now, new SchedulerClient({ region: 'eu-west-1' })),
+      email: new SesEmail(base.config.notifications.emailFrom, new SESv2Client({ region: 'eu-west-1' })),
     },
   };
   gateway = await startGateway(deps);
@@ -358,5 +358,21 @@ describe('the notifier', () => {
   it('refuses an input that is not a notification', async () => {
     await expect(notify({ keyId: 'x', slot: 'own', rev: 'r' }, deps)).rejects.toThrow();
     await expect(notify({ keyId: '0000000000000000000000', slot: 'own', rev: 'r', extra: 1 }, deps)).rejects.toThrow();
+  });
+});
+
+describe('the adapters as the Lambda functions build them (no client given)', () => {
+  it('make their SDK client on first use and keep it for later calls', async () => {
+    scheduler.resetHistory();
+    const adapter = new EventBridgeSchedules(SETTINGS, clock.now);
+    const schedule = { name: 'k-own', at: '2026-12-01T00:00:00.000Z', input: { keyId: '0000000000000000000000', slot: 'own' as const, rev: 'r1' } };
+    await adapter.put(schedule);
+    await adapter.remove(schedule.name);
+    expect(scheduler.calls().map((c) => c.args[0].constructor.name)).toEqual(['CreateScheduleCommand', 'DeleteScheduleCommand']);
+    expect(new Set(scheduler.calls().map((c) => c.thisValue)).size).toBe(1);
+
+    const email = new SesEmail('keygate@example.com');
+    await email.send({ to: ['ops@example.com'], subject: 's', text: 't' });
+    expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input).toMatchObject({ FromEmailAddress: 'keygate@example.com', Destination: { ToAddresses: ['ops@example.com'] } });
   });
 });
