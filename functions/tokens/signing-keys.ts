@@ -249,12 +249,25 @@ interface Loaded {
 }
 
 /**
+ * The JWKS of one key set for an interval of time: what publishedKeysAt shows depends only on
+ * the set and on which unpublishAt instants lie at or before `now`, so it is the same from the
+ * last of them at or before `now` (from) to the first one after it (until, exclusive).
+ */
+interface PublishedJwks {
+  set: SigningKeySet;
+  from: number;
+  until: number;
+  jwks: JSONWebKeySet;
+}
+
+/**
  * A process's view of the signing keys: the document is re-read at most every KEY_SET_CACHE_MS
  * (measured on the injected clock), and each private key is imported once.
  */
 export class SigningKeyRing {
   private loaded: Promise<Loaded> | undefined;
   private readonly imported = new Map<string, Promise<CryptoKey>>();
+  private published: PublishedJwks | undefined;
 
   constructor(
     private readonly source: SigningKeySource,
@@ -290,8 +303,24 @@ export class SigningKeyRing {
     return { kid: key.kid, alg: key.alg, key: await imported };
   }
 
+  /**
+   * The same object for as long as the set and the published keys stay the same (verifiers of
+   * access tokens call this for every token; access-token.ts keeps a verifier per object).
+   */
   async jwks(now: Date): Promise<JSONWebKeySet> {
-    return { keys: publishedKeysAt(await this.keySet(now), now, this.settings).map(publicJwk) };
+    const set = await this.keySet(now);
+    const at = now.getTime();
+    const held = this.published;
+    if (held && held.set === set && at >= held.from && at < held.until) return held.jwks;
+    const changes = keyTimeline(set, this.settings).flatMap((t) => (t.unpublishAt === undefined ? [] : [t.unpublishAt.getTime()]));
+    const jwks = { keys: publishedKeysAt(set, now, this.settings).map(publicJwk) };
+    this.published = {
+      set,
+      from: Math.max(Number.NEGATIVE_INFINITY, ...changes.filter((c) => c <= at)),
+      until: Math.min(Number.POSITIVE_INFINITY, ...changes.filter((c) => c > at)),
+      jwks,
+    };
+    return jwks;
   }
 
   /** The public keys that verify JWT-format keys: never for access tokens (see the top of this file). */

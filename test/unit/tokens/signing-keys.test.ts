@@ -126,6 +126,24 @@ describe('SigningKeyRing', () => {
     expect(loads).toBe(2);
   });
 
+  it('hands out one JWKS object while the published keys stay the same, and the exact keys at every instant', async () => {
+    const first = await rotateKeySet(emptyKeySet(), T0, settings);
+    const second = await rotateKeySet(first.set, at(30 * 24 * 60 * MINUTE), settings);
+    // The first key leaves the JWKS keepPublished after the second starts signing.
+    const leaves = new Date(second.added.activatesAt).getTime() + settings.keepPublishedMs;
+    const ring = new SigningKeyRing({ load: async () => second.set }, settings);
+    const before = await ring.jwks(new Date(leaves - 2));
+    expect(await ring.jwks(new Date(leaves - 1))).toBe(before);
+    expect(before.keys.map((k) => k.kid)).toEqual([first.added.kid, second.added.kid]);
+    const after = await ring.jwks(new Date(leaves));
+    expect(after.keys.map((k) => k.kid)).toEqual([second.added.kid]);
+    // Any order of instants (an injected clock may go back) gives what publishedKeysAt says.
+    const instants = [leaves + 5 * MINUTE, leaves - 1, T0.getTime(), leaves, new Date(second.added.activatesAt).getTime() - 1, leaves + 1, leaves - KEY_SET_CACHE_MS];
+    for (const instant of instants) {
+      expect((await ring.jwks(new Date(instant))).keys.map((k) => k.kid), new Date(instant).toISOString()).toEqual(kids(second.set, new Date(instant)));
+    }
+  });
+
   it('says what to do when no key signs yet', async () => {
     const ring = new SigningKeyRing({ load: async () => emptyKeySet() }, settings);
     await expect(ring.signer(T0)).rejects.toThrow(/npm run keys:rotate/);
