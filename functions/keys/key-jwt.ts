@@ -1,8 +1,9 @@
-import { createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
 import type { Signer } from '../tokens/signing-keys.js';
 import { KEY_ID } from './key-string.js';
+import { localVerifier } from '../shared/jwks-source.js';
 
 /**
  * JWT-format keys (`"format": "jwt"`): the key itself is a JWS signed with keygate's current
@@ -105,7 +106,7 @@ export async function verifyKeyJwt(token: string, policy: KeyJwtPolicy): Promise
   let payload: unknown;
   let expired = false;
   try {
-    ({ payload } = await jwtVerify(token, createLocalJWKSet(policy.jwks), {
+    ({ payload } = await jwtVerify(token, localVerifier(policy.jwks), {
       algorithms,
       issuer: policy.issuer,
       typ: KEY_JWT_TYPE,

@@ -1,7 +1,8 @@
-import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
 import type { Signer } from './signing-keys.js';
+import { localVerifier } from '../shared/jwks-source.js';
 
 /**
  * Access tokens: JWTs in the RFC 9068 profile (`typ: at+jwt`), signed with the current signing
@@ -55,39 +56,13 @@ export class InvalidAccessTokenError extends Error {
   }
 }
 
-/**
- * The verifier of a key set, built once per set: createLocalJWKSet imports a public key on its
- * first use and keeps it, so a verifier built per token imported the key on every verification
- * (about 60% of a verification's time, measured by npm run bench). Keyed by the published keys
- * themselves, so a rotation gets a verifier of its own; a few recent sets are kept. A JWKS
- * object seen before is looked up by identity first: the signing-key ring and RemoteJwks hand
- * out the same object while the keys stay the same, so no token pays for serializing them.
- */
-const verifiers = new Map<string, ReturnType<typeof createLocalJWKSet>>();
-const verifiersByObject = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
-const MAX_VERIFIERS = 8;
-
-function verifierFor(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
-  const known = verifiersByObject.get(jwks);
-  if (known) return known;
-  const id = JSON.stringify(jwks.keys);
-  let verifier = verifiers.get(id);
-  if (!verifier) {
-    if (verifiers.size >= MAX_VERIFIERS) verifiers.clear();
-    verifier = createLocalJWKSet(jwks);
-    verifiers.set(id, verifier);
-  }
-  verifiersByObject.set(jwks, verifier);
-  return verifier;
-}
-
 /** Verifies signature and claims offline. Revocation is the caller's business (introspection). */
 export async function verifyAccessToken(token: string, policy: VerificationPolicy): Promise<AccessTokenClaims> {
   const algorithms = [...new Set(policy.jwks.keys.map((k) => k.alg).filter((alg): alg is string => alg !== undefined))];
   if (algorithms.length === 0) throw new InvalidAccessTokenError('no signing key is published');
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, verifierFor(policy.jwks), {
+    ({ payload } = await jwtVerify(token, localVerifier(policy.jwks), {
       algorithms,
       issuer: policy.issuer,
       audience: policy.audience,

@@ -268,6 +268,7 @@ export class SigningKeyRing {
   private loaded: Promise<Loaded> | undefined;
   private readonly imported = new Map<string, Promise<CryptoKey>>();
   private published: PublishedJwks | undefined;
+  private verifying: { set: SigningKeySet; kids: string; jwks: JSONWebKeySet } | undefined;
 
   constructor(
     private readonly source: SigningKeySource,
@@ -325,6 +326,15 @@ export class SigningKeyRing {
 
   /** The public keys that verify JWT-format keys: never for access tokens (see the top of this file). */
   async keyVerificationJwks(now: Date): Promise<JSONWebKeySet> {
-    return { keys: keyVerificationKeysAt(await this.keySet(now), now).map(publicJwk) };
+    const set = await this.keySet(now);
+    const keys = keyVerificationKeysAt(set, now);
+    const kids = keys.map((k) => k.kid).join(' ');
+    // The same object while the set and its verifying keys stay the same, as jwks() does: every
+    // JWT-format key is checked against it, and verifiers are kept per object (jwks-source.ts).
+    const held = this.verifying;
+    if (held && held.set === set && held.kids === kids) return held.jwks;
+    const jwks = { keys: keys.map(publicJwk) };
+    this.verifying = { set, kids, jwks };
+    return jwks;
   }
 }
