@@ -1,4 +1,4 @@
-import { isKeyJwt } from '../keys/key-jwt.js';
+import { isKeyJwt, JWS_COMPACT } from '../keys/key-jwt.js';
 import { authenticateKey, authenticateKeyAlongside, type KeyLookup, type Principal } from '../keys/key-service.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
@@ -30,9 +30,6 @@ export function ownTokenTrust(tokens: TokenDeps): TokenTrust {
   return { issuer: tokens.issuer, audience: tokens.settings.audience, jwks: (now) => tokens.keys.jwks(now) };
 }
 
-/** A JWS compact serialization: three base64url parts. */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
 /**
  * Resolves a credential to its caller, or throws an AuthenticationError whose `reason` says why.
  * It dispatches on the shape, before any I/O: a keygate key starts with the deployment's prefix
@@ -62,7 +59,7 @@ export async function verifyCredentialAlongside(
     const read = await authenticateKeyAlongside(deps, value, alongside);
     return { caller: keyCaller(read.principal), alongside: read.alongside };
   }
-  if (JWT_SHAPE.test(value)) {
+  if (JWS_COMPACT.test(value)) {
     if (credential.header !== 'authorization') {
       throw new AuthenticationError('malformed', 'x-api-key takes keygate keys only: send an access token as "Authorization: Bearer <token>"');
     }

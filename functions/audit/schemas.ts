@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { KEY_ID } from '../keys/key-string.js';
-import { ownerSchema } from '../keys/schemas.js';
+import { ownerSchema } from '../shared/owner-schema.js';
 import { authenticationFailures } from '../shared/errors.js';
 import { type AuditEntry, auditActions } from './audit-model.js';
 

@@ -27,7 +27,8 @@ interface ParsedInput<B, Q, P> {
 }
 
 export interface RouteInput<B, Q, P> extends ParsedInput<B, Q, P> {
-  principal: Principal;
+  /** The authorized caller, with the request it came in (for audit entries). */
+  principal: Principal & { request: RequestOrigin };
   requestId: string;
   /** The key the route's `readsKey` named, looked up with the caller's key but not judged. */
   alongside?: KeyLookup | undefined;
@@ -77,7 +78,7 @@ async function authorizedPrincipal(
   id: RouteId,
   permission: string,
   alongside: string | undefined,
-): Promise<{ principal: Principal; alongside?: KeyLookup | undefined }> {
+): Promise<{ principal: Principal & { request: RequestOrigin }; alongside?: KeyLookup | undefined }> {
   const request = requestOrigin(event);
   try {
     const authorized = await authorizeAlongside(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS, alongside);

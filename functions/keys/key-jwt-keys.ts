@@ -16,12 +16,12 @@ export interface KeyJwtTrust extends JwksSource {
   issuer: string;
 }
 
-export function ownKeyJwtTrust(tokens: TokenDeps): KeyJwtTrust {
+function ownKeyJwtTrust(tokens: TokenDeps): KeyJwtTrust {
   return { issuer: tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
 }
 
 /** The public document of key verification keys, served by the GetKeyJwks route. */
-export function keyJwksUrl(issuer: string): string {
+function keyJwksUrl(issuer: string): string {
   return `${issuer}${routeById('GetKeyJwks').path}`;
 }
 

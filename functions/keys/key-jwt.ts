@@ -27,7 +27,7 @@ export const MAX_KEY_JWT_LENGTH = 4096;
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'key_id', 'grants', 'iat', 'exp', 'jti'];
 
-export const keyJwtClaimsSchema = z.object({
+const keyJwtClaimsSchema = z.object({
   iss: z.string(),
   /** The key's owner. */
   sub: z.string(),
@@ -45,7 +45,8 @@ export function signKeyJwt(signer: Signer, claims: KeyJwtClaims): Promise<string
   return new SignJWT(claims).setProtectedHeader({ alg: signer.alg, typ: KEY_JWT_TYPE, kid: signer.kid }).sign(signer.key);
 }
 
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** A JWS compact serialization: three base64url parts. */
+export const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** jose's reading of `typ` (RFC 7515 §4.1.9): case-insensitive, `application/` implied. */
 function normalizedType(typ: string): string {

@@ -438,7 +438,7 @@ export async function lookUpKey(deps: Deps, presented: string): Promise<KeyLooku
  * claims are never used). State (expired, revoked) is only revealed to a caller who holds the
  * right secret.
  */
-export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, now: Date): KeyRecord {
+function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, now: Date): KeyRecord {
   const nowIso = now.toISOString();
   const current = secretMatches(presented.secret, key?.secretHash);
   const previous = secretMatches(presented.secret, key?.previousSecretHash);

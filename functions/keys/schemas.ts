@@ -8,7 +8,6 @@ import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
 
-export { ownerSchema };
 
 const nameSchema = z
   .string()

@@ -40,7 +40,7 @@ export const channelIdPathSchema = z.strictObject({
   id: z.string().regex(CHANNEL_ID, 'channel id must be the id POST /v1/channels returned (ch_...)'),
 });
 
-export const pageQuerySchema = z.strictObject({
+const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().min(1).max(2048).optional(),
 });

@@ -8,7 +8,7 @@ export const route = defineRoute('VerifyKey', {
   // Read with the service's own key, in one request; judged by verifyKey only once the service is authorized.
   readsKey: ({ body }) => body.key,
   async run({ body, principal, alongside }, deps) {
-    return json(200, await verifyKey(deps, body, principal.request ?? { requestId: 'unknown', sourceIp: null, userAgent: null }, alongside));
+    return json(200, await verifyKey(deps, body, principal.request, alongside));
   },
 });
 
