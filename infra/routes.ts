@@ -253,6 +253,10 @@ export type RouteId = (typeof routes)[number]['id'];
  * What a route's function gets of the token issuer: its own `tokens` entry, and at least the
  * issuer URL on every route that authenticates a keygate key, because a JWT-format key is checked
  * against the issuer's key JWKS (GET /v1/keys/jwks.json) by functions that hold no signing keys.
+ * A dependency to know: a function with no copy in memory (a cold start) that cannot fetch that
+ * public route answers JWT-format keys with a 500 until a fetch succeeds (keys in the kg_ format
+ * are unaffected). A non-secret copy of the public halves (an SSM parameter written by the
+ * rotation) would remove it; not done yet.
  */
 export function tokenAccess(route: RouteDefinition): RouteDefinition['tokens'] {
   return route.tokens ?? (route.permission === 'public' ? undefined : 'issuer');
