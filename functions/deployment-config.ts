@@ -71,6 +71,9 @@ export interface Policy {
   maxResetGracePeriod: string;
 }
 
+/** The algorithms token signing keys may use (functions/tokens/signing-keys.ts makes and checks them). */
+export const signingAlgorithms = ['ES256', 'EdDSA', 'RS256'] as const;
+
 /** OAuth 2.0 access tokens (PRODUCT §4). Durations are ISO 8601. */
 export interface TokenPolicy {
   /** How long an access token lives; a token never outlives the key it was minted with. */
@@ -81,7 +84,7 @@ export interface TokenPolicy {
    * The algorithm of new signing keys. Keys made under an earlier choice keep theirs. RS256
    * (2048-bit RSA) is the one API Gateway's built-in JWT authorizer for HTTP APIs can verify.
    */
-  algorithm: 'ES256' | 'EdDSA' | 'RS256';
+  algorithm: (typeof signingAlgorithms)[number];
   /**
    * How long verifiers may cache the JWKS and the discovery documents (Cache-Control max-age).
    * A new signing key is published at least this long (plus keygate's own cache) before it signs.
@@ -166,8 +169,7 @@ export const deploymentConfig: DeploymentConfig = {
     .strictObject({
       lifetime: duration('tokens.lifetime'),
       audience: z.string().min(1),
-      // The choices of functions/tokens/signing-keys.ts (not imported: it would pull jose into every bundle).
-      algorithm: z.enum(['ES256', 'EdDSA', 'RS256']),
+      algorithm: z.enum(signingAlgorithms),
       jwksMaxAge: duration('tokens.jwksMaxAge'),
       rotationInterval: duration('tokens.rotationInterval'),
     })

@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import * as z from 'zod';
+import { signingAlgorithms } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './token-settings.js';
 
@@ -26,7 +27,6 @@ import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './
  * are published separately (keyVerificationJwks), for verifying JWT-format keys, where the
  * signature only filters before the table read: the stored hash of the whole JWT decides.
  */
-export const signingAlgorithms = ['ES256', 'EdDSA', 'RS256'] as const;
 export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 
 /** RS256 keys are RSA keys of this many bits (the minimum RFC 7518 §3.3 and jose accept). */
