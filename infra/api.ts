@@ -10,8 +10,8 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type RouteDefinition, routes } from './routes.js';
-import { authenticationWritePartitions, tableSchema } from './table-schema.js';
+import { type RouteDefinition, routes } from '../functions/contract/routes.js';
+import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -109,7 +109,7 @@ export interface KeygateApiProps {
   readonly logRetention: RetentionDays;
 }
 
-/** The stateless part: one function per route of infra/routes.ts behind one HTTP API. */
+/** The stateless part: one function per route of functions/contract/routes.ts behind one HTTP API. */
 export class KeygateApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;

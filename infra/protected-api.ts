@@ -14,7 +14,7 @@ import { checkSettings, type RouteRules } from '../functions/authorizer/authoriz
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { authenticationUpdates, keygateFunction } from './api.js';
 import type { KeygateStack } from './keygate-stack.js';
-import { identitySources } from './authorizer-identity.js';
+import { identitySources } from '../functions/contract/authorizer-identity.js';
 
 /**
  * Puts a team's routes behind keygate, in the team's own stack:

@@ -2,7 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { tableSchema } from './table-schema.js';
+import { tableSchema } from '../functions/contract/table-schema.js';
 
 /**
  * What keygate must never lose: the key table and the secret that holds the first admin

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { tableSchema } from '../../infra/table-schema.js';
+import { tableSchema } from '../contract/table-schema.js';
 import type { Deps } from '../shared/deps.js';
 import { addDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { type AuditAction, type AuditEntry, ENTRY_ID_LENGTH } from './audit-model.js';
 
 /*
- * Audit items (see infra/table-schema.ts). Every entry is one item, sort key `<at>#<id>` in every
+ * Audit items (see functions/contract/table-schema.ts). Every entry is one item, sort key `<at>#<id>` in every
  * place it is listed, so every listing is newest first and `from`/`to` are key conditions:
  *
  *   base table     pk AUDIT#<shard>                  all entries

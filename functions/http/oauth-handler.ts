@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import { type RouteId, routeById } from '../../infra/routes.js';
+import { type RouteId, routeById } from '../contract/routes.js';
 import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../keys/key-service.js';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { type RouteId, routeById } from '../../infra/routes.js';
+import { type RouteId, routeById } from '../contract/routes.js';
 import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';

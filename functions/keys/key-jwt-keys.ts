@@ -1,4 +1,4 @@
-import { routeById } from '../../infra/routes.js';
+import { routeById } from '../contract/routes.js';
 import { type FetchJwks, RemoteJwks } from '../authorizer/remote-jwks.js';
 import type { Deps } from '../shared/deps.js';
 import type { JwksSource } from '../shared/jwks-source.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { tableSchema } from '../../infra/table-schema.js';
+import { tableSchema } from '../contract/table-schema.js';
 import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
@@ -11,7 +11,7 @@ import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js'
 import type { KeyRecord, KeyStatus } from './key-model.js';
 
 /*
- * Items (see infra/table-schema.ts):
+ * Items (see functions/contract/table-schema.ts):
  *   key        pk KEY#<id>                       sk KEY
  *              gsi1pk OWNER#<owner>  gsi2pk KEYS   gsi1sk = gsi2sk = <createdAt>#<id> (newest first)
  *   name lock  pk NAME#<owner>#<lower-cased name> sk NAME   { keyId, ttl }

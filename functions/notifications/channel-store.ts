@@ -7,7 +7,7 @@ import { conditionFailedAt } from '../shared/dynamodb.js';
 import { indexListing, queryListing } from './index-listing.js';
 
 /*
- * Items (see infra/table-schema.ts):
+ * Items (see functions/contract/table-schema.ts):
  *   channel    pk CHANNEL#<id>  sk CHANNEL
  *              gsi1pk CHANNELOWNER#<owner>  gsi1sk <createdAt>#<id>   (byOwner: one owner's channels)
  *              gsi2pk CHANNELS              gsi2sk <createdAt>#<id>   (all: every channel, for admins)

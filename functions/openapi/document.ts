@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { type RouteDefinition, type RouteId, routes } from '../../infra/routes.js';
+import { type RouteDefinition, type RouteId, routes } from '../contract/routes.js';
 import { listAuditQuerySchema } from '../audit/schemas.js';
 import { createKeyBodySchema, keyIdPathSchema, listKeysQuerySchema, resetKeyBodySchema, updateKeyBodySchema, verifyKeyBodySchema } from '../keys/schemas.js';
 import {
@@ -15,7 +15,7 @@ import { tokenRequestSchema } from '../tokens/handlers/issue-token.js';
 import * as responses from './responses.js';
 
 /**
- * The OpenAPI 3.1 description of every route of infra/routes.ts, generated (zod-openapi, over
+ * The OpenAPI 3.1 description of every route of functions/contract/routes.ts, generated (zod-openapi, over
  * zod's own z.toJSONSchema) from the very schemas the handlers validate with: requests from the
  * route's body/query/path schemas (test/integration/openapi.test.ts checks they are the same
  * objects the handlers use), responses from ./responses.ts. `operations` is keyed by RouteId, so

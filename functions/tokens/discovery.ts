@@ -1,4 +1,4 @@
-import { routeById } from '../../infra/routes.js';
+import { routeById } from '../contract/routes.js';
 import type { Catalog } from '../permissions/catalog.js';
 
 /** Every grantable `resource:access` of the catalog: what `scope` may ask for. */

@@ -10,11 +10,11 @@ import { systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import { settingsFor } from '../../functions/tokens/environment.js';
-import { localDemoRoutes } from '../../infra/demo/local-demo.js';
-import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
-import { createGateway } from '../../infra/local/gateway.js';
-import { localTokenDeps } from '../../infra/local/local-tokens.js';
-import { routes } from '../../infra/routes.js';
+import { localDemoRoutes } from '../../dev/local-demo.js';
+import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
+import { createGateway } from '../../dev/gateway.js';
+import { localTokenDeps } from '../../dev/local-tokens.js';
+import { routes } from '../../functions/contract/routes.js';
 
 /**
  * One HTTP server of the bench, in a process of its own so that the load generator does not share

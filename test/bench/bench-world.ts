@@ -9,9 +9,9 @@ import { systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import type { TokenDeps } from '../../functions/tokens/token-deps.js';
-import { ensureTable } from '../../infra/local/create-table.js';
-import { type DynamoDbLocal, localDynamoClientConfig, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import { localTokenDeps } from '../../infra/local/local-tokens.js';
+import { ensureTable } from '../../dev/create-table.js';
+import { type DynamoDbLocal, localDynamoClientConfig, startDynamoDbLocal } from '../../dev/dynamodb-local.js';
+import { localTokenDeps } from '../../dev/local-tokens.js';
 import { type CallCounter, countCalls } from '../support/ddb-calls.js';
 
 /**

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes, tokenAccess } from '../../infra/routes.js';
-import { tableSchema } from '../../infra/table-schema.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../functions/contract/routes.js';
+import { tableSchema } from '../../functions/contract/table-schema.js';
 
 /**
  * Assertions on the synthesized template. One synth for the whole file: it bundles every
@@ -209,7 +209,7 @@ describe('table grants', () => {
 });
 
 describe('the table', () => {
-  it('is built from infra/table-schema.ts: keys, both GSIs with every attribute projected, TTL', () => {
+  it('is built from functions/contract/table-schema.ts: keys, both GSIs with every attribute projected, TTL', () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables).toHaveLength(1);
     const props = tables[0]?.[1].Properties ?? {};

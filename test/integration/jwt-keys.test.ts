@@ -10,7 +10,7 @@ import { remoteKeyJwtTrust } from '../../functions/keys/key-jwt-keys.js';
 import { authenticateKey } from '../../functions/keys/key-service.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/tokens/signing-keys.js';
-import { localSigningKeyFile } from '../../infra/local/local-tokens.js';
+import { localSigningKeyFile } from '../../dev/local-tokens.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './tokens/token-fixture.js';
 

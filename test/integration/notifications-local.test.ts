@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { Deps } from '../../functions/shared/deps.js';
-import { type LocalNotifications, type LocalSchedules, startLocalNotifications } from '../../infra/local/local-notifications.js';
+import { type LocalNotifications, type LocalSchedules, startLocalNotifications } from '../../dev/local-notifications.js';
 import { freshDeps, startGateway } from '../support/dynamodb.js';
 import { clientConfig, waitFor, webhookReceiver, withLocalNotifications } from '../support/notifications.js';
 import { apiClient } from './api-client.js';

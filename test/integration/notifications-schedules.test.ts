@@ -15,7 +15,7 @@ import { EventBridgeSchedules, SesEmail } from '../../functions/notifications/aw
 import { notify } from '../../functions/notifications/handlers/notifier.js';
 import { syncSchedules } from '../../functions/notifications/handlers/sync-schedules.js';
 import type { Deps } from '../../functions/shared/deps.js';
-import { LOCAL_WEBHOOK_RANGES } from '../../infra/local/local-notifications.js';
+import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { streamReader, webhookReceiver } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';

@@ -6,7 +6,7 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { notify } from '../../functions/notifications/handlers/notifier.js';
 import type { HostResolver, NotificationDeps } from '../../functions/notifications/notification-deps.js';
 import type { Deps } from '../../functions/shared/deps.js';
-import { LOCAL_WEBHOOK_RANGES } from '../../infra/local/local-notifications.js';
+import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { capturedOutput } from '../support/capture-logs.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { webhookReceiver } from '../support/notifications.js';

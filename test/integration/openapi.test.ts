@@ -7,7 +7,7 @@ import { issueSecret } from '../../functions/keys/key-string.js';
 import { fireNotification } from '../../functions/notifications/notifier.js';
 import { operations } from '../../functions/openapi/document.js';
 import type { Route } from '../../functions/http/route-handler.js';
-import { type RouteDefinition, type RouteId, routes } from '../../infra/routes.js';
+import { type RouteDefinition, type RouteId, routes } from '../../functions/contract/routes.js';
 import { storedItems } from './api-client.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { basic, postForm, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import type { Deps } from '../../functions/shared/deps.js';
-import { localTokenDeps } from '../../infra/local/local-tokens.js';
-import type { GatewayRoute } from '../../infra/local/gateway.js';
+import { localTokenDeps } from '../../dev/local-tokens.js';
+import type { GatewayRoute } from '../../dev/gateway.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../support/dynamodb.js';
 import { apiClient } from './api-client.js';
 

@@ -6,9 +6,9 @@ import { deploymentConfig } from '../../functions/deployment-config.js';
 import { type Clock, systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
-import { ensureTable } from '../../infra/local/create-table.js';
-import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
-import { createGateway, type GatewayRoute } from '../../infra/local/gateway.js';
+import { ensureTable } from '../../dev/create-table.js';
+import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
+import { createGateway, type GatewayRoute } from '../../dev/gateway.js';
 
 /**
  * Test support over the run's one DynamoDB Local (started by global-setup.ts). Every call of

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RouteDefinition } from '../../infra/routes.js';
+import type { RouteDefinition } from '../../functions/contract/routes.js';
 
 /**
  * Test-only routes for the local gateway's own tests: `Echo` answers with the event it was

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { JavaMissingError, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
+import { JavaMissingError, startDynamoDbLocal } from '../../dev/dynamodb-local.js';
 
 declare module 'vitest' {
   interface ProvidedContext {

@@ -8,8 +8,8 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import type { Deps } from '../../functions/shared/deps.js';
-import { localDynamoClientConfig } from '../../infra/local/dynamodb-local.js';
-import { localNotificationDeps } from '../../infra/local/local-notifications.js';
+import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
+import { localNotificationDeps } from '../../dev/local-notifications.js';
 
 /** Deps with the local notification stand-ins (schedules in the test's table, email to a temp outbox). */
 export function withLocalNotifications(deps: Deps) {

@@ -5,7 +5,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { mintAdminKey } from '../../../functions/bootstrap/admin-key.js';
 import type { Deps } from '../../../functions/shared/deps.js';
 import { ACCESS_TOKEN_TYPE } from '../../../functions/tokens/access-token.js';
-import { localTokenDeps } from '../../../infra/local/local-tokens.js';
+import { localTokenDeps } from '../../../dev/local-tokens.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../../support/dynamodb.js';
 import { apiClient } from '../api-client.js';
 

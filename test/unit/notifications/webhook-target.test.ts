@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AddressNotAllowedError, postPinned, resolveWebhookTarget, WebhookTimeoutError } from '../../../functions/notifications/webhook-target.js';
 import { checkWebhookUrl } from '../../../functions/notifications/webhook-url.js';
-import { LOCAL_WEBHOOK_RANGES } from '../../../infra/local/local-notifications.js';
+import { LOCAL_WEBHOOK_RANGES } from '../../../dev/local-notifications.js';
 import { webhookReceiver } from '../../support/notifications.js';
 
 /** What the Lambda functions run with: no notification settings at all. */

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceInUseException, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { tableSchema } from '../table-schema.js';
+import { tableSchema } from '../functions/contract/table-schema.js';
 
 /** Creates the keygate table on DynamoDB Local from the same schema the CDK stack uses. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existed'> {

@@ -1,11 +1,11 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { IssuedKey } from '../../functions/keys/key-service.js';
-import { deploymentConfig } from '../../functions/deployment-config.js';
-import { systemClock } from '../../functions/shared/clock.js';
-import type { Deps } from '../../functions/shared/deps.js';
-import { documentClient } from '../../functions/shared/dynamodb.js';
+import type { IssuedKey } from '../functions/keys/key-service.js';
+import { deploymentConfig } from '../functions/deployment-config.js';
+import { systemClock } from '../functions/shared/clock.js';
+import type { Deps } from '../functions/shared/deps.js';
+import { documentClient } from '../functions/shared/dynamodb.js';
 import { ensureTable } from './create-table.js';
 import { DataDirInUseError, type DynamoDbLocal, JavaMissingError, localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 
@@ -18,7 +18,7 @@ import { DataDirInUseError, type DynamoDbLocal, JavaMissingError, localDynamoCli
 // releases need Node 22 would be the first thing a new user reads.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 export const LOCAL_DIR = join(PROJECT_ROOT, '.keygate');
 export const ADMIN_KEY_FILE = join(LOCAL_DIR, 'admin.key');
 const DYNAMODB_DIR = join(LOCAL_DIR, 'dynamodb');

@@ -1,10 +1,10 @@
-import { ownTokenTrust } from '../../functions/access/verify-credential.js';
-import type { CredentialHeader } from '../../functions/access/credentials.js';
-import { authorizeHttpApi, checkSettings, type RouteRules } from '../../functions/authorizer/authorizer.js';
-import { deploymentConfig } from '../../functions/deployment-config.js';
-import { identitySources } from '../authorizer-identity.js';
-import type { GatewayRoute, LocalAuthorizer } from '../local/gateway.js';
-import { DEMO_CACHE_TTL_SECONDS, demoRoutes } from './demo-routes.js';
+import { ownTokenTrust } from '../functions/access/verify-credential.js';
+import type { CredentialHeader } from '../functions/access/credentials.js';
+import { authorizeHttpApi, checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
+import { deploymentConfig } from '../functions/deployment-config.js';
+import { identitySources } from '../functions/contract/authorizer-identity.js';
+import type { GatewayRoute, LocalAuthorizer } from './gateway.js';
+import { DEMO_CACHE_TTL_SECONDS, demoRoutes } from '../infra/demo/demo-routes.js';
 
 /**
  * The demo API on a laptop: its routes, served by the local gateway behind the same authorizer

@@ -1,4 +1,4 @@
-import type { CredentialHeader } from '../functions/access/credentials.js';
+import type { CredentialHeader } from '../access/credentials.js';
 
 /**
  * The identity sources of a keygate authorizer: the CDK construct (infra/protected-api.ts) sets

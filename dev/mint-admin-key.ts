@@ -1,4 +1,4 @@
-import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
+import { mintAdminKey } from '../functions/bootstrap/admin-key.js';
 import { openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
 
 /**

@@ -5,11 +5,11 @@ import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from 
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { EmailMessage, EmailSender, NotificationDeps, SchedulePort } from '../../functions/notifications/notification-deps.js';
-import type { DesiredSchedule } from '../../functions/notifications/notification-model.js';
-import { notify } from '../../functions/notifications/handlers/notifier.js';
-import { type KeyChange, syncKeyChanges } from '../../functions/notifications/schedule-sync.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { EmailMessage, EmailSender, NotificationDeps, SchedulePort } from '../functions/notifications/notification-deps.js';
+import type { DesiredSchedule } from '../functions/notifications/notification-model.js';
+import { notify } from '../functions/notifications/handlers/notifier.js';
+import { type KeyChange, syncKeyChanges } from '../functions/notifications/schedule-sync.js';
+import type { Deps } from '../functions/shared/deps.js';
 
 /**
  * The local stand-ins for what runs notifications on AWS, for `npm start` and the tests:

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
-import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
+import { mintAdminKey } from '../functions/bootstrap/admin-key.js';
 import type { DynamoDbLocal } from './dynamodb-local.js';
 import { join } from 'node:path';
 import { localDynamoClientConfig } from './dynamodb-local.js';
-import { localDemoRoutes } from '../demo/local-demo.js';
-import { routes } from '../routes.js';
+import { localDemoRoutes } from './local-demo.js';
+import { routes } from '../functions/contract/routes.js';
 import { createGateway } from './gateway.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { localTokenDeps } from './local-tokens.js';
