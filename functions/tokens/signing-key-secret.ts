@@ -6,6 +6,9 @@ import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signin
  * set. Token functions only read it; the rotation function is the only writer, and it writes
  * through Secrets Manager's own rotation protocol (signing-key-rotation.ts).
  *
+ * It names the AWSCURRENT stage rather than relying on the default version: the rotation protocol
+ * moves that label, and the moto contract test showed an engine whose default did not follow it.
+ *
  * The SDK's Secrets Manager client is loaded on the first read, not when the function starts:
  * every function that checks keys bundles this module (a JWT-format key may need the signing
  * keys), and most never read the secret. The SDK import must stay a dynamic import(): esbuild
@@ -22,7 +25,7 @@ export class SigningKeySecret implements SigningKeySource {
   async load(): Promise<SigningKeySet> {
     const sdk = await import('@aws-sdk/client-secrets-manager');
     this.client ??= new sdk.SecretsManagerClient({});
-    const { SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }));
+    const { SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSCURRENT' }));
     if (SecretString === undefined) throw new Error(`secret ${this.secretId} has no string value`);
     return parseKeySet(SecretString, `secret ${this.secretId}`);
   }

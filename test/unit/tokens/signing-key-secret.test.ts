@@ -152,12 +152,12 @@ describe('signing keys in Secrets Manager', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it('token functions read AWSCURRENT, by secret id only', async () => {
+  it('token functions read AWSCURRENT, by secret id and stage', async () => {
     await rotate('token-1', testClock(T0));
     sm.resetHistory();
     const set = await new SigningKeySecret(SECRET, client).load();
     expect(set.keys).toHaveLength(1);
-    expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET }]);
+    expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET, VersionStage: 'AWSCURRENT' }]);
   });
 
   it('makes its own client on the first read when given none (as on Lambda), and reuses it', async () => {
@@ -166,7 +166,7 @@ describe('signing keys in Secrets Manager', () => {
     const secret = new SigningKeySecret(SECRET);
     await secret.load();
     await secret.load();
-    expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET }, { SecretId: SECRET }]);
+    expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET, VersionStage: 'AWSCURRENT' }, { SecretId: SECRET, VersionStage: 'AWSCURRENT' }]);
     expect(new Set(sm.calls().map((c) => c.thisValue)).size).toBe(1);
   });
 });
