@@ -18,6 +18,12 @@ export interface KeygateStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Where alarms go (an SNS topic, or an e-mail address) and their thresholds. @default alarms only on the dashboard */
   readonly alarms?: KeygateAlarmProps;
+  /**
+   * The address email notifications are sent from: an SES identity verified in this account and
+   * region (the address, or its domain). No default: without it email channels are not set up and
+   * their notifications fail (visible as NotificationsFailed and its alarm).
+   */
+  readonly emailSender?: string;
 }
 
 export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, rateLimit: 50 };
@@ -36,7 +42,7 @@ export class KeygateStack extends Stack {
     this.state = new KeygateState(this, 'State');
     const { table, adminKeySecret } = this.state;
     this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
-    this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention });
+    this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention, ...(props.emailSender === undefined ? {} : { emailSender: props.emailSender }) });
 
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
     this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });

@@ -73,7 +73,9 @@ function byDimension(metricName: string, dimension: string, filter = ''): MathEx
  * - <fn>Errors / <fn>Throttles for every function: any error or throttle in 5 minutes;
  * - <queue>NotEmpty: a dead-letter queue holds a message (a notification or schedule sync gave up);
  * - RefusedAuthenticationsSpike: refused credentials above the threshold in 5 minutes;
- * - ApiServerErrors: API Gateway answered 5xx.
+ * - ApiServerErrors: API Gateway answered 5xx;
+ * - NotificationsFailed: an expiry notification could not be sent (SES refused, webhook down,
+ *   email not set up); the key's details and the audit log say which and why.
  */
 export class KeygateMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
@@ -123,6 +125,13 @@ export class KeygateMonitoring extends Construct {
       props.httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
       props.serverErrorsPer5Minutes ?? 5,
       'keygate API Gateway answered 5xx: a function failed or timed out. The function error alarms and the access log (status, integrationError) say which route.',
+    );
+
+    alarm(
+      'NotificationsFailed',
+      keygateMetric(metricNames.notificationsFailed),
+      1,
+      'keygate could not send an expiry notification (SES refused it, e.g. an unverified sender or, in the SES sandbox, recipient; a webhook answered an error; email not set up: no emailSender). GET /v1/audit?action=notification.failed names the key and the reason.',
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -9,13 +9,18 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type CfnScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { deploymentConfig } from '../functions/deployment-config.js';
 import { grantTableAccess, keygateFunction } from './api.js';
 
 export interface KeygateNotificationsProps {
   /** The keygate table, with its stream (infra/stateful.ts). */
   readonly table: ITable;
   readonly logRetention: RetentionDays;
+  /**
+   * The SES identity email notifications are sent from (an address, whose address or domain is
+   * verified in SES). Without it, email channels are not set up: their notifications fail
+   * visibly (outcome `failed`, metric NotificationsFailed, its alarm) and nothing may use SES.
+   */
+  readonly emailSender?: string;
 }
 
 /**
@@ -54,7 +59,10 @@ export class KeygateNotifications extends Construct {
         'This queue is itself the dead-letter queue of the notification path (schedule sync, Scheduler target, notifier): what lands here is for people to inspect and redrive, not for another queue.',
     });
 
-    this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup');
+    // Schedules are derived from the table (schedule sync rebuilds them from the stream), so the
+    // group is stateless: it goes with the stack, taking its schedules with it. Retained under its
+    // CDK-made name, it would make the next deploy after a destroy or a failed create fail.
+    this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
     // Its CloudFormation Ref is the name CDK generated: a reference in the template, like every other name passed on.
     const groupName = (this.scheduleGroup.node.defaultChild as CfnScheduleGroup).ref;
 
@@ -68,22 +76,27 @@ export class KeygateNotifications extends Construct {
     });
     // Reads the key and channel, updates the key's notification, puts operator messages.
     grantTableAccess(this.notifier, table, 'write');
-    const sender = deploymentConfig.notifications.emailFrom;
-    this.notifier.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ses:SendEmail'],
-        // The sender's identity: the address itself, or its domain, whichever was verified in SES.
-        resources: [sender, sender.split('@')[1] ?? sender].map((identity) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
-      }),
-    );
+    const sender = props.emailSender;
+    if (sender !== undefined) {
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(sender)) throw new Error(`emailSender must be an email address verified in SES (or of a verified domain); got ${JSON.stringify(sender)}`);
+      this.notifier.addEnvironment('EMAIL_SENDER', sender);
+      this.notifier.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          // The sender's identity: the address itself, or its domain, whichever was verified in SES.
+          resources: [sender, sender.split('@')[1] ?? sender].map((identity) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+        }),
+      );
+    }
     this.notifier.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
 
     this.schedulerRole = new Role(this, 'SchedulerRole', {
       description: 'keygate notification schedules: invoke the notifier, and nothing else',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` }) },
+          // Confused-deputy guard as EventBridge Scheduler documents it: aws:SourceArn is the
+          // schedule GROUP's ARN (schedule-group/<name>), never a schedule or a prefix of them.
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
         },
       }),
     });

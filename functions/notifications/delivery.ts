@@ -88,7 +88,8 @@ export async function deliver(deps: Deps, channel: Channel, key: { id: string; o
   if (channel.type === 'operator') return storeOperatorMessage(deps, channel, key, message);
   if (channel.type === 'webhook') return sendWebhook(deps, channel, message);
   const email = deps.notifications?.email;
-  if (!email) throw new Error('keygate is misconfigured: no email sender for email channels');
+  // A deployment without an SES sender (the stack's emailSender): the notification fails visibly.
+  if (!email) throw new DeliveryError('email is not set up in this deployment: no SES sender (the stack setting emailSender)');
   try {
     await email.send({ to: channel.addresses, subject: message.subject, text: message.text });
   } catch (error) {

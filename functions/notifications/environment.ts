@@ -42,10 +42,18 @@ export function scheduleSyncDeps(): Deps {
   return syncDeps;
 }
 
+/**
+ * EMAIL_SENDER is the stack's `emailSender` (an SES-verified identity). Absent means the
+ * deployment set up no email: email notifications then fail with that reason (never a made-up
+ * sender SES would refuse).
+ */
+const notifierEnvironment = z.object({ EMAIL_SENDER: z.email().optional() });
+
 export function notifierDepsFromEnvironment(): Deps {
   if (!notifierDeps) {
+    const env = parse(notifierEnvironment);
     const base = depsFromEnvironment();
-    notifierDeps = { ...base, notifications: { email: new SesEmail(base.config.notifications.emailFrom) } };
+    notifierDeps = { ...base, notifications: env.EMAIL_SENDER === undefined ? {} : { email: new SesEmail(env.EMAIL_SENDER) } };
   }
   return notifierDeps;
 }

@@ -90,6 +90,13 @@ describe('alarms', () => {
     expect(spike(plain)?.AlarmDescription).toContain('GET /v1/audit?action=auth.failed');
   });
 
+  it('raise when an expiry notification could not be sent (keygate NotificationsFailed, any channel)', () => {
+    const failed = alarms(plain).filter((a) => a.Namespace === 'keygate' && a.MetricName === 'NotificationsFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ Dimensions: [{ Name: 'service', Value: 'keygate' }], Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(failed[0]?.AlarmDescription).toContain('action=notification.failed');
+  });
+
   it('go nowhere by default, and to an SNS topic with the e-mail subscribed when one is given', () => {
     expect(ofType(plain, 'AWS::SNS::Topic')).toHaveLength(0);
     expect(alarms(plain).every((a) => a.AlarmActions === undefined)).toBe(true);

@@ -17,6 +17,7 @@ const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), '
 
 let stack: KeygateStack;
 let resources: Record<string, Resource>;
+let rawResources: Record<string, Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const arnOf = (element: unknown) => ({ 'Fn::GetAtt': [logicalId(element), 'Arn'] });
@@ -44,29 +45,32 @@ const schedulesArn = () => ({
 
 beforeAll(() => {
   const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
+  stack = new KeygateStack(app, 'Keygate', { emailSender: 'keygate@mail.example.org' });
   resources = Template.fromStack(stack).toJSON().Resources;
+  rawResources = resources;
 }, 120_000);
 
 describe('notification infrastructure', () => {
-  it('has one keygate schedule group, named by CDK', () => {
+  it('has one keygate schedule group, named by CDK, deleted with the stack so a redeploy after a destroy or a failed create can make it again', () => {
     const groups = ofType('AWS::Scheduler::ScheduleGroup');
     expect(groups.map(([id]) => id)).toEqual([ids().group]);
     expect(groups[0]?.[1].Properties.Name).toMatch(/^Keygate-Notifications-ScheduleGroup-/);
+    // Retained, its fixed name would already exist at the next create: CREATE_FAILED.
+    expect(rawResources[ids().group]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
   });
 
   it('streams the table with old and new images', () => {
     expect(resources[ids().table]?.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
-  it('lets the Scheduler assume its role only for keygate schedules of this account, and invoke only the notifier', () => {
+  it('lets the Scheduler assume its role only for keygate’s schedule group (its ARN, as AWS’s confused-deputy guidance says) in this account, and invoke only the notifier', () => {
     const role = resources[ids().schedulerRole]?.Properties ?? {};
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Action: 'sts:AssumeRole',
         Effect: 'Allow',
         Principal: { Service: 'scheduler.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': schedulesArn() } },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': { 'Fn::GetAtt': [ids().group, 'Arn'] } } },
       },
     ]);
     expect(role.ManagedPolicyArns).toBeUndefined();
@@ -124,10 +128,23 @@ describe('notification infrastructure', () => {
     const ses = statements.filter((s) => actions(s).some((a) => a.startsWith('ses:')));
     expect(ses).toHaveLength(1);
     expect(ses[0]?.Action).toBe('ses:SendEmail');
-    expect(JSON.stringify(ses[0]?.Resource)).toContain(':identity/keygate@example.com');
+    expect(JSON.stringify(ses[0]?.Resource)).toContain(':identity/keygate@mail.example.org');
+    expect(JSON.stringify(ses[0]?.Resource)).toContain(':identity/mail.example.org');
+    expect(resources[ids().notifier]?.Properties.Environment.Variables.EMAIL_SENDER).toBe('keygate@mail.example.org');
     const config = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => r.Properties.FunctionName.Ref === ids().notifier)?.[1].Properties;
     expect(config).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids().queue, 'Arn'] } } } });
     expect(resources[ids().notifier]?.Properties.Timeout).toBe(60);
+  });
+
+  it('without an emailSender, gives the notifier no SES permission and no sender (email notifications then fail visibly)', () => {
+    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+    const bare = new KeygateStack(app, 'Keygate');
+    const bareResources = Template.fromStack(bare).toJSON().Resources as Record<string, Resource>;
+    const notifierId = bare.getLogicalId(bare.notifications.notifier.node.defaultChild as CfnElement);
+    expect(bareResources[notifierId]?.Properties.Environment.Variables.EMAIL_SENDER).toBeUndefined();
+    expect(JSON.stringify(bareResources)).not.toContain('ses:SendEmail');
+    expect(JSON.stringify(bareResources)).not.toContain('example.com');
+    expect(() => new KeygateStack(new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } }), 'K', { emailSender: 'not an address' })).toThrow(/emailSender/);
   });
 
   it('keeps undeliverable work in one encrypted, TLS-only dead-letter queue for 14 days', () => {
