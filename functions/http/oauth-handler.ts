@@ -5,7 +5,7 @@ import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
-import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
 import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route, requestOrigin } from './route-handler.js';
@@ -32,6 +32,15 @@ export function cacheableJson(body: unknown, maxAgeSeconds: number): APIGatewayP
   return json(200, body, { 'cache-control': `public, max-age=${maxAgeSeconds}` });
 }
 
+/**
+ * How long a key set document may be cached: an empty one (no signing key written yet, right
+ * after the first deploy) only briefly, so verifiers see the first key as soon as it exists.
+ */
+export const EMPTY_KEY_SET_MAX_AGE_SECONDS = 10;
+export function keySetJson(jwks: { keys: readonly unknown[] }, maxAgeSeconds: number): APIGatewayProxyStructuredResultV2 {
+  return cacheableJson(jwks, jwks.keys.length === 0 ? Math.min(maxAgeSeconds, EMPTY_KEY_SET_MAX_AGE_SECONDS) : maxAgeSeconds);
+}
+
 const CHALLENGE: Partial<Record<OAuthError['code'], string>> = {
   // RFC 6749 §5.2 asks for it when the client used Basic; HTTP (RFC 9110 §15.5.2) on every 401.
   invalid_client: 'Basic realm="keygate"',
@@ -43,6 +52,10 @@ export function oauthErrorResponse(error: unknown, requestId: string): APIGatewa
   if (error instanceof OAuthError) {
     const challenge = CHALLENGE[error.code];
     return oauthJson(oauthErrorStatus[error.code], { error: error.code, error_description: error.message }, challenge ? { 'www-authenticate': challenge } : {});
+  }
+  if (error instanceof UnavailableError) {
+    // RFC 6749 §4.1.2.1's code for a server that cannot serve now, with HTTP's 503 + Retry-After.
+    return oauthJson(503, { error: 'temporarily_unavailable', error_description: error.message }, { 'retry-after': String(error.retryAfterSeconds) });
   }
   logUnhandledError(error, requestId);
   return oauthJson(500, { error: 'server_error', error_description: INTERNAL_ERROR_MESSAGE, request_id: requestId });

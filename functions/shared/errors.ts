@@ -63,3 +63,19 @@ export class PayloadTooLargeError extends KeygateError {
 export class UnsupportedMediaTypeError extends KeygateError {
   readonly code = 'unsupported_media_type';
 }
+
+/**
+ * keygate cannot serve this now, but will soon without anyone changing the request: 503 with
+ * `Retry-After` (OAuth endpoints: `temporarily_unavailable`). For example, no token signing key
+ * exists yet right after the first deploy.
+ */
+export class UnavailableError extends KeygateError {
+  readonly code = 'unavailable';
+  constructor(
+    message: string,
+    /** What `Retry-After` says. */
+    readonly retryAfterSeconds = 30,
+  ) {
+    super(message);
+  }
+}

@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, imp
 import * as z from 'zod';
 import { signingAlgorithms } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
+import { UnavailableError } from '../shared/errors.js';
 import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './token-settings.js';
 
 /**
@@ -230,12 +231,19 @@ export interface SigningKeySource {
   load(): Promise<SigningKeySet>;
 }
 
-export class NoSigningKeyError extends Error {
+/**
+ * No key signs yet (the first rotation has not written one): a 503 with Retry-After, since it
+ * passes without the caller doing anything (on AWS the deploy itself waits for the first key).
+ */
+export class NoSigningKeyError extends UnavailableError {
   constructor() {
-    super('there is no active token signing key yet: run the signing-key rotation once (npm run keys:rotate, or rotate the secret on AWS)');
+    super('there is no active token signing key yet: run the signing-key rotation once (npm run keys:rotate, or rotate the secret on AWS)', KEYLESS_RELOAD_MS / 1000);
     this.name = 'NoSigningKeyError';
   }
 }
+
+/** A key set with no signing key is re-read this often (not every KEY_SET_CACHE_MS): the first key is seen soon after it is written. */
+export const KEYLESS_RELOAD_MS = 10_000;
 
 export interface Signer {
   kid: string;
@@ -279,8 +287,9 @@ export class SigningKeyRing {
     const at = now.getTime();
     let current = this.loaded;
     if (current) {
-      const { loadedAt } = await current.catch(() => ({ loadedAt: Number.NaN }));
-      if (!(at - loadedAt < KEY_SET_CACHE_MS && at >= loadedAt)) current = undefined;
+      const { loadedAt, set } = await current.catch(() => ({ loadedAt: Number.NaN, set: undefined }));
+      const keepMs = set !== undefined && signingKeyAt(set, now) === undefined ? KEYLESS_RELOAD_MS : KEY_SET_CACHE_MS;
+      if (!(at - loadedAt < keepMs && at >= loadedAt)) current = undefined;
     }
     if (!current) {
       current = this.source.load().then((set) => ({ set, loadedAt: at }));

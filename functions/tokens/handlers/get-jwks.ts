@@ -1,4 +1,4 @@
-import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
+import { defineOAuthRoute, keySetJson } from '../../http/oauth-handler.js';
 import { lambdaHandler } from '../../http/route-handler.js';
 import { tokenDeps } from '../environment.js';
 
@@ -7,7 +7,7 @@ export const route = defineOAuthRoute('GetJwks', {
   form: false,
   async run(_request, deps) {
     const tokens = tokenDeps(deps);
-    return cacheableJson(await tokens.keys.jwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
+    return keySetJson(await tokens.keys.jwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
   },
 });
 

@@ -1,4 +1,4 @@
-import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
+import { defineOAuthRoute, keySetJson } from '../../http/oauth-handler.js';
 import { lambdaHandler } from '../../http/route-handler.js';
 import { tokenDeps } from '../environment.js';
 
@@ -11,7 +11,7 @@ export const route = defineOAuthRoute('GetKeyJwks', {
   form: false,
   async run(_request, deps) {
     const tokens = tokenDeps(deps);
-    return cacheableJson(await tokens.keys.keyVerificationJwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
+    return keySetJson(await tokens.keys.keyVerificationJwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
   },
 });
 
