@@ -1,4 +1,8 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
+import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +28,9 @@ export interface SigningKeysProps {
 export class SigningKeys extends Construct {
   readonly secret: Secret;
   readonly rotationFunction: NodejsFunction;
+  /** Runs the first rotation at deploy and holds the deploy until a key signs. */
+  readonly firstKeyFunction: NodejsFunction;
+  readonly firstKey: CustomResource;
 
   constructor(scope: Construct, id: string, props: SigningKeysProps) {
     super(scope, id);
@@ -47,7 +54,7 @@ export class SigningKeys extends Construct {
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),
     });
-    this.secret.addRotationSchedule('Schedule', {
+    const schedule = this.secret.addRotationSchedule('Schedule', {
       rotationLambda: this.rotationFunction,
       automaticallyAfter: Duration.millis(settings.rotationIntervalMs),
       rotateImmediatelyOnUpdate: true,
@@ -57,6 +64,75 @@ export class SigningKeys extends Construct {
       reason:
         'CDK grants every Secrets Manager rotation function secretsmanager:GetRandomPassword on *; that action reads no data (it returns random characters) and this function does not call it. Its other grants name the signing-key secret only.',
     });
+
+    // The deploy does not finish without a signing key: a custom resource starts the first
+    // rotation (RotateSecret, which invokes the rotation function) and its provider polls until
+    // AWSCURRENT holds a key that signs; after 15 minutes without one the deploy fails (and rolls back).
+    this.firstKeyFunction = keygateFunction(this, 'FirstKey', {
+      entry: 'functions/tokens/handlers/await-signing-key.ts',
+      description: 'keygate deploy step: starts the first signing-key rotation and waits until a key signs (custom resource provider, onEvent and isComplete)',
+      environment: {},
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(30),
+    });
+    this.secret.grantRead(this.firstKeyFunction);
+    this.firstKeyFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:RotateSecret'], resources: [this.secret.secretArn] }));
+    // RotateSecret needs the caller to be allowed to invoke the rotation function too.
+    this.firstKeyFunction.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.rotationFunction.functionArn] }));
+
+    const providerRole = new Role(this, 'FirstKeyProviderRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'keygate first-signing-key provider: invokes the FirstKey function and writes its own log group',
+    });
+    // The waiter's own role (one role for both would make a dependency cycle through the state machine).
+    const waiterRole = new Role(this, 'FirstKeyWaiterRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'keygate first-signing-key provider (isComplete, onTimeout): invokes the FirstKey function and writes its own log group',
+    });
+    const providerLogs = new LogGroup(this, 'FirstKeyProviderLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    providerLogs.grantWrite(providerRole);
+    providerLogs.grantWrite(waiterRole);
+    const provider = new Provider(this, 'FirstKeyProvider', {
+      onEventHandler: this.firstKeyFunction,
+      isCompleteHandler: this.firstKeyFunction,
+      queryInterval: Duration.seconds(10),
+      totalTimeout: Duration.minutes(15),
+      frameworkOnEventRole: providerRole,
+      frameworkCompleteAndTimeoutRole: waiterRole,
+      logGroup: providerLogs,
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: { destination: providerLogs, includeExecutionData: false, level: LogLevel.ALL },
+    });
+    this.firstKey = new CustomResource(this, 'FirstSigningKey', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KeygateFirstSigningKey',
+      properties: { SecretId: this.secret.secretArn },
+    });
+    this.firstKey.node.addDependency(schedule);
+    const stack = Stack.of(this);
+    const firstKeyId = stack.getLogicalId(this.firstKeyFunction.node.defaultChild as CfnFunction);
+    const waiter = provider.node.findChild('waiter-state-machine');
+    const frameworkId = (name: string) => stack.getLogicalId(provider.node.findChild(name).node.defaultChild as CfnFunction);
+    for (const name of ['framework-isComplete', 'framework-onTimeout']) {
+      Validations.of(waiter).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${frameworkId(name)}.Arn>:*]`,
+        reason: "CDK's provider-framework waiter may invoke any version of its own isComplete and onTimeout functions (ARN:*), and those only.",
+      });
+    }
+    Validations.of(waiter).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Step Functions logging to CloudWatch Logs needs the logs:*LogDelivery and Describe* actions, which IAM only grants on * (AWS documents this for state machine logging); they deliver the waiter\'s own execution log.',
+    });
+    Validations.of(waiter).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason: "CDK's provider-framework waiter runs once per deploy and polls one function every 10 s; its executions are logged (level ALL, no execution data) to the provider's log group. X-Ray traces would add nothing an operator uses.",
+    });
+    for (const role of [providerRole, waiterRole]) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${firstKeyId}.Arn>:*]`,
+        reason: 'The provider framework may invoke any version of the FirstKey function (ARN:*), and that function only.',
+      });
+    }
   }
 
   /**

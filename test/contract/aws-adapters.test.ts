@@ -9,6 +9,7 @@ import { CreateEmailIdentityCommand, MessageRejected, SESv2Client } from '@aws-s
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { EventBridgeSchedules, SCHEDULE_RETRY_POLICY, SesEmail } from '../../functions/notifications/aws-adapters.js';
+import { hasSigningKey, startFirstRotation } from '../../functions/tokens/first-signing-key.js';
 import { runRotationStep } from '../../functions/tokens/signing-key-rotation.js';
 import { SigningKeySecret } from '../../functions/tokens/signing-key-secret.js';
 import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../functions/tokens/signing-keys.js';
@@ -193,6 +194,18 @@ describe('Secrets Manager (signing-key rotation steps and SigningKeySecret)', ()
     expect(signingKeyAt(set, clock())?.kid).toBe(next.added.kid);
     // Run again (Secrets Manager retries a step): nothing changes.
     expect(await runRotationStep(client, { Step: 'finishSecret', SecretId: secretId, ClientRequestToken: token }, clock, settings)).toEqual({ step: 'finishSecret', alreadyDone: true });
+  });
+
+  it('the deploy-time waiter sees no key in the placeholder, then the key once a rotation wrote it, and then starts no rotation', async () => {
+    const clock = testClock(START);
+    expect(await hasSigningKey(client, secretId, clock())).toBe(false);
+    const next = await rotateKeySet(parseKeySet(PLACEHOLDER, 'placeholder'), clock(), settings);
+    await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: serializeKeySet(next.set) }));
+    expect(await hasSigningKey(client, secretId, clock())).toBe(true);
+    expect(await startFirstRotation(client, secretId, clock())).toBe('has-key');
+    // No rotation was started: nothing is AWSPENDING.
+    const stages = Object.values((await client.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {}).flat();
+    expect(stages).not.toContain('AWSPENDING');
   });
 
   it('SigningKeySecret reads the placeholder as a set with no key', async () => {

@@ -65,6 +65,7 @@ describe('cdk-nag AwsSolutions', () => {
       expect(ack.reason.trim().length, `${ack.path} ${ack.id}`).toBeGreaterThan(40);
     }
     const table = stack.getLogicalId(stack.state.table.node.defaultChild as never);
+    const firstKey = stack.getLogicalId(stack.signingKeys.firstKeyFunction.node.defaultChild as never);
     const bootstrap = acknowledgments.find((a) => a.path.endsWith('/AdminKeyProviderRole'))?.id;
     expect(bootstrap).toMatch(/^AwsSolutions-IAM5\[Resource::<Bootstrap[0-9A-F]{8}\.Arn>:\*\]$/);
     expect(acknowledgments.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
@@ -77,6 +78,12 @@ describe('cdk-nag AwsSolutions', () => {
         `Keygate/AdminKeyProviderRole ${bootstrap}`,
         `Keygate/BootstrapRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
         'Keygate/SigningKeys/RotationRole AwsSolutions-IAM5[Resource::*]',
+        ...['FirstKeyProviderRole', 'FirstKeyWaiterRole'].map((role) => `Keygate/SigningKeys/${role} AwsSolutions-IAM5[Resource::<${firstKey}.Arn>:*]`),
+        ...['isComplete', 'onTimeout'].map(
+          (fn) => `Keygate/SigningKeys/FirstKeyProvider/waiter-state-machine AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.signingKeys.node.findChild('FirstKeyProvider').node.findChild(`framework-${fn}`).node.defaultChild as never)}.Arn>:*]`,
+        ),
+        'Keygate/SigningKeys/FirstKeyProvider/waiter-state-machine AwsSolutions-SF2',
+        'Keygate/SigningKeys/FirstKeyProvider/waiter-state-machine AwsSolutions-IAM5[Resource::*]',
         ...routes.map((route) => `Keygate/Api/${route.id}Route AwsSolutions-APIG4`),
         ...routes
           .filter((route) => route.tableAccess === 'read' || route.tableAccess === 'write')

@@ -115,6 +115,7 @@ describe('the functions', () => {
     const special: Record<string, string[]> = {
       [bootstrapFunctionId()]: [...dynamoDb, '@aws-sdk/client-secrets-manager'],
       [logicalId(stack.signingKeys.rotationFunction.node.defaultChild)]: ['@aws-sdk/client-secrets-manager'],
+      [logicalId(stack.signingKeys.firstKeyFunction.node.defaultChild)]: ['@aws-sdk/client-secrets-manager'],
       [logicalId(stack.notifications.scheduleSync.node.defaultChild)]: [...dynamoDb, '@aws-sdk/util-dynamodb'],
     };
     const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');

@@ -135,3 +135,32 @@ describe('the token routes', () => {
     }
   });
 });
+
+describe('the first signing key at deploy', () => {
+  it('is a custom resource, made after the rotation schedule, whose provider polls (isComplete) until a key signs, for at most 15 minutes', () => {
+    const custom = ofType('Custom::KeygateFirstSigningKey');
+    expect(custom).toHaveLength(1);
+    const [customId, resource] = custom[0] ?? [];
+    expect(resource?.Properties.SecretId).toEqual({ Ref: secretId() });
+    const scheduleId = ofType('AWS::SecretsManager::RotationSchedule')[0]?.[0];
+    expect(resource?.DependsOn).toContain(scheduleId);
+    // The provider framework's waiter: a state machine polling the isComplete handler.
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const definition = JSON.stringify(machines[0]?.[1].Properties.DefinitionString);
+    expect(definition).toContain('"IntervalSeconds\\":10');
+    expect(definition).toContain('"MaxAttempts\\":90');
+    expect(customId).toBeDefined();
+  });
+
+  it('lets its function read the secret, start its rotation and invoke the rotation function, and nothing else', () => {
+    const fnId = logicalId(stack.signingKeys.firstKeyFunction.node.defaultChild);
+    const statements = statementsOfFunction(fnId);
+    const actions = statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'));
+    expect(actions.sort()).toEqual(['lambda:InvokeFunction', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RotateSecret']);
+    const invoke = statements.find((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke?.Resource).toEqual({ 'Fn::GetAtt': [stack.signingKeys.rotationFunctionLogicalId, 'Arn'] });
+    const rotate = statements.find((s) => actionsOf(s).includes('secretsmanager:RotateSecret'));
+    expect(rotate?.Resource).toEqual({ Ref: secretId() });
+  });
+});
