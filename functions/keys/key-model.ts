@@ -1,6 +1,7 @@
 import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
+import type { Actor } from '../permissions/principal.js';
 import { type KeyNotificationFields, notificationDetails } from '../notifications/notification-model.js';
 
 export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
@@ -9,12 +10,6 @@ export const keyFormats = ['key', 'jwt'] as const;
 export type KeyFormat = (typeof keyFormats)[number];
 export type KeyStatus = (typeof keyStatuses)[number];
 export type ExpiryReason = 'expires_at' | 'inactivity';
-
-export interface Actor {
-  owner: string;
-  /** Absent for the bootstrap admin credential, which no key created. */
-  keyId?: string;
-}
 
 /**
  * A key as stored, minus the table's own attributes. Times are ISO 8601 UTC strings. Its expiry

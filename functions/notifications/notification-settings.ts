@@ -1,10 +1,10 @@
 import type { KeyRecord } from '../keys/key-model.js';
-import type { Principal } from '../keys/key-service.js';
+import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { findAdminChannelByName, findChannel, mayCarry } from './channel-store.js';
-import { mayAccess } from './ownership.js';
+import { mayAccess } from '../permissions/ownership.js';
 import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './notification-model.js';
 import type { NotificationInput } from './schemas.js';
 
