@@ -10,8 +10,8 @@ import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, Vali
 import { verifyWithKnownKeys } from '../shared/jwks-source.js';
 import { inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
-import type { StoredNotification } from '../notifications/notification-model.js';
-import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
+import type { StoredNotification } from './key-notifications.js';
+import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
 import { InvalidKeyJwtError, isKeyJwt, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtSigner, keyJwtTrust } from './key-jwt-keys.js';
 import { hashSecret, type IssuedSecret, issueSecret, newKeyId, newSecret, parseKeyString, secretMatches } from './key-string.js';

@@ -7,7 +7,7 @@ import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Channel } from './channel-store.js';
-import type { NotificationMessage } from './message.js';
+import type { NotificationMessage } from './channel-message.js';
 import { indexListing, queryListing } from './index-listing.js';
 import { listedOwner, mayAccess } from '../permissions/ownership.js';
 import type { OperatorMessagesInput } from './schemas.js';

@@ -16,7 +16,7 @@ import { indexListing, queryListing } from './index-listing.js';
  *
  * Every channel has an owner. An admin channel is one an admin created for its own owner: an
  * admin may send any owner's key notifications to it, only admins delete it, and the
- * deployment's default channel must be one (see notification-settings.ts for why). Channels
+ * deployment's default channel must be one (see keys/key-reminders.ts for why). Channels
  * written before channels had owners have no `owner`: they are treated as admin channels, which
  * only admins see or manage (whoever created them, nobody else can claim them now).
  *
