@@ -1,10 +1,8 @@
 import * as z from 'zod';
+import { CHANNEL_ID, OPERATOR_MESSAGE_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape of the channel and operator-message routes. */
-
-export const CHANNEL_ID = /^ch_[0-9A-Za-z]{22}$/;
-export const OPERATOR_MESSAGE_ID = /^msg_[0-9A-Za-z_-]{16}$/;
 
 const channelName = z
   .string()

@@ -14,7 +14,8 @@ import type { StoredNotification } from './key-notifications.js';
 import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
 import { InvalidKeyJwtError, isKeyJwt, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtSigner, keyJwtTrust } from './key-jwt-keys.js';
-import { hashSecret, type IssuedSecret, issueSecret, newKeyId, newSecret, parseKeyString, secretMatches } from './key-string.js';
+import { hashSecret, type IssuedSecret, issueSecret, newSecret, parseKeyString, secretMatches } from './key-string.js';
+import { newKeyId } from '../shared/ids.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
 
 const MINUTE = 60_000;

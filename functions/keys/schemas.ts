@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
-import { KEY_ID } from './key-string.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
 import { keyFormats, keyStatuses } from './key-model.js';
-import { CHANNEL_ID } from '../channels/schemas.js';
+import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */

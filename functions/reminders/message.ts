@@ -2,6 +2,7 @@ import type { NotificationMessage } from '../channels/channel-message.js';
 import type { Channel } from '../channels/channel-store.js';
 import { effectiveExpiry, type KeyRecord } from '../keys/key-model.js';
 import type { StoredNotification } from '../keys/key-notifications.js';
+import { notificationMessageId } from '../shared/ids.js';
 
 function span(from: Date, to: Date): string {
   const minutes = Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
@@ -9,10 +10,6 @@ function span(from: Date, to: Date): string {
   const hours = Math.round(minutes / 60);
   if (hours < 48) return `${hours} hours`;
   return `${Math.round(hours / 24)} days`;
-}
-
-export function notificationId(rev: string): string {
-  return `msg_${rev}`;
 }
 
 export function expiryMessage(key: KeyRecord, notification: StoredNotification, channel: Channel, now: Date): NotificationMessage {
@@ -36,7 +33,7 @@ export function expiryMessage(key: KeyRecord, notification: StoredNotification, 
     `You get this message because the key has a notification for ${notification.at} on the channel "${channel.name}".`,
     'It contains no key or secret.',
   ].join('\n');
-  const id = notificationId(notification.rev);
+  const id = notificationMessageId(notification.rev);
   return {
     id,
     subject,
