@@ -8,7 +8,8 @@ import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutS
 import { CreateEmailIdentityCommand, MessageRejected, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
-import { EventBridgeSchedules, SCHEDULE_RETRY_POLICY, SesEmail } from '../../functions/notifications/aws-adapters.js';
+import { SesEmail } from '../../functions/channels/ses-email.js';
+import { EventBridgeSchedules, SCHEDULE_RETRY_POLICY } from '../../functions/reminders/eventbridge-schedules.js';
 import { hasSigningKey, startFirstRotation } from '../../functions/tokens/first-signing-key.js';
 import { runRotationStep } from '../../functions/tokens/signing-key-rotation.js';
 import { SigningKeySecret } from '../../functions/tokens/signing-key-secret.js';
