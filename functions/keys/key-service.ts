@@ -8,6 +8,7 @@ import type { Deps } from '../shared/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { verifyWithKnownKeys } from '../shared/jwks-source.js';
+import { countUseRecordFailed } from '../observability/metrics.js';
 import { inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from './key-notifications.js';
@@ -455,8 +456,10 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise
     try {
       await recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, deps.config.policy));
     } catch (error) {
+      // Best effort: a throttle or a transaction conflict on the key item never refuses a key
+      // that was judged valid. The next use (after the claim is released) tries again.
       releaseUseWrite(deps, key.id);
-      throw error;
+      countUseRecordFailed(key.id, error);
     }
   }
   return {

@@ -20,6 +20,8 @@ export const metricNames = {
   notificationsSent: 'NotificationsSent',
   notificationsDropped: 'NotificationsDropped',
   notificationsFailed: 'NotificationsFailed',
+  /** A key's use (lastUsedAt) could not be recorded; the request went on. Sets: [service], [service, error]. */
+  useRecordsFailed: 'UseRecordsFailed',
 } as const;
 
 export type VerificationOutcome = 'allowed' | 'refused';

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AuditAction } from '../audit/audit-model.js';
 import type { AuthenticationFailure } from '../shared/errors.js';
@@ -57,3 +58,16 @@ const NOTIFICATION_METRICS: Record<NotificationOutcome, string> = {
   dropped: metricNames.notificationsDropped,
   failed: metricNames.notificationsFailed,
 };
+
+const useLogger = new Logger({ serviceName: METRICS_SERVICE });
+
+/**
+ * Recording a key's use (lastUsedAt) failed: a throttle, a transaction conflict, a timeout. It is
+ * best effort, so the request goes on; this logs the error's name and message (never the key
+ * string) and counts it, so a table that keeps refusing these writes shows on the dashboard.
+ */
+export function countUseRecordFailed(keyId: string, error: unknown): void {
+  const name = error instanceof Error ? error.name : 'unknown';
+  useLogger.warn('could not record a key use (lastUsedAt); the request goes on', { keyId, errorName: name, errorMessage: error instanceof Error ? error.message : String(error) });
+  count(metricNames.useRecordsFailed, {}, [{}, { error: name }]);
+}
