@@ -27,6 +27,11 @@ export interface KeygateFunctionProps {
   readonly environment: Record<string, string>;
   readonly logRetention: RetentionDays;
   readonly timeout?: Duration;
+  /**
+   * Constants compiled into the bundle (esbuild `define`: identifier → JSON text), for
+   * configuration too large for the environment (Lambda allows 4 KB of variables in all).
+   */
+  readonly define?: Record<string, string>;
 }
 
 /**
@@ -68,6 +73,7 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       sourceMap: true,
       // Maps name files and lines; leaving the sources out keeps each map a fraction of the size.
       sourcesContent: false,
+      ...(props.define === undefined ? {} : { define: props.define }),
       // `@aws-sdk/*` stays out of the bundle (the default): the Lambda runtime provides it.
     },
   });

@@ -25,11 +25,10 @@ import { identitySources } from '../functions/contract/authorizer-identity.js';
  *       { method: 'GET', path: '/alerts', permission: 'alerts:read', handler: listAlerts },
  *       { method: 'GET', path: '/cloud-accounts/{accountId}', permission: 'cloud-accounts:read', instanceFrom: 'accountId', handler: getAccount },
  *     ],
- *     cacheTtl: Duration.seconds(30),
  *   });
  *
- * It makes one keygate authorizer function for the API (its environment says which permission
- * each route needs), attaches it to every route as an HTTP API Lambda authorizer (payload 2.0,
+ * It makes one keygate authorizer function for the API (the permission each route needs is
+ * compiled into its bundle), attaches it to every route as an HTTP API Lambda authorizer (payload 2.0,
  * simple responses), and grants it exactly GetItem and UpdateItem on keygate's table.
  *
  * Caching. API Gateway caches a decision by the authorizer's identity sources, and a simple
@@ -79,8 +78,9 @@ export interface KeygateProtectedApiProps {
   readonly routes: readonly ProtectedRoute[];
   /**
    * How long API Gateway caches a decision (per credential and route); 0 turns caching off.
-   * At most an hour (API Gateway's limit). Also the longest a revoked key keeps working.
-   * @default 30 seconds
+   * At most an hour (API Gateway's limit). Also the longest a revoked key keeps working: opt in
+   * only where that lag is acceptable.
+   * @default 0 (no cache: a reset or deleted key stops at once)
    */
   readonly cacheTtl?: Duration;
   /**
@@ -96,7 +96,12 @@ export interface KeygateProtectedApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-export const DEFAULT_CACHE_TTL = Duration.seconds(30);
+/**
+ * No decision cache by default: a reset or deleted key stops at once at every route. (Access
+ * tokens need no cache: the authorizer verifies them offline, in its own memory.) A cache is an
+ * opt-in whose TTL is the revocation lag.
+ */
+export const DEFAULT_CACHE_TTL = Duration.seconds(0);
 const MAX_CACHE_TTL = Duration.hours(1);
 
 export class KeygateProtectedApi extends Construct {
@@ -129,12 +134,14 @@ export class KeygateProtectedApi extends Construct {
       description: `keygate authorizer: keys and access tokens, a permission per route (${props.routes.length} routes)`,
       environment: {
         TABLE_NAME: props.keygate.table.tableName,
-        KEYGATE_ROUTES: JSON.stringify(checked.routes),
         KEYGATE_CREDENTIAL_HEADERS: credentialHeaders.join(','),
         KEYGATE_ISSUER: props.keygate.issuer,
       },
       logRetention,
       timeout: Duration.seconds(5),
+      // The route rules go into the code, not the environment: Lambda allows 4 KB of variables,
+      // about 40–70 routes' worth. Compiled in, a change of rules is a new bundle (and version).
+      define: { __KEYGATE_ROUTES__: JSON.stringify(JSON.stringify(checked.routes)) },
     });
     // One consistent GetItem per decision, and the once-a-minute lastUsedAt UpdateItem (on key and
     // audit items only). No index, no Query or Scan, no other table.

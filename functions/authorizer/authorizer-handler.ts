@@ -15,7 +15,10 @@ import { RemoteJwks } from './remote-jwks.js';
  * its environment; it is read and checked once per cold start, and nothing defaults:
  *
  *   TABLE_NAME                  keygate's table (GetItem, and UpdateItem for lastUsedAt)
- *   KEYGATE_ROUTES              JSON: { "GET /alerts": { "permission": "alerts:read" }, ... }
+ *   KEYGATE_ROUTES              JSON: { "GET /alerts": { "permission": "alerts:read" }, ... },
+ *                               compiled into the bundle by the construct (__KEYGATE_ROUTES__,
+ *                               an esbuild define: hundreds of routes do not fit Lambda's 4 KB
+ *                               of environment); the variable is read only when unbundled (tests)
  *   KEYGATE_CREDENTIAL_HEADERS  "authorization", "x-api-key" or "authorization,x-api-key"
  *   KEYGATE_ISSUER              keygate's issuer URL; its JWKS is read from
  *                               <issuer>/.well-known/jwks.json and kept in memory, and (only
@@ -38,6 +41,10 @@ const environmentSchema = z.object({
   KEYGATE_ISSUER: issuerUrlSchema,
 });
 
+/** The route rules the construct compiled in (infra/protected-api.ts); undeclared when run unbundled. */
+declare const __KEYGATE_ROUTES__: string | undefined;
+const bundledRoutes = typeof __KEYGATE_ROUTES__ === 'string' ? __KEYGATE_ROUTES__ : undefined;
+
 interface Configured {
   settings: AuthorizerSettings;
   deps: Deps;
@@ -47,7 +54,7 @@ let cached: Configured | undefined;
 
 function fromEnvironment(): Configured {
   if (cached) return cached;
-  const env = environmentSchema.safeParse(process.env);
+  const env = environmentSchema.safeParse(bundledRoutes === undefined ? process.env : { ...process.env, KEYGATE_ROUTES: bundledRoutes });
   if (!env.success) throw new Error(`keygate authorizer is misconfigured: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   const issuer = env.data.KEYGATE_ISSUER;
   const jwks = new RemoteJwks(`${issuer}/.well-known/jwks.json`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Code, type IFunction, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
@@ -18,10 +18,11 @@ import { keygateReference, KeygateProtectedApi, type KeygateProtectedApiProps } 
  * as configured, and the authorizer's grants. Bundling is skipped: the template is the subject.
  */
 const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-const newApp = () => new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+const newApp = (bundle = false, context: Record<string, unknown> = {}) => new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': bundle ? ['Team'] : [], ...context } });
 
-function teamStack(options: Partial<KeygateProtectedApiProps> = {}) {
-  const stack = new Stack(newApp(), 'Team', { env: { account: '123456789012', region: 'eu-west-1' } });
+function teamStack(options: Partial<KeygateProtectedApiProps> = {}, bundle = false, routesFor?: (handler: IFunction) => KeygateProtectedApiProps['routes'], context: Record<string, unknown> = {}) {
+  const app = newApp(bundle, context);
+  const stack = new Stack(app, 'Team', { env: { account: '123456789012', region: 'eu-west-1' } });
   const table = new Table(stack, 'KeygateTable', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
   const fn = (id: string) => new LambdaFunction(stack, id, { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => ({})') });
   const api = new KeygateProtectedApi(stack, 'Api', {
@@ -33,11 +34,22 @@ function teamStack(options: Partial<KeygateProtectedApiProps> = {}) {
       { method: 'GET', path: '/cloud-accounts/{accountId}', permission: 'cloud-accounts:read', instanceFrom: 'accountId', handler: fn('GetAccount') },
     ],
     ...options,
+    ...(routesFor === undefined ? {} : { routes: routesFor(LambdaFunction.fromFunctionArn(stack, 'TeamBackend', 'arn:aws:lambda:eu-west-1:123456789012:function:team-backend')) }),
   });
   const template = Template.fromStack(stack);
   const id = (element: unknown) => stack.getLogicalId(element as CfnElement);
-  return { stack, table, api, template, id, resources: template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }> };
+  return { app, stack, table, api, template, id, resources: template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }> };
 }
+
+/** The authorizer's bundle (esbuild output), from a synth with bundling on. */
+function authorizerBundle(world: ReturnType<typeof teamStack>): string {
+  const fn = world.resources[world.id(world.api.authorizerFunction.node.defaultChild)];
+  const hash = String(fn?.Properties.Code.S3Key).replace(/\.zip$/, '');
+  return readFileSync(path.join(world.app.synth().directory, `asset.${hash}`, 'index.mjs'), 'utf8');
+}
+
+/** Lambda's limit: all environment variables of a function together, names and values, 4 KB. */
+const envBytes = (variables: Record<string, unknown>) => Object.entries(variables).reduce((sum, [k, v]) => sum + k.length + JSON.stringify(v).length, 0);
 
 const ofType = (resources: Record<string, { Type: string; Properties: Record<string, any> }>, type: string) =>
   Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -47,19 +59,22 @@ describe('KeygateProtectedApi', () => {
   const authorizers = ofType(world.resources, 'AWS::ApiGatewayV2::Authorizer');
   const authorizerFunctionId = world.id(world.api.authorizerFunction.node.defaultChild);
 
-  it('makes one HTTP API Lambda authorizer with simple responses, payload 2.0 and a 30-second cache', () => {
+  it('makes one HTTP API Lambda authorizer with simple responses, payload 2.0 and, by default, no decision cache (a reset or deleted key stops at once)', () => {
     expect(authorizers).toHaveLength(1);
     expect(authorizers[0]?.[1].Properties).toMatchObject({
       AuthorizerType: 'REQUEST',
       EnableSimpleResponses: true,
       AuthorizerPayloadFormatVersion: '2.0',
-      AuthorizerResultTtlInSeconds: 30,
+      AuthorizerResultTtlInSeconds: 0,
     });
     expect(JSON.stringify(authorizers[0]?.[1].Properties.AuthorizerUri)).toContain(JSON.stringify({ 'Fn::GetAtt': [authorizerFunctionId, 'Arn'] }));
   });
 
-  it('keys the cache by credential, route and (for instance routes) path, so no decision is reused for another route', () => {
-    expect(authorizers[0]?.[1].Properties.IdentitySource).toEqual(['$request.header.Authorization', '$context.routeKey', '$context.path']);
+  it('with a cache opted into, keys it by credential, route and (for instance routes) path, so no decision is reused for another route', () => {
+    const cached = teamStack({ cacheTtl: Duration.seconds(30) });
+    const authorizer = ofType(cached.resources, 'AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties;
+    expect(authorizer?.AuthorizerResultTtlInSeconds).toBe(30);
+    expect(authorizer?.IdentitySource).toEqual(['$request.header.Authorization', '$context.routeKey', '$context.path']);
   });
 
   it('attaches the authorizer to every route', () => {
@@ -70,14 +85,17 @@ describe('KeygateProtectedApi', () => {
     }
   });
 
-  it('wires each route permission (aliases resolved) into the authorizer, with the issuer and the header it reads', () => {
-    const env = world.resources[authorizerFunctionId]?.Properties.Environment.Variables;
-    expect(JSON.parse(env.KEYGATE_ROUTES)).toEqual({
+  it('compiles each route permission (aliases resolved) into the authorizer bundle, and gives it the issuer and the header it reads', () => {
+    const bundled = teamStack({}, true);
+    const rules = {
       'GET /alerts': { permission: 'alerts:read' },
       'POST /alerts': { permission: 'alerts:write' },
       'GET /rules': { permission: 'alert-rules:read' },
       'GET /cloud-accounts/{accountId}': { permission: 'cloud-accounts:read', instanceFrom: 'accountId' },
-    });
+    };
+    expect(authorizerBundle(bundled)).toContain(JSON.stringify(rules));
+    const env = world.resources[authorizerFunctionId]?.Properties.Environment.Variables;
+    expect(env.KEYGATE_ROUTES).toBeUndefined();
     expect(env).toMatchObject({
       KEYGATE_CREDENTIAL_HEADERS: 'authorization',
       KEYGATE_ISSUER: 'https://keygate.example.com',
@@ -124,8 +142,30 @@ describe('KeygateProtectedApi', () => {
     expect(ofType(apiKeyOnly.resources, 'AWS::ApiGatewayV2::Authorizer')[0]?.[1].Properties.IdentitySource[0]).toBe('$request.header.x-api-key');
   });
 
+  it('takes 300 routes: the rules are in the bundle, and the environment stays far below Lambda\'s 4 KB', () => {
+    const stack300 = teamStack({}, true, (handler) =>
+      Array.from({ length: 300 }, (_, i) => ({
+        method: 'GET' as const,
+        path: `/resource-${i}/{itemId}`,
+        permission: i % 2 === 0 ? 'alerts:read' : 'cloud-accounts:read',
+        ...(i % 2 === 0 ? {} : { instanceFrom: 'itemId' }),
+        handler,
+      })),
+      // 300 routes are ~900 resources (route, integration, invoke permission each): past
+      // CloudFormation's 500 per stack, which a real API that size meets with nested stacks or
+      // several APIs. Lifted here: the subject is the authorizer's configuration.
+      { '@aws-cdk/core:stackResourceLimit': 0 },
+    );
+    const env = stack300.resources[stack300.id(stack300.api.authorizerFunction.node.defaultChild)]?.Properties.Environment.Variables;
+    expect(envBytes(env)).toBeLessThan(1024);
+    const bundle = authorizerBundle(stack300);
+    expect(bundle).toContain('GET /resource-299/{itemId}');
+    expect(bundle).toContain('instanceFrom');
+  }, 120_000);
+
   it('refuses at synth what would misbehave at run time', () => {
-    expect(() => teamStack({ credentialHeaders: ['authorization', 'x-api-key'] })).toThrow(/one credential header/);
+    expect(() => teamStack({ cacheTtl: Duration.seconds(30), credentialHeaders: ['authorization', 'x-api-key'] })).toThrow(/one credential header/);
+    expect(() => teamStack({ credentialHeaders: ['authorization', 'x-api-key'] })).not.toThrow(); // no cache (the default): both headers work
     expect(() => teamStack({ cacheTtl: Duration.minutes(61) })).toThrow(/at most an hour/);
     const table = () => {
       const stack = new Stack(newApp(), 'T');
