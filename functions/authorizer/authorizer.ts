@@ -84,7 +84,8 @@ export function checkSettings(catalog: Catalog, settings: AuthorizerSettings): A
 }
 
 export async function decide(deps: Deps, settings: AuthorizerSettings, request: AuthorizerRequest): Promise<Decision> {
-  const rule = settings.routes[request.routeKey];
+  // Own properties only: a route key is never `constructor` or `__proto__`, but it is input.
+  const rule = Object.hasOwn(settings.routes, request.routeKey) ? settings.routes[request.routeKey] : undefined;
   if (!rule) {
     // Fail closed: a route attached to this authorizer that it was not told about.
     logger.error('keygate authorizer: no permission configured for this route; refusing', { routeKey: request.routeKey });
@@ -92,7 +93,7 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
   }
   const requirement: Requirement = {
     permission: rule.permission,
-    instance: rule.instanceFrom === undefined ? undefined : request.pathParameters[rule.instanceFrom],
+    instance: rule.instanceFrom === undefined || !Object.hasOwn(request.pathParameters, rule.instanceFrom) ? undefined : request.pathParameters[rule.instanceFrom],
   };
   try {
     const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens });

@@ -155,13 +155,19 @@ async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: Ro
   }
 }
 
+/** A route without parameters takes no body: one sent (`null`, `{}`, anything) is a 400, not ignored. */
+function noBody(event: APIGatewayProxyEventV2): FormParameters {
+  if (event.body !== undefined && event.body !== null && event.body !== '') throw new OAuthError('invalid_request', 'this endpoint takes no request body');
+  return new Map<string, string>();
+}
+
 export function defineOAuthRoute(id: RouteId, spec: OAuthRouteSpec): Route {
   const { permission } = routeById(id);
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const principal = permission === 'public' ? undefined : await bearerPrincipal(deps, event, id, permission);
-      const form = spec.form ? readForm(event) : new Map<string, string>();
+      const form = spec.form ? readForm(event) : noBody(event);
       return await spec.run({ event, requestId, form, principal }, deps);
     } catch (error) {
       return oauthErrorResponse(error, requestId);

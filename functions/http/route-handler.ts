@@ -135,6 +135,11 @@ function parseInput<B extends Schema | undefined, Q extends Schema | undefined, 
 ): ParsedInput<Out<B>, Out<Q>, Out<P>> {
   const body = readBody(event);
   if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  // Only an absent body takes a route's defaults: JSON `null` (or an array, string, number) is
+  // not an empty object, and must not reset a key as `{}` would.
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new ValidationError('the request body must be a JSON object');
+  }
   return {
     body: validate(spec.body, body ?? {}, 'body') as Out<B>,
     query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
