@@ -299,7 +299,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
   Object.assign(updated, await notificationsForEdit(deps, principal, input.notification, key, updated, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.update', { keyId: key.id, details: { changes: editedFields(key, updated) } });
   await claimNameAndWrite(deps, updated, (staleHolder) =>
-    writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
+    writeKeyEdit(deps, key, updated, auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
   );
   changeCommitted(audit);
   return keyDetails(updated, now);
@@ -327,7 +327,7 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
     keyId: key.id,
     details: { gracePeriod: input.gracePeriod ?? null, previousSecretValidUntil: updated.previousSecretValidUntil ?? null },
   });
-  const outcome = await writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit));
+  const outcome = await writeKeyEdit(deps, key, updated, auditEntryPut(deps, audit));
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
   changeCommitted(audit);
   return { key: keyString, details: keyDetails(updated, now) };
@@ -341,7 +341,7 @@ export async function deleteKey(deps: Deps, principal: Principal, id: string): P
   delete revoked.previousSecretHash;
   delete revoked.previousSecretValidUntil;
   const audit = changeEntry(deps, auditedCaller(principal), 'key.delete', { keyId: key.id, details: { name: key.name, owner: key.owner } });
-  const outcome = await writeKeyEdit(deps, key, revoked, ttlFor(revoked, deps.config.policy), auditEntryPut(deps, audit), { releaseName: true });
+  const outcome = await writeKeyEdit(deps, key, revoked, auditEntryPut(deps, audit), { releaseName: true });
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
   changeCommitted(audit);
 }
