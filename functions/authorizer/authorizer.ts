@@ -12,7 +12,8 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import type { Deps } from '../shared/deps.js';
-import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
+import { countVerification } from '../observability/metrics.js';
 import { logger } from '../http/respond.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
 
@@ -55,7 +56,7 @@ export interface AuthorizerSettings {
 
 export type Decision =
   | { allow: true; caller: Caller }
-  | { allow: false; status: 401 | 403; reason: string };
+  | { allow: false; status: 401 | 403 | 503; reason: string };
 
 export interface AuthorizerRequest {
   routeKey: string;
@@ -105,6 +106,12 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
       return { allow: false, status: 401, reason: error.reason };
     }
     if (error instanceof ForbiddenError) return { allow: false, status: 403, reason: `lacks ${describeRequirement(requirement)}` };
+    if (error instanceof UnavailableError) {
+      // The table did not answer in time: deny (API Gateway answers 403), never allow, and say so.
+      countVerification({ allowed: false, reason: 'unavailable' });
+      logger.warn('keygate authorizer: the table did not answer in time; denying', { routeKey: request.routeKey });
+      return { allow: false, status: 503, reason: 'unavailable' };
+    }
     throw error;
   }
 }

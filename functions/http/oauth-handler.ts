@@ -5,9 +5,9 @@ import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
-import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
-import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
+import { INTERNAL_ERROR_MESSAGE, json, logger, logUnhandledError } from './respond.js';
 import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route, requestOrigin } from './route-handler.js';
 
 /**
@@ -43,6 +43,11 @@ export function oauthErrorResponse(error: unknown, requestId: string): APIGatewa
   if (error instanceof OAuthError) {
     const challenge = CHALLENGE[error.code];
     return oauthJson(oauthErrorStatus[error.code], { error: error.code, error_description: error.message }, challenge ? { 'www-authenticate': challenge } : {});
+  }
+  if (error instanceof UnavailableError) {
+    // RFC 6749 §4.1.2.1's code for a server that cannot answer now; the same 503 and Retry-After as the other routes.
+    logger.warn('database unavailable', { requestId, error: error.message });
+    return oauthJson(503, { error: 'temporarily_unavailable', error_description: error.message }, { 'retry-after': String(error.retryAfterSeconds) });
   }
   logUnhandledError(error, requestId);
   return oauthJson(500, { error: 'server_error', error_description: INTERNAL_ERROR_MESSAGE, request_id: requestId });
