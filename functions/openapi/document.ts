@@ -124,6 +124,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Body larger than 16 KB',
   415: 'Body is not JSON',
   500: 'keygate failed; the body carries the request id to quote',
+  503: 'The database did not answer in time (code `unavailable`; OAuth: `temporarily_unavailable`): retry after Retry-After seconds',
 };
 
 function responsesOf(route: RouteDefinition, spec: OperationSpec): ZodOpenApiResponsesObject {
@@ -138,9 +139,15 @@ function responsesOf(route: RouteDefinition, spec: OperationSpec): ZodOpenApiRes
   const errorStatuses = new Set([...(spec.errors ?? []), 500]);
   if (route.permission !== 'public') errorStatuses.add(401).add(403);
   if (route.id === 'IssueToken') errorStatuses.add(401);
+  // Every route that reads the table answers 503 when it stalls (functions/shared/dynamodb.ts bounds the wait).
+  if (route.tableAccess !== 'none') errorStatuses.add(503);
   const errorBody = spec.oauth ? responses.oauthErrorSchema : responses.errorSchema;
   for (const status of [...errorStatuses].sort()) {
-    out[String(status) as `4${string}`] = { description: STATUS_TEXT[status] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
+    out[String(status) as `4${string}`] = {
+      description: STATUS_TEXT[status] ?? 'Error',
+      content: { 'application/json': { schema: errorBody } },
+      ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } } } : {}),
+    };
   }
   return out;
 }
