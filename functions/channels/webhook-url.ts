@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { ValidationError } from '../shared/errors.js';
-import type { NotificationDeps } from './notification-deps.js';
+import type { ChannelDeps } from './channel-deps.js';
 
 /**
  * Where webhooks may go. A webhook URL is chosen by whoever creates the channel, and the notifier
@@ -24,7 +24,7 @@ import type { NotificationDeps } from './notification-deps.js';
  * Lambda functions never set it. The local policy is the AWS one plus loopback written plainly
  * (127.x.x.x, [::1], `localhost`): no internal names, no other notation of a loopback address.
  */
-export type TargetPolicy = Pick<NotificationDeps, 'allowHttpWebhooks' | 'privateWebhookRanges'>;
+export type TargetPolicy = Pick<ChannelDeps, 'allowHttpWebhooks' | 'privateWebhookRanges'>;
 
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 
