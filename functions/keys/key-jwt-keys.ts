@@ -17,7 +17,7 @@ export interface KeyJwtTrust extends JwksSource {
 }
 
 function ownKeyJwtTrust(tokens: TokenDeps): KeyJwtTrust {
-  return { issuer: tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
+  return { issuer: tokens.keyIssuer ?? tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
 }
 
 /** The public document of key verification keys, served by the GetKeyJwks route. */
@@ -57,5 +57,5 @@ export function keyJwtTrust(deps: Deps): KeyJwtTrust {
 /** What signs a new JWT-format key at `now`: the current token signing key, under keygate's issuer. */
 export async function keyJwtSigner(deps: Deps, now: Date): Promise<{ issuer: string; signer: Signer }> {
   const tokens = tokenDeps(deps);
-  return { issuer: tokens.issuer, signer: await tokens.keys.signer(now) };
+  return { issuer: tokens.keyIssuer ?? tokens.issuer, signer: await tokens.keys.signer(now) };
 }
