@@ -1,43 +1,16 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
 import { UnavailableError } from './errors.js';
 
-/**
- * Bounded waits on the table. A stalled DynamoDB (or network) must not hold a request for as
- * long as it stalls: each attempt gives up after `connectionTimeoutMs` to connect and
- * `requestTimeoutMs` without a byte of answer, and every call, retries included, after
- * `deadlineMs` in all. Well under the functions' 10 s timeout, so the handler still answers
- * (503 `unavailable` with Retry-After; the authorizer: a denial) instead of API Gateway's bare
- * 5xx. A healthy GetItem takes milliseconds, so these bite only on a stall.
- */
-export const DYNAMODB_TIMEOUTS = { connectionTimeoutMs: 1_000, requestTimeoutMs: 1_500, deadlineMs: 3_000 } as const;
+/** The table's timeouts: functions/shared/bounded-calls.ts. */
+export const DYNAMODB_TIMEOUTS = CALL_TIMEOUTS;
 
-export type DynamoDbTimeouts = { [K in keyof typeof DYNAMODB_TIMEOUTS]: number };
-
-/** Errors meaning "the table did not answer in time, or could not take the request now". */
-const UNAVAILABLE_NAMES = new Set([
-  'TimeoutError',
-  'AbortError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutException',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-
-export function isUnavailable(error: unknown): boolean {
-  const { name, code } = (error ?? {}) as { name?: string; code?: string };
-  return (name !== undefined && UNAVAILABLE_NAMES.has(name)) || (code !== undefined && UNAVAILABLE_CODES.has(code));
-}
-
-export function documentClient(config: DynamoDBClientConfig = {}, timeouts: DynamoDbTimeouts = DYNAMODB_TIMEOUTS): DynamoDBDocumentClient {
+export function documentClient(config: DynamoDBClientConfig = {}, timeouts: CallTimeouts = CALL_TIMEOUTS): DynamoDBDocumentClient {
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient({
-      requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs },
+      // throwOnRequestTimeout: without it the SDK only warns when an attempt passes requestTimeout.
+      requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, throwOnRequestTimeout: true },
       ...config,
     }),
     { marshallOptions: { removeUndefinedValues: true } },

@@ -13,7 +13,7 @@ import { runRotationStep, type SecretRotationEvent } from '../../../functions/to
 import { SigningKeySecret } from '../../../functions/tokens/signing-key-secret.js';
 import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../../functions/tokens/signing-keys.js';
 import { tokenSettings } from '../../../functions/tokens/token-settings.js';
-import { DYNAMODB_TIMEOUTS } from '../../../functions/shared/dynamodb.js';
+import { CALL_TIMEOUTS } from '../../../functions/shared/bounded-calls.js';
 import { UnavailableError } from '../../../functions/shared/errors.js';
 import { testClock } from '../../support/dynamodb.js';
 
@@ -184,6 +184,6 @@ describe('reading the signing keys from a stalled Secrets Manager', () => {
     };
     const started = Date.now();
     await expect(new SigningKeySecret(SECRET, stalled as never).load()).rejects.toBeInstanceOf(UnavailableError);
-    expect(Date.now() - started).toBeLessThan(DYNAMODB_TIMEOUTS.deadlineMs + 1_000);
+    expect(Date.now() - started).toBeLessThan(CALL_TIMEOUTS.deadlineMs + 1_000);
   });
 });
