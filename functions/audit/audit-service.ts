@@ -1,4 +1,4 @@
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { countLifecycleAction } from '../observability/metrics.js';
 import type { Deps } from '../shared/deps.js';
 import { type AuthenticationError, ForbiddenError } from '../shared/errors.js';

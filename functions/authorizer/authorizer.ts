@@ -13,7 +13,7 @@ import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import * as z from 'zod';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 
 /**
  * keygate's published token keys as an authorizer in another stack sees them: fetched from the

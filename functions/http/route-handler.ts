@@ -8,7 +8,8 @@ import type { KeyLookup, Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
 import { depsFromEnvironment } from './environment.js';
-import { errorResponse, logger } from './respond.js';
+import { logger } from '../observability/logger.js';
+import { errorResponse } from './respond.js';
 
 /**
  * A route handler: authenticate → check the route's permission → validate with the route's zod

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import type { Deps } from '../shared/deps.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './message.js';

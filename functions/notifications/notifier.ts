@@ -1,6 +1,6 @@
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { countNotification } from '../observability/metrics.js';
 import { keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';

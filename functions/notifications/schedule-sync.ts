@@ -1,5 +1,5 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import type { KeyRecord } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
 import type { Deps } from '../shared/deps.js';

@@ -1,7 +1,7 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
 import { keygateCaller } from '../../functions/authorizer/authorizer-context.js';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
 import { routes } from '../../functions/contract/routes.js';
 import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';

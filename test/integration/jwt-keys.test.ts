@@ -4,7 +4,7 @@ import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet, SignJWT } from 'j
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
 import { remoteKeyJwtTrust } from '../../functions/keys/key-jwt-keys.js';
 import { authenticateKey } from '../../functions/keys/key-service.js';

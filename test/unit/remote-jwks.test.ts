@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { type FetchJwks, RemoteJwks } from '../../functions/authorizer/remote-jwks.js';
 
 const URL = 'https://keygate.example.com/.well-known/jwks.json';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
-import { logger } from '../../http/respond.js';
+import { logger } from '../../observability/logger.js';
 import { lambdaHandler } from '../../http/route-handler.js';
 import { tokenDeps } from '../environment.js';
 import { introspectToken } from '../token-service.js';
