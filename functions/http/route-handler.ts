@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { type RouteId, routeById } from '../contract/routes.js';
 import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
@@ -7,8 +7,6 @@ import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { KeyLookup, Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
-import { depsFromEnvironment } from './environment.js';
-import { logger } from '../observability/logger.js';
 import { errorResponse } from './respond.js';
 
 /**
@@ -172,13 +170,4 @@ export function defineRoute<B extends Schema | undefined = undefined, Q extends 
     }
   };
   return { id, handle, schemas: { body: spec.body, query: spec.query, path: spec.path } };
-}
-
-/** The Lambda entry point of a route: dependencies are built once per cold start. */
-export function lambdaHandler(route: Route) {
-  return (event: APIGatewayProxyEventV2, context?: Context) => {
-    // Adds the function name, cold start and Lambda request id to every log line of this invocation.
-    if (context) logger.addContext(context);
-    return route.handle(event, depsFromEnvironment());
-  };
 }

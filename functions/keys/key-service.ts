@@ -6,7 +6,7 @@ import { type Expanded, expandGrants, type Grants, missingGrants, normalizeGrant
 import type { Deps } from '../shared/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
-import { verifyWithKnownKeys } from '../shared/jwks-source.js';
+import { verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from '../notifications/notification-model.js';

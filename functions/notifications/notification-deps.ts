@@ -21,7 +21,7 @@ export interface EmailSender {
 
 /**
  * What the notification parts need on top of Deps. Optional in Deps: the Lambda entry points
- * that need it build it from their environment (notifications/environment.ts); the local run
+ * that need it get it from the composition root (functions/runtime/notifications.ts); the local run
  * and tests put it into `deps.notifications`.
  */
 export interface NotificationDeps {

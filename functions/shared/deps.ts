@@ -1,29 +1,30 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
-import type { KeyJwtTrust } from '../keys/key-jwt-keys.js';
 import type { NotificationDeps } from '../notifications/notification-deps.js';
-import type { TokenDeps } from '../tokens/token-deps.js';
+import type { KeyJwtTrust } from '../signing/key-jwt-trust.js';
+import type { TokenDeps } from '../signing/token-deps.js';
 import type { Clock } from './clock.js';
 
-/** What domain functions run against. Lambda builds it once per cold start; tests build their own. */
+/**
+ * What domain functions run against. Every field is set explicitly: on Lambda by the composition
+ * root (functions/runtime/, once per cold start, from the function's route-table entry and its
+ * validated environment), in the local run by dev/, in tests by the test. Nothing below
+ * functions/runtime/ reads the environment to fill a missing field.
+ */
 export interface Deps {
   ddb: DynamoDBDocumentClient;
   tableName: string;
   clock: Clock;
   config: DeploymentConfig;
+  /** Signing keys and issuer: token endpoints, key create and reset, the JWKS routes. */
+  tokens?: TokenDeps | undefined;
+  /** The issuer URL alone, for functions that need it without the signing keys (metadata routes). */
+  issuer?: string | undefined;
+  /** Schedules, email and local-mode switches, for the notification parts only. */
+  notifications?: NotificationDeps | undefined;
   /**
-   * Signing keys and issuer, for the token endpoints only. The local run and tests set it; on
-   * Lambda the token functions build it from their environment when it is absent.
+   * What verifies JWT-format keys. Absent in a process that holds the signing keys (`tokens`):
+   * it trusts its own (functions/keys/key-jwt-keys.ts).
    */
-  tokens?: TokenDeps;
-  /**
-   * Schedules, email and local-mode switches, for the notification parts only. The local run and
-   * tests set it; on Lambda the notification functions build it from their environment.
-   */
-  notifications?: NotificationDeps;
-  /**
-   * What verifies JWT-format keys, when the process decides it itself (the authorizer, from its
-   * environment). Absent: functions/keys/key-jwt-keys.ts chooses from `tokens` or the environment.
-   */
-  keyJwts?: KeyJwtTrust;
+  keyJwts?: KeyJwtTrust | undefined;
 }

@@ -9,7 +9,7 @@ import { deploymentConfig } from '../../functions/deployment-config.js';
 import { systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
-import { settingsFor } from '../../functions/tokens/environment.js';
+import { settingsFor } from '../../functions/signing/token-settings.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
 import { createGateway } from '../../dev/gateway.js';

@@ -8,7 +8,7 @@ import { authenticateKey, createKey, type IssuedKey } from '../../functions/keys
 import { systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
-import type { TokenDeps } from '../../functions/tokens/token-deps.js';
+import type { TokenDeps } from '../../functions/signing/token-deps.js';
 import { ensureTable } from '../../dev/create-table.js';
 import { type DynamoDbLocal, localDynamoClientConfig, startDynamoDbLocal } from '../../dev/dynamodb-local.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';

@@ -6,10 +6,12 @@ import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
 import { logger } from '../../functions/observability/logger.js';
 import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
-import { remoteKeyJwtTrust } from '../../functions/keys/key-jwt-keys.js';
+import { remoteKeyJwtTrust } from '../../functions/signing/key-jwt-trust.js';
+import { routeTokenDeps } from '../../functions/runtime/route-deps.js';
+import { routeById } from '../../functions/contract/routes.js';
 import { authenticateKey } from '../../functions/keys/key-service.js';
 import { addDuration } from '../../functions/shared/durations.js';
-import { generateSigningKey } from '../../functions/tokens/signing-keys.js';
+import { generateSigningKey } from '../../functions/signing/signing-keys.js';
 import { localSigningKeyFile } from '../../dev/local-tokens.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './tokens/token-fixture.js';
@@ -227,8 +229,9 @@ describe('JWT-format keys on functions that hold no signing keys', () => {
     process.env.ISSUER_URL = world.url;
     try {
       const { route } = await import('../../functions/catalog/get-catalog.js');
-      // As on Lambda: no deps.tokens and no signing-key secret, only the issuer URL.
-      const deps = { ...world.deps, tokens: undefined };
+      // As on Lambda: no deps.tokens and no signing-key secret, only the issuer URL, wired by the
+      // composition root from the route's table entry and its environment.
+      const deps = { ...world.deps, tokens: undefined, ...routeTokenDeps(routeById('GetCatalog')) };
       const event = (credential: string) =>
         ({ headers: { authorization: `Bearer ${credential}` }, requestContext: { requestId: 'test', http: { sourceIp: '127.0.0.1' } } }) as never;
       const fetches = vi.spyOn(globalThis, 'fetch');

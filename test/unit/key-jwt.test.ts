@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isKeyJwt, KEY_JWT_TYPE, type KeyJwtClaims, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from '../../functions/keys/key-jwt.js';
 import { newKeyId, newSecret } from '../../functions/keys/key-string.js';
 import { signAccessToken, verifyAccessToken } from '../../functions/tokens/access-token.js';
-import { generateSigningKey, publicJwk, type Signer, SigningKeyRing } from '../../functions/tokens/signing-keys.js';
+import { generateSigningKey, publicJwk, type Signer, SigningKeyRing } from '../../functions/signing/signing-keys.js';
 
 const ISSUER = 'https://keygate.example.com';
 const NOW = new Date('2026-11-23T12:00:00.000Z');

@@ -1,4 +1,5 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { listChannels } from '../channel-service.js';
 import { listChannelsQuerySchema } from '../schemas.js';

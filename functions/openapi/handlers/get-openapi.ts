@@ -1,5 +1,5 @@
 import type { HandleFn, Route } from '../../http/route-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { errorResponse, json } from '../../http/respond.js';
 import { openApiDocument } from '../document.js';
 

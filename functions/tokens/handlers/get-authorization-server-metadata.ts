@@ -1,8 +1,8 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { authorizationServerMetadata } from '../discovery.js';
-import { settingsFor } from '../environment.js';
-import { tokenIssuer } from '../issuer.js';
+import { settingsFor } from '../../signing/token-settings.js';
+import { tokenIssuer } from '../../signing/token-deps.js';
 
 export const route = defineOAuthRoute('GetAuthorizationServerMetadata', {
   form: false,

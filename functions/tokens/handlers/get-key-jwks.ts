@@ -1,6 +1,6 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
-import { tokenDeps } from '../environment.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
+import { tokenDeps } from '../../signing/token-deps.js';
 
 /**
  * The public keys that verify JWT-format keys: the signing keys and the retired ones a living

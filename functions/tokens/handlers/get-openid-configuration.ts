@@ -1,8 +1,8 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { authorizationServerMetadata } from '../discovery.js';
-import { settingsFor } from '../environment.js';
-import { tokenIssuer } from '../issuer.js';
+import { settingsFor } from '../../signing/token-settings.js';
+import { tokenIssuer } from '../../signing/token-deps.js';
 
 /** The RFC 8414 metadata again, where OpenID-style discovery looks for it. */
 export const route = defineOAuthRoute('GetOpenIdConfiguration', {

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
 import { logger } from '../../observability/logger.js';
-import { lambdaHandler } from '../../http/route-handler.js';
-import { tokenDeps } from '../environment.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
+import { tokenDeps } from '../../signing/token-deps.js';
 import { introspectToken } from '../token-service.js';
 
 /** RFC 7662 §2.1. The hint is accepted and not needed: keygate issues access tokens only. */

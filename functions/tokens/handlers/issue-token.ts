@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
-import { lambdaHandler, requestOrigin } from '../../http/route-handler.js';
+import { requestOrigin } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { countVerification } from '../../observability/metrics.js';
-import { tokenDeps } from '../environment.js';
+import { tokenDeps } from '../../signing/token-deps.js';
 import { OAuthError } from '../oauth-errors.js';
 import { issueAccessToken } from '../token-service.js';
 

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localSigningKeyFile } from '../../../dev/local-tokens.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import { tokenSettings } from '../../../functions/tokens/token-settings.js';
+import { tokenSettings } from '../../../functions/signing/token-settings.js';
 import { type CreatedKey, createKey, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './token-fixture.js';
 
 /*

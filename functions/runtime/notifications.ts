@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { depsFromEnvironment } from '../http/environment.js';
+import { EventBridgeSchedules, SesEmail } from '../notifications/aws-adapters.js';
 import type { Deps } from '../shared/deps.js';
-import { EventBridgeSchedules, SesEmail } from './aws-adapters.js';
+import { baseDeps, readEnvironment } from './environment.js';
 
 /**
- * The notification functions' configuration on Lambda, validated once per cold start; nothing
+ * The notification functions' dependencies on Lambda, validated once per cold start; nothing
  * defaults. The stack passes names and ARNs only. AWS clients are made once per container, on
  * first use (aws-adapters.ts).
  */
@@ -15,19 +15,14 @@ const syncEnvironment = z.object({
   SCHEDULE_DLQ_ARN: z.string().startsWith('arn:'),
 });
 
-function parse<S extends z.ZodType>(schema: S): z.output<S> {
-  const env = schema.safeParse(process.env);
-  if (!env.success) throw new Error(`keygate is misconfigured: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  return env.data;
-}
-
 let syncDeps: Deps | undefined;
-let notifierDeps: Deps | undefined;
+let notifier: Deps | undefined;
 
+/** The schedule sync (DynamoDB Streams consumer): EventBridge Scheduler as its schedule port. */
 export function scheduleSyncDeps(): Deps {
   if (!syncDeps) {
-    const env = parse(syncEnvironment);
-    const base = depsFromEnvironment();
+    const env = readEnvironment(syncEnvironment);
+    const base = baseDeps();
     const schedules = new EventBridgeSchedules(
       {
         groupName: env.SCHEDULE_GROUP,
@@ -42,10 +37,11 @@ export function scheduleSyncDeps(): Deps {
   return syncDeps;
 }
 
-export function notifierDepsFromEnvironment(): Deps {
-  if (!notifierDeps) {
-    const base = depsFromEnvironment();
-    notifierDeps = { ...base, notifications: { email: new SesEmail(base.config.notifications.emailFrom) } };
+/** The notifier (what a schedule invokes): SES as its email port. */
+export function notifierDeps(): Deps {
+  if (!notifier) {
+    const base = baseDeps();
+    notifier = { ...base, notifications: { email: new SesEmail(base.config.notifications.emailFrom) } };
   }
-  return notifierDeps;
+  return notifier;
 }
