@@ -1,12 +1,13 @@
 import * as z from 'zod';
-import { EventBridgeSchedules, SesEmail } from '../notifications/aws-adapters.js';
+import { SesEmail } from '../channels/ses-email.js';
+import { EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
 import type { Deps } from '../shared/deps.js';
 import { baseDeps, readEnvironment } from './environment.js';
 
 /**
- * The notification functions' dependencies on Lambda, validated once per cold start; nothing
+ * The reminder functions' dependencies on Lambda, validated once per cold start; nothing
  * defaults. The stack passes names and ARNs only. AWS clients are made once per container, on
- * first use (aws-adapters.ts).
+ * first use (reminders/eventbridge-schedules.ts, channels/ses-email.ts).
  */
 const syncEnvironment = z.object({
   SCHEDULE_GROUP: z.string().min(1),

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ChannelDeps } from '../channels/channel-deps.js';
 import type { DeploymentConfig } from '../deployment-config.js';
-import type { NotificationDeps } from '../notifications/notification-deps.js';
+import type { ReminderDeps } from '../reminders/schedules.js';
 import type { KeyJwtTrust } from '../signing/key-jwt-trust.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 import type { Clock } from './clock.js';
@@ -20,8 +21,8 @@ export interface Deps {
   tokens?: TokenDeps | undefined;
   /** The issuer URL alone, for functions that need it without the signing keys (metadata routes). */
   issuer?: string | undefined;
-  /** Schedules, email and local-mode switches, for the notification parts only. */
-  notifications?: NotificationDeps | undefined;
+  /** Schedules, email and local-mode switches, for the channel and reminder parts only. */
+  notifications?: (ChannelDeps & ReminderDeps) | undefined;
   /**
    * What verifies JWT-format keys. Absent in a process that holds the signing keys (`tokens`):
    * it trusts its own (functions/keys/key-jwt-keys.ts).

@@ -18,13 +18,8 @@ describe('the import graph of functions/', () => {
     expect(graph.edges.get('functions/runtime/lambda.ts')).toContain('functions/runtime/route-deps.ts');
   });
 
-  // TEMPORARY until the domain moves of #11 land (keys own their reminders, permissions own
-  // ownership checks): these two are what is left; the expectation becomes [] with that merge.
   it('has no import cycle', () => {
-    expect(importCycles(graph)).toEqual([
-      ['functions/keys/key-model.ts', 'functions/notifications/notification-model.ts'],
-      ['functions/keys/key-service.ts', 'functions/notifications/notification-settings.ts', 'functions/notifications/ownership.ts'],
-    ]);
+    expect(importCycles(graph)).toEqual([]);
   });
 
   it('never imports infra/ or dev/', () => {
