@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { bootstrapRuntime } from '../runtime/bootstrap.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { mintAdminKey } from './admin-key.js';
 
 /**

@@ -3,7 +3,7 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
 import type { Actor, Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Channel } from './channel-store.js';

@@ -4,7 +4,7 @@ import { type RouteId, routeById } from '../contract/routes.js';
 import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';

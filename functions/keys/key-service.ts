@@ -4,7 +4,7 @@ import type { Policy } from '../deployment-config.js';
 import { expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
 import { mayManage } from '../permissions/ownership.js';
 import type { Actor, Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { verifyWithKnownKeys } from '../signing/jwks-source.js';

@@ -4,7 +4,7 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
 import type { AuditEntryPut } from '../audit/audit-store.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
 import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';

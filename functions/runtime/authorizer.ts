@@ -3,7 +3,7 @@ import { credentialHeaders } from '../access/credentials.js';
 import type { TokenTrust } from '../access/verify-credential.js';
 import { type AuthorizerSettings, checkSettings, routeRulesSchema } from '../authorizer/authorizer.js';
 import { deploymentConfig } from '../deployment-config.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
 import { remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
 import { RemoteJwks } from '../signing/remote-jwks.js';

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { baseDeps } from './environment.js';
 
 /** The bootstrap function's dependencies: the table, and the admin-key secret it writes (ADMIN_SECRET_ARN). */

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { deploymentConfig } from '../deployment-config.js';
 import { systemClock } from '../shared/clock.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { documentClient } from '../shared/dynamodb.js';
 
 /**

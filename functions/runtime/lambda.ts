@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { routeById } from '../contract/routes.js';
 import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { routeDeps } from './route-deps.js';
 
 /** The Lambda entry point of a route: its dependencies are built once per cold start, from its route-table entry. */

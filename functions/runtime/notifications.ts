@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { SesEmail } from '../channels/ses-email.js';
 import { EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { baseDeps, readEnvironment } from './environment.js';
 
 /**

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { type RouteDefinition, tokenAccess } from '../contract/routes.js';
 import { deploymentConfig } from '../deployment-config.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
 import { ownKeyJwtTrust, remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
 import { SigningKeySecret } from '../signing/signing-key-secret.js';

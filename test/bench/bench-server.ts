@@ -7,7 +7,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { systemClock } from '../../functions/shared/clock.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import { settingsFor } from '../../functions/signing/token-settings.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';

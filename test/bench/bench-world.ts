@@ -6,7 +6,7 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { authenticateKey, createKey, type IssuedKey } from '../../functions/keys/key-service.js';
 import { systemClock } from '../../functions/shared/clock.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import type { TokenDeps } from '../../functions/signing/token-deps.js';
 import { ensureTable } from '../../dev/create-table.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { apiClient, storedItems } from './api-client.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';
 import type { GatewayRoute } from '../../dev/gateway.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../support/dynamodb.js';

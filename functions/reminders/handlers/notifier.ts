@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../runtime/deps.js';
 import { notifierDeps } from '../../runtime/notifications.js';
 import { type FireOutcome, fireNotification } from '../notifier.js';
 

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../runtime/deps.js';
 import { scheduleSyncDeps } from '../../runtime/notifications.js';
 import { type KeyChange, syncKeyChanges } from '../schedule-sync.js';
 

@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import type { Deps } from '../../../functions/shared/deps.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
 import { ACCESS_TOKEN_TYPE } from '../../../functions/tokens/access-token.js';
 import { SigningKeyFile } from '../../../functions/signing/signing-key-file.js';
 import { RSA_MODULUS_BITS, SigningKeyRing } from '../../../functions/signing/signing-keys.js';

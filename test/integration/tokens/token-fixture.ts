@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { mintAdminKey } from '../../../functions/bootstrap/admin-key.js';
-import type { Deps } from '../../../functions/shared/deps.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
 import { ACCESS_TOKEN_TYPE } from '../../../functions/tokens/access-token.js';
 import { localTokenDeps } from '../../../dev/local-tokens.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../../support/dynamodb.js';

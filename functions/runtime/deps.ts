@@ -4,7 +4,7 @@ import type { DeploymentConfig } from '../deployment-config.js';
 import type { ReminderDeps } from '../reminders/schedules.js';
 import type { KeyJwtTrust } from '../signing/key-jwt-trust.js';
 import type { TokenDeps } from '../signing/token-deps.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 
 /**
  * What domain functions run against. Every field is set explicitly: on Lambda by the composition
