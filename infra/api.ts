@@ -9,7 +9,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type RouteDefinition, routes } from '../functions/contract/routes.js';
+import { type RouteDefinition, routes } from '../functions/routes.js';
 import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
 import { loggedHttpApi } from './http-api.js';
 
@@ -109,7 +109,7 @@ export interface KeygateApiProps {
   readonly logRetention: RetentionDays;
 }
 
-/** The stateless part: one function per route of functions/contract/routes.ts behind one HTTP API. */
+/** The stateless part: one function per route of functions/routes.ts behind one HTTP API. */
 export class KeygateApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { tokenSettings } from '../functions/signing/token-settings.js';
 import { type KeygateApi, keygateFunction } from './api.js';
-import { type RouteDefinition, routes, tokenAccess } from '../functions/contract/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../functions/routes.js';
 
 export interface SigningKeysProps {
   readonly logRetention: RetentionDays;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type RouteDefinition, tokenAccess } from '../contract/routes.js';
+import { type RouteContract, tokenAccess } from '../contract/route-contract.js';
 import { deploymentConfig } from '../deployment-config.js';
 import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
@@ -22,7 +22,7 @@ const issuerEnvironment = z.object({ ISSUER_URL: issuerUrlSchema });
 const signingEnvironment = issuerEnvironment.extend({ SIGNING_KEYS_SECRET_ARN: z.string().min(1) });
 
 /** The token part of a route's dependencies (see above); the rest is baseDeps(). */
-export function routeTokenDeps(route: RouteDefinition): Pick<Deps, 'tokens' | 'issuer' | 'keyJwts'> {
+export function routeTokenDeps(route: RouteContract): Pick<Deps, 'tokens' | 'issuer' | 'keyJwts'> {
   const access = tokenAccess(route);
   if (access === 'signing-keys') {
     const env = readEnvironment(signingEnvironment);
@@ -37,6 +37,6 @@ export function routeTokenDeps(route: RouteDefinition): Pick<Deps, 'tokens' | 'i
   return {};
 }
 
-export function routeDeps(route: RouteDefinition): Deps {
+export function routeDeps(route: RouteContract): Deps {
   return { ...baseDeps(), ...routeTokenDeps(route) };
 }

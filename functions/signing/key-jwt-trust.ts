@@ -1,4 +1,3 @@
-import { routeById } from '../contract/routes.js';
 import type { JwksSource } from './jwks-source.js';
 import { type FetchJwks, RemoteJwks } from './remote-jwks.js';
 import type { TokenDeps } from './token-deps.js';
@@ -17,9 +16,11 @@ export function ownKeyJwtTrust(tokens: TokenDeps): KeyJwtTrust {
   return { issuer: tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
 }
 
-/** The public document of key verification keys, served by the GetKeyJwks route. */
+/** Where keygate publishes the key verification keys: the path of the GetKeyJwks route (its contract takes it from here). */
+export const KEY_JWKS_PATH = '/v1/keys/jwks.json';
+
 function keyJwksUrl(issuer: string): string {
-  return `${issuer}${routeById('GetKeyJwks').path}`;
+  return `${issuer}${KEY_JWKS_PATH}`;
 }
 
 /**

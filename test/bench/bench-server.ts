@@ -14,7 +14,7 @@ import { localDemoRoutes } from '../../dev/local-demo.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
 import { createGateway } from '../../dev/gateway.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';
-import { routes } from '../../functions/contract/routes.js';
+import { routes } from '../../functions/routes.js';
 
 /**
  * One HTTP server of the bench, in a process of its own so that the load generator does not share

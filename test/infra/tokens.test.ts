@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes, tokenAccess } from '../../functions/contract/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
 
 /** Template assertions for the token parts: the signing-key secret, its rotation, and the token routes' wiring. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field

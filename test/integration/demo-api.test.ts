@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../functions/observability/logger.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
-import { routes } from '../../functions/contract/routes.js';
+import { routes } from '../../functions/routes.js';
 import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
 
 /**

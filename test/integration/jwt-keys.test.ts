@@ -8,7 +8,7 @@ import { logger } from '../../functions/observability/logger.js';
 import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
 import { remoteKeyJwtTrust } from '../../functions/signing/key-jwt-trust.js';
 import { routeTokenDeps } from '../../functions/runtime/route-deps.js';
-import { routeById } from '../../functions/contract/routes.js';
+import { getCatalogContract } from '../../functions/catalog/get-catalog.contract.js';
 import { authenticateKey } from '../../functions/keys/key-service.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/signing/signing-keys.js';
@@ -231,7 +231,7 @@ describe('JWT-format keys on functions that hold no signing keys', () => {
       const { route } = await import('../../functions/catalog/get-catalog.js');
       // As on Lambda: no deps.tokens and no signing-key secret, only the issuer URL, wired by the
       // composition root from the route's table entry and its environment.
-      const deps = { ...world.deps, tokens: undefined, ...routeTokenDeps(routeById('GetCatalog')) };
+      const deps = { ...world.deps, tokens: undefined, ...routeTokenDeps(getCatalogContract) };
       const event = (credential: string) =>
         ({ headers: { authorization: `Bearer ${credential}` }, requestContext: { requestId: 'test', http: { sourceIp: '127.0.0.1' } } }) as never;
       const fetches = vi.spyOn(globalThis, 'fetch');
