@@ -6,14 +6,14 @@ import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSetti
 import { keygateCaller } from '../../functions/authorizer/authorizer-context.js';
 import { logger } from '../../functions/observability/logger.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
 /**
  * The authorizer's decisions, against DynamoDB Local and the local token issuer, with the events
  * API Gateway sends. Every refusal reason, the permission check per route (resource, access,
  * instance scopes), the cost of a decision, and what a deletion does to the next one.
  */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 let settings: AuthorizerSettings;
 let reader: CreatedKey;
 let logged: ReturnType<typeof vi.spyOn>;
@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 beforeEach(async () => {
   logged = vi.spyOn(logger, 'info').mockImplementation(() => {});
   vi.spyOn(logger, 'error').mockImplementation(() => {});
-  world = await protectedWorld();
+  world = await keygateWorld();
   settings = checkSettings(world.deps.config.catalog, {
     routes: {
       'GET /alerts': { permission: 'alerts:read' },

@@ -2,18 +2,18 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../functions/observability/logger.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
 import { routes } from '../../functions/routes.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
 /**
  * The demo API through the local gateway, as a client sees it with curl: API Gateway's own 401
  * and 403 bodies, the authorizer's context in the backend, and what the decision cache does.
  */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 
 async function start(options: Parameters<typeof localDemoRoutes>[0] = {}) {
   vi.spyOn(logger, 'info').mockImplementation(() => {});
   vi.spyOn(console, 'error').mockImplementation(() => {});
-  world = await protectedWorld([...routes, ...localDemoRoutes(options)]);
+  world = await keygateWorld([...routes, ...localDemoRoutes(options)]);
   const reader = await createKey(world, { owner: 'siem', permissions: ['alerts:read'], roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }] });
   return reader;
 }

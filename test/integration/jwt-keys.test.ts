@@ -14,14 +14,14 @@ import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/signing/signing-keys.js';
 import { localSigningKeyFile } from '../../dev/local-tokens.js';
 import { storedItems } from './api-client.js';
-import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './tokens/token-fixture.js';
+import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type KeygateWorld, tokenFor, keygateWorld, verifyAsResourceServer } from '../support/world.js';
 
 /**
  * JWT-format keys end to end, through the local gateway over DynamoDB Local: what is issued and
  * stored, every place that takes a key, the stored record deciding (grants, reset, delete,
  * expiry), the type separation from access tokens, and signing-key rotation over a key's life.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 let settings: AuthorizerSettings;
 
 const MINUTE = 60_000;
@@ -30,7 +30,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 beforeEach(async () => {
   vi.spyOn(logger, 'info').mockImplementation(() => {});
-  world = await tokenWorld();
+  world = await keygateWorld();
   settings = checkSettings(world.deps.config.catalog, {
     routes: {
       'GET /alerts': { permission: 'alerts:read' },

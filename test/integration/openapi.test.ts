@@ -9,19 +9,19 @@ import type { Route } from '../../functions/http/route-handler.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
 import { storedItems } from './api-client.js';
 import { withLocalNotifications } from '../support/notifications.js';
-import { basic, postForm, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';
+import { basic, postForm, type KeygateWorld, keygateWorld } from '../support/world.js';
 
 /**
  * The OpenAPI document against the running routes: every route of the table is described, the
  * described request schemas are the ones the handlers validate with, and a tour of every route
  * (successes and typical errors) answers only what the document says, field by field.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked as JSON
 let doc: any;
 
 beforeAll(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   const { deps } = withLocalNotifications(world.deps);
   Object.assign(world.deps, { notifications: deps.notifications });
   const response = await fetch(`${world.url}/openapi.json`);
@@ -82,7 +82,7 @@ describe('responses match the document', () => {
     return route;
   }
 
-  async function call(method: string, path: string, options: Parameters<TokenWorld['api']>[2] = {}) {
+  async function call(method: string, path: string, options: Parameters<KeygateWorld['api']>[2] = {}) {
     const response = await world.api(method, path, options);
     samples.push({ route: `${method} ${templateOf(method, path).path}`, status: response.status, body: response.json });
     return response;

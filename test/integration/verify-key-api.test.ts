@@ -4,10 +4,10 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { countCalls, rewriteOutputs } from '../support/ddb-calls.js';
 import { storedItems } from './api-client.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, START, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, START, tokenFor } from '../support/world.js';
 
 /** POST /v1/keys/verify through the local gateway, against DynamoDB Local. */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 let service: CreatedKey;
 let presented: CreatedKey;
 /** Middleware this test put on the DynamoDB client (which the tests of a worker share). */
@@ -16,7 +16,7 @@ let removeMiddleware: (() => void)[] = [];
 const DAY = 86_400_000;
 
 beforeEach(async () => {
-  world = await protectedWorld();
+  world = await keygateWorld();
   service = await createKey(world, { owner: 'billing-service', permissions: ['key-verification:read'] });
   presented = await createKey(world, {
     owner: 'siem',

@@ -1,13 +1,13 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { issueSecret } from '../../../functions/keys/key-string.js';
-import { basic, type CreatedKey, createKey, postForm, START, type TokenWorld, tokenWorld } from './token-fixture.js';
+import { basic, type CreatedKey, createKey, postForm, START, type KeygateWorld, keygateWorld } from '../../support/world.js';
 
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read', 'cases:read'], roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }] });
 });
 
