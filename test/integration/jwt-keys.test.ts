@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet, SignJWT } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../support/ddb-calls.js';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
 import { logger } from '../../functions/observability/logger.js';
@@ -154,13 +155,14 @@ describe('using a JWT-format key', () => {
     const escalated = Buffer.from(JSON.stringify({ ...decodeJwt(key.key), grants: { roles: [{ role: 'global-admin' }], permissions: [] } })).toString('base64url');
     const unknownKid = await new SignJWT(decodeJwt(key.key)).setProtectedHeader({ alg: 'ES256', typ: KEY_JWT_TYPE, kid: stranger.kid }).sign(strangerKey);
 
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     for (const forged of [resigned, `${header}.${escalated}.${signature}`, unknownKid, `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
       expect(await reason('GET /alerts', bearer(forged))).toBe('401 invalid');
       await expect(authenticateKey(world.deps, forged)).rejects.toMatchObject({ reason: 'invalid', subject: undefined });
     }
-    expect(send).not.toHaveBeenCalled();
-    send.mockRestore();
+    expect(calls.total()).toBe(0);
+    calls.reset();
     expect((await world.api('GET', '/v1/catalog', { key: resigned })).status).toBe(401);
     expect(await reason('GET /alerts', bearer(key.key))).toBe('allowed key');
   });
