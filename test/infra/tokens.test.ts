@@ -109,20 +109,6 @@ describe('the token routes', () => {
     }
   });
 
-  it('public token routes: the token endpoint, both JWKS and both metadata documents; introspection needs tokens:read; creating and resetting keys sign JWT-format keys', () => {
-    const byPath = Object.fromEntries(routeTable.filter((r) => r.tokens !== undefined).map((r) => [`${r.method} ${r.path}`, `${r.permission} ${r.tokens}`]));
-    expect(byPath).toEqual({
-      'POST /v1/keys': 'keys:write signing-keys',
-      'POST /v1/keys/{id}/reset': 'keys:write signing-keys',
-      'POST /oauth/token': 'public signing-keys',
-      'POST /oauth/introspect': 'tokens:read signing-keys',
-      'GET /.well-known/jwks.json': 'public signing-keys',
-      'GET /v1/keys/jwks.json': 'public signing-keys',
-      'GET /.well-known/oauth-authorization-server': 'public issuer',
-      'GET /.well-known/openid-configuration': 'public issuer',
-    });
-  });
-
   it('every other route that authenticates a keygate key knows the issuer (to fetch the key JWKS) and reads no private key', () => {
     for (const route of routeTable.filter((r) => r.tokens === undefined && r.permission !== 'public')) {
       expect(tokenAccess(route), route.id).toBe('issuer');
