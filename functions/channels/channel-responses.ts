@@ -11,7 +11,9 @@ const channelBase = {
   id: z.string(),
   name: z.string(),
   owner: z.string().nullable().meta({ description: 'Whose channel; null for channels made before channels had owners (admin channels)' }),
-  adminChannel: z.boolean().meta({ description: "Created by an admin for its own owner: admins may send any owner's key notifications to it; only admins delete it" }),
+  adminChannel: z.boolean().meta({
+    description: "Created by an admin for its own owner: admins may send any owner's key notifications to it; only admins delete it",
+  }),
   createdAt: instant,
   createdBy: actor,
 };

@@ -23,10 +23,11 @@ const STATUS_TEXT: Record<number, string> = {
 function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
   const out: ZodOpenApiResponsesObject = {};
   for (const [status, ok] of Object.entries(route.responses)) {
+    const headers = Object.entries(ok.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]);
     out[status as `2${string}`] = {
       description: ok.description,
       ...(ok.schema === undefined ? {} : { content: { 'application/json': { schema: ok.schema } } }),
-      ...(ok.headers === undefined ? {} : { headers: Object.fromEntries(Object.entries(ok.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }),
+      ...(ok.headers === undefined ? {} : { headers: Object.fromEntries(headers) }),
     };
   }
   const errorStatuses = new Set([...(route.errors ?? []), 500]);
@@ -48,7 +49,9 @@ function operationOf(route: RouteContract): ZodOpenApiOperationObject {
   return {
     operationId: route.id,
     summary: route.summary,
-    ...(route.permission === 'public' || route.permission === 'authenticated' ? {} : { description: `Needs the permission \`${route.permission}\`.` }),
+    ...(route.permission === 'public' || route.permission === 'authenticated'
+      ? {}
+      : { description: `Needs the permission \`${route.permission}\`.` }),
     'x-keygate-permission': route.permission,
     security,
     ...(Object.keys(params).length > 0 ? { requestParams: params } : {}),

@@ -62,7 +62,13 @@ beforeAll(async () => {
   resources.channels = channel.json.id;
   const key = await world.api('POST', '/v1/keys', {
     key: world.admin,
-    body: { name: 'alice-key', owner: 'alice', permissions: ['alerts:read'], expiresIn: 'P30D', notification: { at: 'P7D', channelId: channel.json.id } },
+    body: {
+      name: 'alice-key',
+      owner: 'alice',
+      permissions: ['alerts:read'],
+      expiresIn: 'P30D',
+      notification: { at: 'P7D', channelId: channel.json.id },
+    },
   });
   expect(key.status).toBe(201);
   resources.keys = key.json.id;

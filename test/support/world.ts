@@ -68,7 +68,11 @@ export async function createKey(world: KeygateWorld, body: Record<string, unknow
 /** POSTs a form, as curl -d would; `basic` sends client_secret_basic with RFC 6749's form-encoding. */
 export async function postForm(world: KeygateWorld, path: string, form: string | Record<string, string>, headers: Record<string, string> = {}) {
   const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-  const response = await fetch(world.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  const response = await fetch(world.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: asserted field by field
   const json: any = text === '' ? undefined : JSON.parse(text);
@@ -82,7 +86,8 @@ export function basic(clientId: string, clientSecret: string): string {
 
 /** An access token for `key` from the local token endpoint (client_secret_basic). */
 export async function tokenFor(world: KeygateWorld, key: CreatedKey, scope?: string): Promise<string> {
-  const response = await postForm(world, '/oauth/token', { grant_type: 'client_credentials', ...(scope === undefined ? {} : { scope }) }, { authorization: basic(key.id, key.key) });
+  const form = { grant_type: 'client_credentials', ...(scope === undefined ? {} : { scope }) };
+  const response = await postForm(world, '/oauth/token', form, { authorization: basic(key.id, key.key) });
   if (response.status !== 200) throw new Error(`token: ${response.status} ${JSON.stringify(response.json)}`);
   return response.json.access_token;
 }
@@ -93,7 +98,13 @@ export async function fetchJwks(world: KeygateWorld): Promise<JSONWebKeySet> {
 
 /** A resource server's check: algorithm, issuer, audience and type pinned, against a JWKS. */
 export function verifyAsResourceServer(world: KeygateWorld, token: string, jwks: JSONWebKeySet, at: Date = world.clock()) {
-  return jwtVerify(token, createLocalJWKSet(jwks), { algorithms: ['ES256'], issuer: world.url, audience: AUDIENCE, typ: ACCESS_TOKEN_TYPE, currentDate: at });
+  return jwtVerify(token, createLocalJWKSet(jwks), {
+    algorithms: ['ES256'],
+    issuer: world.url,
+    audience: AUDIENCE,
+    typ: ACCESS_TOKEN_TYPE,
+    currentDate: at,
+  });
 }
 
 export async function introspect(world: KeygateWorld, token: string, caller = world.admin) {

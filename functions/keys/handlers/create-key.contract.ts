@@ -13,6 +13,8 @@ export const createKeyContract = defineContract({
   tokens: 'signing-keys',
   summary: 'Create a key; the key string is shown once',
   request: { body: createKeyBodySchema },
-  responses: { 201: { description: 'The new key, with its key string (shown this once)', schema: issuedKeySchema, headers: { location: 'The key' } } },
+  responses: {
+    201: { description: 'The new key, with its key string (shown this once)', schema: issuedKeySchema, headers: { location: 'The key' } },
+  },
   errors: [...BODY_ERRORS, 409],
 });
