@@ -11,10 +11,10 @@ import type { Caller, TokenTrust } from '../access/verify-credential.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
 import { countVerification } from '../observability/metrics.js';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
 
 /**

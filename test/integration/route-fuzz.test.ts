@@ -6,9 +6,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import { type RouteDefinition, routes } from '../../functions/contract/routes.js';
-import { logger } from '../../functions/http/respond.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import { type RouteDefinition, routes } from '../../functions/routes.js';
+import { logger } from '../../functions/observability/logger.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';
 import { freshDeps } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';
