@@ -1,5 +1,4 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AuthenticationError,
   ConflictError,
@@ -11,8 +10,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../shared/errors.js';
-
-export const logger = new Logger({ serviceName: 'keygate' });
+import { logger } from '../observability/logger.js';
 
 /** Every response may carry a secret or describe one: nothing is cached anywhere. */
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
@@ -45,7 +43,10 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
       headers['www-authenticate'] =
         error.reason === 'missing' ? 'Bearer realm="keygate"' : 'Bearer realm="keygate", error="invalid_token"';
     }
-    if (error instanceof UnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof UnavailableError) {
+      headers['retry-after'] = String(error.retryAfterSeconds);
+      logger.warn('unavailable: asked to retry', { requestId, error: error.message });
+    }
     return json(status, { error: { code: error.code, message: error.message, requestId } }, headers);
   }
   logUnhandledError(error, requestId);

@@ -1,7 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AuditAction } from '../audit/audit-model.js';
 import type { AuthenticationFailure } from '../shared/errors.js';
+import { logger } from './logger.js';
 import { METRICS_NAMESPACE, METRICS_SERVICE, metricNames, type NotificationOutcome } from './metric-names.js';
 
 /**
@@ -33,7 +33,7 @@ function count(name: string, base: Record<string, string>, sets: Record<string, 
 }
 
 /** A presented key or access token was checked: allowed, or refused and why (a credential that works but lacks the permission: `insufficient_permissions`). */
-export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' }): void {
+export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' | 'unavailable' }): void {
   if (outcome.allowed) count(metricNames.verifications, { outcome: 'allowed' });
   else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
 }
@@ -59,8 +59,6 @@ const NOTIFICATION_METRICS: Record<NotificationOutcome, string> = {
   failed: metricNames.notificationsFailed,
 };
 
-const useLogger = new Logger({ serviceName: METRICS_SERVICE });
-
 /**
  * Recording a key's use (lastUsedAt) failed: a throttle, a transaction conflict, a timeout. It is
  * best effort, so the request goes on; this logs the error's name and message (never the key
@@ -68,6 +66,6 @@ const useLogger = new Logger({ serviceName: METRICS_SERVICE });
  */
 export function countUseRecordFailed(keyId: string, error: unknown): void {
   const name = error instanceof Error ? error.name : 'unknown';
-  useLogger.warn('could not record a key use (lastUsedAt); the request goes on', { keyId, errorName: name, errorMessage: error instanceof Error ? error.message : String(error) });
+  logger.warn('could not record a key use (lastUsedAt); the request goes on', { keyId, errorName: name, errorMessage: error instanceof Error ? error.message : String(error) });
   count(metricNames.useRecordsFailed, {}, [{}, { error: name }]);
 }

@@ -66,15 +66,16 @@ export class UnsupportedMediaTypeError extends KeygateError {
 
 /**
  * keygate cannot serve this now, but will soon without anyone changing the request: 503 with
- * `Retry-After` (OAuth endpoints: `temporarily_unavailable`). For example, no token signing key
- * exists yet right after the first deploy.
+ * `Retry-After` (OAuth endpoints: `temporarily_unavailable`). A dependency (the table, the
+ * signing-key secret) did not answer in time or at all, or no token signing key exists yet right
+ * after the first deploy. Never a 500: nothing is wrong with keygate or the request.
  */
 export class UnavailableError extends KeygateError {
   readonly code = 'unavailable';
   constructor(
     message: string,
     /** What `Retry-After` says. */
-    readonly retryAfterSeconds = 30,
+    readonly retryAfterSeconds = 1,
   ) {
     super(message);
   }

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { SesEmail } from '../../functions/channels/ses-email.js';
 import { EventBridgeSchedules, SCHEDULE_RETRY_POLICY } from '../../functions/reminders/eventbridge-schedules.js';
-import { hasSigningKey, startFirstRotation } from '../../functions/tokens/first-signing-key.js';
-import { runRotationStep } from '../../functions/tokens/signing-key-rotation.js';
-import { SigningKeySecret } from '../../functions/tokens/signing-key-secret.js';
-import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../functions/tokens/signing-keys.js';
-import { tokenSettings } from '../../functions/tokens/token-settings.js';
+import { hasSigningKey, startFirstRotation } from '../../functions/signing/first-signing-key.js';
+import { runRotationStep } from '../../functions/signing/signing-key-rotation.js';
+import { SigningKeySecret } from '../../functions/signing/signing-key-secret.js';
+import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../functions/signing/signing-keys.js';
+import { tokenSettings } from '../../functions/signing/token-settings.js';
 import { testClock } from '../support/dynamodb.js';
 import { type Moto, startMoto } from '../support/moto.js';
 

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes, tokenAccess } from '../../functions/contract/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
 import { tableSchema } from '../../functions/contract/table-schema.js';
 
 /**
@@ -119,16 +119,19 @@ describe('the functions', () => {
       [logicalId(stack.notifications.scheduleSync.node.defaultChild)]: [...dynamoDb, '@aws-sdk/util-dynamodb'],
     };
     const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
-    expect(bundled).toHaveLength(routeTable.length + 4);
+    // Besides the routes: bootstrap, signing-key rotation, first signing key, notifier, schedule sync.
+    expect(bundled).toHaveLength(routeTable.length + 5);
     for (const [id] of bundled) expect(sdkLoadedAtStart(id), id).toEqual([...(special[id] ?? dynamoDb)].sort());
   });
 
-  it('are one per route plus the bootstrap function, besides the provider framework and the signing-key rotation', () => {
+  it('are one per route plus the bootstrap function, besides the provider frameworks, the signing-key rotation and the first-signing-key wait', () => {
     // The notifier and the schedule sync are asserted in test/infra/notifications.test.ts.
     const functions = ofType('AWS::Lambda::Function').filter(([id]) => !notificationFunctionIds().includes(id));
     const keygate = functions.filter(([, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined);
     expect(keygate).toHaveLength(routeTable.length + 1);
-    expect(functions).toHaveLength(routeTable.length + 3);
+    // + bootstrap, rotation, the admin-key provider's onEvent; + the first-key function and its provider's onEvent, isComplete, onTimeout.
+    expect(functions).toHaveLength(routeTable.length + 3 + 4);
+    expect(functions.filter(([, r]) => String(r.Properties.Handler).startsWith('framework.'))).toHaveLength(4);
   });
 
   it('run Node.js 22 or newer on arm64 with 256 MB, source maps on and TABLE_NAME as their only configuration (plus the token settings of token routes)', () => {

@@ -1,8 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { logger } from '../../http/respond.js';
+import { logger } from '../../observability/logger.js';
 import { systemClock } from '../../shared/clock.js';
-import { hasSigningKey, startFirstRotation } from '../first-signing-key.js';
+import { hasSigningKey, startFirstRotation } from '../../signing/first-signing-key.js';
 
 /**
  * The custom resource that keeps a deploy from finishing before the first token signing key

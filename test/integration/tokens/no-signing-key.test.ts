@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import type { Deps } from '../../../functions/shared/deps.js';
-import { settingsFor } from '../../../functions/tokens/environment.js';
-import { parseKeySet, rotateKeySet, type SigningKeySet, SigningKeyRing } from '../../../functions/tokens/signing-keys.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
+import { settingsFor } from '../../../functions/signing/token-settings.js';
+import { parseKeySet, rotateKeySet, type SigningKeySet, SigningKeyRing } from '../../../functions/signing/signing-keys.js';
 import { freshDeps, startGateway, testClock } from '../../support/dynamodb.js';
 import { apiClient } from '../api-client.js';
-import { basic, START } from './token-fixture.js';
+import { basic, START } from '../../support/world.js';
 
 /**
  * Right after the first deploy, before the first rotation wrote a key, the signing-key secret

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryError, deliver } from '../../../functions/channels/delivery.js';
 import type { Channel } from '../../../functions/channels/channel-store.js';
 import type { NotificationMessage } from '../../../functions/channels/channel-message.js';
-import type { Deps } from '../../../functions/shared/deps.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
 import { systemClock } from '../../../functions/shared/clock.js';
 
