@@ -37,6 +37,8 @@ export interface AcceptedCredentials {
   headers: readonly CredentialHeader[];
   /** Undefined: keys only. */
   tokens?: TokenTrust | undefined;
+  /** People signed in with OpenID Connect, from the issuer the deps name (`deps.people`). */
+  people?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function authorizeAlongside(
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   let verified: { caller: Caller; alongside?: KeyLookup };
   try {
-    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside);
+    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside, accepted.people ? deps.people : undefined);
   } catch (error) {
     if (error instanceof AuthenticationError) countVerification({ allowed: false, reason: error.reason });
     throw error;

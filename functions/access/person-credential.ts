@@ -2,7 +2,8 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErr
 import * as z from 'zod';
 import type { PeoplePolicy } from '../deployment-config.js';
 import type { Catalog } from '../permissions/catalog.js';
-import { expandGrants, type Grants } from '../permissions/grants.js';
+import type { PersonIdentity } from '../audit/audit-model.js';
+import { type Expanded, expandGrants, type Grants } from '../permissions/grants.js';
 import { AuthenticationError } from '../shared/errors.js';
 
 /**
@@ -25,40 +26,48 @@ export interface PersonTrust {
   policy: PeoplePolicy;
   /** The issuer's signing keys (jose's remote JWKS: cached, re-read when a token names an unknown key). */
   keys: JWTVerifyGetKey;
+  /** Its discovery document (the console's sign-in reads the endpoints from it). */
+  metadata: () => Promise<IssuerMetadata>;
 }
 
-const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.url() });
+const discoverySchema = z.object({
+  issuer: z.string(),
+  jwks_uri: z.url(),
+  authorization_endpoint: z.url(),
+  token_endpoint: z.url(),
+  end_session_endpoint: z.url().optional(),
+});
+export type IssuerMetadata = z.infer<typeof discoverySchema>;
 const DISCOVERY_TIMEOUT_MS = 3_000;
 
 /**
- * The issuer's keys, found from its discovery document on first use (OpenID Connect Discovery
- * §4: the document must name the same issuer), then held by jose's remote JWKS set. A failed
- * discovery is retried at the next sign-in, never cached.
+ * The issuer's discovery document (OpenID Connect Discovery §4: it must name the same issuer),
+ * read once per process; a failed read is retried at the next call, never kept.
  */
-export function discoveredIssuerKeys(issuer: string, fetchImpl: typeof fetch = fetch): JWTVerifyGetKey {
-  let remote: Promise<JWTVerifyGetKey> | undefined;
-  const discover = async (): Promise<JWTVerifyGetKey> => {
+export function issuerMetadata(issuer: string, fetchImpl: typeof fetch = fetch): () => Promise<IssuerMetadata> {
+  let held: Promise<IssuerMetadata> | undefined;
+  const read = async (): Promise<IssuerMetadata> => {
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     const response = await fetchImpl(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
     const document = discoverySchema.parse(await response.json());
     if (document.issuer !== issuer) throw new Error(`${url} names the issuer ${document.issuer}, not ${issuer}`);
-    return createRemoteJWKSet(new URL(document.jwks_uri), { timeoutDuration: DISCOVERY_TIMEOUT_MS });
+    return document;
   };
-  return async (header, token) => {
-    remote ??= discover().catch((error: unknown) => {
-      remote = undefined;
+  return () =>
+    (held ??= read().catch((error: unknown) => {
+      held = undefined;
       throw error;
-    });
-    return (await remote)(header, token);
-  };
+    }));
 }
 
-/** Who a person is, for the audit log: the issuer and subject identify them; the email is shown. */
-export interface PersonIdentity {
-  issuer: string;
-  subject: string;
-  email?: string;
+/** The issuer's signing keys, found from its discovery document, then held by jose's remote JWKS set. */
+export function discoveredIssuerKeys(metadata: () => Promise<IssuerMetadata>): JWTVerifyGetKey {
+  let remote: JWTVerifyGetKey | undefined;
+  return async (header, token) => {
+    remote ??= createRemoteJWKSet(new URL((await metadata()).jwks_uri), { timeoutDuration: DISCOVERY_TIMEOUT_MS });
+    return remote(header, token);
+  };
 }
 
 export interface PersonCaller {
@@ -66,8 +75,14 @@ export interface PersonCaller {
   person: PersonIdentity;
   owner: string;
   grants: Grants;
-  expanded: ReturnType<typeof expandGrants>;
+  expanded: Expanded;
   expiresAt: string;
+}
+
+/** Trust in one issuer and client: its keys and endpoints are discovered on first use. */
+export function personTrust(issuer: string, clientId: string, policy: PeoplePolicy): PersonTrust {
+  const metadata = issuerMetadata(issuer);
+  return { issuer, clientId, policy, metadata, keys: discoveredIssuerKeys(metadata) };
 }
 
 /** Seconds of clock skew tolerated between keygate and the issuer. */

@@ -31,13 +31,15 @@ export type ListAuditInput = z.infer<typeof listAuditQuerySchema>;
 
 const nullableString = z.string().nullable();
 
+export const personSchema = z.strictObject({ issuer: z.string(), subject: z.string(), email: z.string().optional() });
+
 export const auditEntrySchema = z
   .strictObject({
     id: z.string(),
     at: z.iso.datetime(),
     action: z.enum(auditActions),
     outcome: z.enum(['success', 'failure']),
-    actor: z.strictObject({ owner: z.string(), keyId: z.string().optional() }).nullable(),
+    actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).nullable(),
     keyId: nullableString,
     target: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
     reason: z.enum(authenticationFailures).nullable(),

@@ -27,6 +27,8 @@ export interface RouteDefinition {
    * issuer URL every authenticated route gets.
    */
   readonly tokens?: 'issuer' | 'signing-keys';
+  /** Built files the function's bundle carries: `console` is console/dist (see console/build.ts). */
+  readonly assets?: 'console';
   readonly summary: string;
 }
 
@@ -235,6 +237,36 @@ export const routes = [
     permission: 'audit-log:read',
     tableAccess: 'read',
     summary: 'Audit log, newest first, for admins: filter by keyId, actor, action, from and to',
+  },
+  {
+    id: 'GetCaller',
+    method: 'GET',
+    path: '/v1/me',
+    entry: 'functions/console/handlers/get-caller.ts',
+    permission: 'authenticated',
+    tableAccess: 'read',
+    summary: 'Who the caller is: owner, admin or not, the signed-in person, and the grants held (the console builds its forms from it)',
+  },
+  {
+    id: 'GetConsole',
+    method: 'GET',
+    path: '/console',
+    entry: 'functions/console/handlers/serve-console-page.ts',
+    // The page and its assets hold nothing secret; the console signs people in itself (OIDC).
+    permission: 'public',
+    tableAccess: 'none',
+    assets: 'console',
+    summary: 'The web console (sign-in with OpenID Connect)',
+  },
+  {
+    id: 'GetConsoleAsset',
+    method: 'GET',
+    path: '/console/{asset}',
+    entry: 'functions/console/handlers/serve-console-asset.ts',
+    permission: 'public',
+    tableAccess: 'none',
+    assets: 'console',
+    summary: "The web console's script, style sheet and settings (issuer, client id, expiry policy)",
   },
   {
     id: 'GetOpenApi',

@@ -111,10 +111,11 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
 }
 
 /**
- * keygate's own routes take a keygate key as a bearer token. Access tokens are for the APIs that
- * keygate protects: on the management API a deleted key's token would keep working until it expired.
+ * keygate's own routes take a keygate key as a bearer token, or a signed-in person's ID token
+ * (the console; when the deployment names an issuer). Access tokens are for the APIs that keygate
+ * protects: on the management API a deleted key's token would keep working until it expired.
  */
-export const MANAGEMENT_CREDENTIALS: AcceptedCredentials = { headers: ['authorization'] };
+export const MANAGEMENT_CREDENTIALS: AcceptedCredentials = { headers: ['authorization'], people: true };
 
 function readBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;

@@ -1,3 +1,4 @@
+import type { PersonIdentity } from '../audit/audit-model.js';
 import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
@@ -12,8 +13,19 @@ export type ExpiryReason = 'expires_at' | 'inactivity';
 
 export interface Actor {
   owner: string;
-  /** Absent for the bootstrap admin credential, which no key created. */
+  /** Absent for the bootstrap admin credential, which no key created, and for a signed-in person. */
   keyId?: string;
+  /** A person signed in to the console (OpenID Connect): issuer, subject and email. */
+  person?: PersonIdentity;
+}
+
+/** Who a principal is, as records and the audit log keep it: its owner, and its key or the signed-in person. */
+export function actorOf(principal: { owner: string; keyId?: string | undefined; person?: PersonIdentity | undefined }): Actor {
+  return {
+    owner: principal.owner,
+    ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+    ...(principal.person === undefined ? {} : { person: { ...principal.person } }),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { RequestOrigin } from '../audit/audit-model.js';
+import type { PersonIdentity, RequestOrigin } from '../audit/audit-model.js';
 import { type AuditedCaller, changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
 import type { Policy } from '../deployment-config.js';
@@ -7,7 +7,7 @@ import type { Deps } from '../shared/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { verifyWithKnownKeys } from '../shared/jwks-source.js';
-import { type Actor, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
+import { type Actor, actorOf, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from '../notifications/notification-model.js';
 import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
@@ -26,6 +26,8 @@ export interface Principal {
   expiresAt?: string | null;
   /** The request it made, for the audit log; absent outside HTTP requests (the bootstrap). */
   request?: RequestOrigin;
+  /** A person signed in to the console, rather than a key. */
+  person?: PersonIdentity;
 }
 
 const MINUTE = 60_000;
@@ -33,9 +35,6 @@ const MINUTE = 60_000;
 /** A conditional write that lost a race is retried this often before the caller is told. */
 const MAX_NAME_CLAIMS = 3;
 
-function actorOf(principal: Principal): Actor {
-  return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
-}
 
 function auditedCaller(principal: Principal): AuditedCaller {
   return { actor: actorOf(principal), request: principal.request };

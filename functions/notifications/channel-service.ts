@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import type { Actor } from '../keys/key-model.js';
+import { actorOf } from '../keys/key-model.js';
 import { newKeyId } from '../keys/key-string.js';
 import type { Principal } from '../keys/key-service.js';
 import type { Deps } from '../shared/deps.js';
@@ -11,9 +11,6 @@ import { listedOwner, mayAccess } from './ownership.js';
 import type { CreateChannelInput, ListChannelsInput } from './schemas.js';
 import { checkWebhookUrl } from './webhook-url.js';
 
-function actorOf(principal: Principal): Actor {
-  return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
-}
 
 /** What the API shows of a channel: never the webhook signing secret (only the create response has it). */
 export function channelDetails(channel: Channel) {

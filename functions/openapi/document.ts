@@ -13,6 +13,7 @@ import {
 import { introspectionRequestSchema } from '../tokens/handlers/introspect-token.js';
 import { tokenRequestSchema } from '../tokens/handlers/issue-token.js';
 import * as responses from './responses.js';
+import { consoleAssetPathSchema } from '../console/schemas.js';
 
 /**
  * The OpenAPI 3.1 description of every route of functions/contract/routes.ts, generated (zod-openapi, over
@@ -112,6 +113,9 @@ export const operations: Record<RouteId, OperationSpec> = {
     },
     errors: [400],
   },
+  GetCaller: { ok: { 200: { description: 'The caller: owner, admin, the signed-in person, grants held', schema: responses.callerSchema } } },
+  GetConsole: { oauth: true, ok: { 200: { description: 'The console page (HTML)' } } },
+  GetConsoleAsset: { oauth: true, path: consoleAssetPathSchema, ok: { 200: { description: "The console's script, style sheet or settings" } }, errors: [404] },
   GetOpenApi: { oauth: true, ok: { 200: { description: 'This document', schema: responses.openApiDocumentSchema } } },
 };
 

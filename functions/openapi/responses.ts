@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { auditPageSchema } from '../audit/schemas.js';
+import { auditPageSchema, personSchema } from '../audit/schemas.js';
 import { keyFormats, keyStatuses } from '../keys/key-model.js';
 import { roleGrantSchema } from '../permissions/grants.js';
 import { accessTokenClaimsSchema } from '../tokens/access-token.js';
@@ -11,7 +11,7 @@ import { accessTokenClaimsSchema } from '../tokens/access-token.js';
  * as soon as a response gains, loses or changes a field that is not described here.
  */
 const instant = z.iso.datetime();
-const actor = z.strictObject({ owner: z.string(), keyId: z.string().optional() }).meta({ id: 'Actor' });
+const actor = z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).meta({ id: 'Actor' });
 const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const errorSchema = z
@@ -65,6 +65,17 @@ export const issuedKeySchema = keyDetailsSchema
   .meta({ id: 'IssuedKey' });
 
 export const keyPageSchema = page(keyDetailsSchema);
+
+export const callerSchema = z
+  .strictObject({
+    owner: z.string(),
+    admin: z.boolean(),
+    keyId: z.string().optional(),
+    person: personSchema.optional(),
+    grants: z.strictObject({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) }),
+    permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])),
+  })
+  .meta({ id: 'Caller' });
 
 export const catalogSchema = z.strictObject({
   resources: z.array(

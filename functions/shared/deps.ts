@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
+import type { PersonTrust } from '../access/person-credential.js';
 import type { KeyJwtTrust } from '../keys/key-jwt-keys.js';
 import type { NotificationDeps } from '../notifications/notification-deps.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
@@ -26,4 +27,11 @@ export interface Deps {
    * environment). Absent: functions/keys/key-jwt-keys.ts chooses from `tokens` or the environment.
    */
   keyJwts?: KeyJwtTrust;
+  /**
+   * The OpenID Connect issuer people sign in with (the console), on the management API only.
+   * Absent: no sign-in, keys only.
+   */
+  people?: PersonTrust;
+  /** The folder holding the console's built files (console/dist locally; in the bundle on Lambda). */
+  consoleAssets?: string;
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   otherKey = (await generateKeyPair('RS256')).privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
-  trust = { issuer: ISSUER, clientId: CLIENT, policy: deploymentConfig.people, keys: createLocalJWKSet({ keys: [jwk] }) };
+  trust = { issuer: ISSUER, clientId: CLIENT, policy: deploymentConfig.people, keys: createLocalJWKSet({ keys: [jwk] }), metadata: () => Promise.reject(new Error('not used')) };
   sign = (claims, options = {}) =>
     new SignJWT({ iss: ISSUER, aud: CLIENT, sub: 'sub-1', iat: nowS - 10, exp: nowS + 3600, email: 'ada@example.com', email_verified: true, ...claims })
       .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'k1', ...(options.typ ? { typ: options.typ } : {}) })
