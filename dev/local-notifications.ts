@@ -5,10 +5,10 @@ import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from 
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { EmailMessage, EmailSender, NotificationDeps, SchedulePort } from '../functions/notifications/notification-deps.js';
-import type { DesiredSchedule } from '../functions/notifications/notification-model.js';
-import { notify } from '../functions/notifications/handlers/notifier.js';
-import { type KeyChange, syncKeyChanges } from '../functions/notifications/schedule-sync.js';
+import type { ChannelDeps, EmailMessage, EmailSender } from '../functions/channels/channel-deps.js';
+import type { DesiredSchedule, ReminderDeps, SchedulePort } from '../functions/reminders/schedules.js';
+import { notify } from '../functions/reminders/handlers/notifier.js';
+import { type KeyChange, syncKeyChanges } from '../functions/reminders/schedule-sync.js';
 import type { Deps } from '../functions/shared/deps.js';
 
 /**
@@ -118,11 +118,11 @@ export class OutboxEmail implements EmailSender {
 /**
  * Webhook receivers a local run may reach although they are not public: this machine's loopback
  * only (test receivers, a receiver on the laptop). The Lambda functions never set this, so on
- * AWS every non-public address is refused (functions/notifications/webhook-url.ts).
+ * AWS every non-public address is refused (functions/channels/webhook-url.ts).
  */
 export const LOCAL_WEBHOOK_RANGES = ['127.0.0.0/8', '::1/128'] as const;
 
-export function localNotificationDeps(deps: Pick<Deps, 'ddb' | 'tableName' | 'config'>, outboxDir: string): NotificationDeps & { schedules: LocalSchedules } {
+export function localNotificationDeps(deps: Pick<Deps, 'ddb' | 'tableName' | 'config'>, outboxDir: string): ChannelDeps & ReminderDeps & { schedules: LocalSchedules } {
   return {
     schedules: new LocalSchedules(deps),
     email: new OutboxEmail(outboxDir, deps.config.notifications.emailFrom),

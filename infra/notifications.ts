@@ -59,7 +59,7 @@ export class KeygateNotifications extends Construct {
     const groupName = (this.scheduleGroup.node.defaultChild as CfnScheduleGroup).ref;
 
     this.notifier = keygateFunction(this, 'Notifier', {
-      entry: 'functions/notifications/handlers/notifier.ts',
+      entry: 'functions/reminders/handlers/notifier.ts',
       description: 'keygate notifier: re-reads the key when its notification schedule fires, then sends by email, signed webhook or operator message',
       environment: { TABLE_NAME: table.tableName },
       logRetention,
@@ -91,7 +91,7 @@ export class KeygateNotifications extends Construct {
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
 
     this.scheduleSync = keygateFunction(this, 'ScheduleSync', {
-      entry: 'functions/notifications/handlers/sync-schedules.ts',
+      entry: 'functions/reminders/handlers/sync-schedules.ts',
       description: 'keygate schedule sync: keeps one EventBridge Scheduler schedule per key notification, from the table stream',
       environment: {
         TABLE_NAME: table.tableName,

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { AuthenticationFailure } from '../shared/errors.js';
 
 /**
@@ -70,21 +69,6 @@ export interface AuditEntry {
   /** Failed authentications are counted per key, reason, source IP and minute (audit-service.ts). */
   attempts?: number;
   lastAttemptAt?: string;
-}
-
-/**
- * Entry ids are 16 base64url characters: random for changes, a digest for failed-authentication
- * aggregates (so every attempt in one minute lands on one item). Fixed length matters: the sort
- * key `<at>#<id>` has a fixed length, which the query's exclusive bound relies on (audit-store.ts).
- */
-export const ENTRY_ID_LENGTH = 16;
-
-export function newEntryId(): string {
-  return randomBytes(12).toString('base64url');
-}
-
-export function digestEntryId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('base64url').slice(0, ENTRY_ID_LENGTH);
 }
 
 const MAX_USER_AGENT = 256;

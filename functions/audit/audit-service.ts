@@ -2,7 +2,8 @@ import { logger } from '../http/respond.js';
 import { countLifecycleAction } from '../observability/metrics.js';
 import type { Deps } from '../shared/deps.js';
 import { type AuthenticationError, ForbiddenError } from '../shared/errors.js';
-import { type AuditAction, type AuditActor, type AuditEntry, digestEntryId, newEntryId, type RequestOrigin, scrubUserAgent } from './audit-model.js';
+import { digestEntryId, newEntryId } from '../shared/ids.js';
+import { type AuditAction, type AuditActor, type AuditEntry, type RequestOrigin, scrubUserAgent } from './audit-model.js';
 import { addFailedAttempt, type AuditPage, queryAuditEntries } from './audit-store.js';
 import type { ListAuditInput } from './schemas.js';
 

@@ -6,7 +6,8 @@ import { tableSchema } from '../contract/table-schema.js';
 import type { Deps } from '../shared/deps.js';
 import { addDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
-import { type AuditAction, type AuditEntry, ENTRY_ID_LENGTH } from './audit-model.js';
+import { ENTRY_ID_LENGTH } from '../shared/ids.js';
+import type { AuditAction, AuditEntry } from './audit-model.js';
 
 /*
  * Audit items (see functions/contract/table-schema.ts). Every entry is one item, sort key `<at>#<id>` in every

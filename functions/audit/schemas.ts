@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { KEY_ID } from '../keys/key-string.js';
+import { KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 import { authenticationFailures } from '../shared/errors.js';
 import { type AuditEntry, auditActions } from './audit-model.js';

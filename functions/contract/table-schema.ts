@@ -14,7 +14,7 @@
  *                layout scales: functions/audit/audit-store.ts.
  *
  * The stream (old and new images) feeds the schedule sync of expiry notifications
- * (functions/notifications/schedule-sync.ts); the local run reads DynamoDB Local's.
+ * (functions/reminders/schedule-sync.ts); the local run reads DynamoDB Local's.
  */
 export const tableSchema = {
   partitionKey: 'pk',

@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import { type RouteId, routeById } from '../contract/routes.js';
 import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import type { Principal } from '../keys/key-service.js';
+import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify, SignJWT }
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
 import type { Signer } from '../tokens/signing-keys.js';
-import { KEY_ID } from './key-string.js';
+import { KEY_ID } from '../shared/ids.js';
 import { localVerifier } from '../shared/jwks-source.js';
 
 /**

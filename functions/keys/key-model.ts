@@ -2,7 +2,8 @@ import type { PersonIdentity } from '../audit/audit-model.js';
 import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
-import { type KeyNotificationFields, notificationDetails } from '../notifications/notification-model.js';
+import type { Actor } from '../permissions/principal.js';
+import { type KeyNotificationFields, notificationDetails } from './key-notifications.js';
 
 export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
 /** `key`: a `kg_<id>_<secret><checksum>` string; `jwt`: a signed JWT (functions/keys/key-jwt.ts). */
@@ -11,26 +12,9 @@ export type KeyFormat = (typeof keyFormats)[number];
 export type KeyStatus = (typeof keyStatuses)[number];
 export type ExpiryReason = 'expires_at' | 'inactivity';
 
-export interface Actor {
-  owner: string;
-  /** Absent for the bootstrap admin credential, which no key created, and for a signed-in person. */
-  keyId?: string;
-  /** A person signed in to the console (OpenID Connect): issuer, subject and email. */
-  person?: PersonIdentity;
-}
-
-/** Who a principal is, as records and the audit log keep it: its owner, and its key or the signed-in person. */
-export function actorOf(principal: { owner: string; keyId?: string | undefined; person?: PersonIdentity | undefined }): Actor {
-  return {
-    owner: principal.owner,
-    ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
-    ...(principal.person === undefined ? {} : { person: { ...principal.person } }),
-  };
-}
-
 /**
  * A key as stored, minus the table's own attributes. Times are ISO 8601 UTC strings. Its expiry
- * notifications (`notification`, `defaultNotifications`) are part of it: see notification-model.ts.
+ * notifications (`notification`, `defaultNotifications`) are part of it: see key-notifications.ts.
  */
 export interface KeyRecord extends KeyNotificationFields {
   id: string;

@@ -1,34 +1,22 @@
-import type { PersonIdentity, RequestOrigin } from '../audit/audit-model.js';
 import { type AuditedCaller, changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
 import type { Policy } from '../deployment-config.js';
-import { type Expanded, expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
+import { expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
+import { mayManage } from '../permissions/ownership.js';
+import { type Actor, actorOf, type Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { verifyWithKnownKeys } from '../shared/jwks-source.js';
-import { type Actor, actorOf, inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
+import { inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
-import type { StoredNotification } from '../notifications/notification-model.js';
-import { notificationsForEdit, notificationsForNewKey } from '../notifications/notification-settings.js';
+import type { StoredNotification } from './key-notifications.js';
+import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
 import { InvalidKeyJwtError, isKeyJwt, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtSigner, keyJwtTrust } from './key-jwt-keys.js';
-import { hashSecret, type IssuedSecret, issueSecret, newKeyId, newSecret, parseKeyString, secretMatches } from './key-string.js';
+import { hashSecret, type IssuedSecret, issueSecret, newSecret, parseKeyString, secretMatches } from './key-string.js';
+import { newKeyId } from '../shared/ids.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
-
-/** Who is calling: resolved from a keygate credential. */
-export interface Principal {
-  keyId?: string;
-  owner: string;
-  grants: Grants;
-  expanded: Expanded;
-  /** The key's fixed expiry (null: none); absent for credentials that are not keys. */
-  expiresAt?: string | null;
-  /** The request it made, for the audit log; absent outside HTTP requests (the bootstrap). */
-  request?: RequestOrigin;
-  /** A person signed in to the console, rather than a key. */
-  person?: PersonIdentity;
-}
 
 const MINUTE = 60_000;
 
@@ -98,11 +86,6 @@ export function resolveExpiry(
 }
 
 /* ---- authorization ---- */
-
-/** Admins manage every key; other principals only keys of their own owner. */
-function mayManage(principal: Principal, owner: string): boolean {
-  return principal.expanded.admin || principal.owner === owner;
-}
 
 /** Reads a key the principal may manage. Keys of other owners look absent: no probing for ids. */
 async function loadManagedKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {

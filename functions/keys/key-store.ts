@@ -296,7 +296,7 @@ export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promis
 }
 
 /*
- * Expiry notifications are fields of the key item (functions/notifications/notification-model.ts).
+ * Expiry notifications are fields of the key item (functions/keys/key-notifications.ts).
  * The notifier updates one of them in place; each update is conditional on the notification's
  * `rev` (it is still the one the schedule was made for) and bumps `version`, so an edit that read
  * the key before it fails as a concurrent update instead of overwriting what the notifier wrote.

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import baseX from 'base-x';
+import { base62, randomBase62 } from '../shared/ids.js';
 
 /**
  * The key string, built for secret scanning (like GitHub's `ghp_` tokens):
@@ -12,26 +12,15 @@ import baseX from 'base-x';
  * secret is stored: the secret has full entropy, so a slow password hash would add latency to
  * every request and no security.
  */
-const base62 = baseX('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz');
-const ID_LENGTH = 22;
 const SECRET_LENGTH = 43;
 const CHECKSUM_LENGTH = 6;
 const KEY_STRING = /^([a-z0-9]{2,10})_([0-9A-Za-z]{22})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
-export const KEY_ID = /^[0-9A-Za-z]{22}$/;
-
-function randomBase62(bytes: number, length: number): string {
-  return base62.encode(randomBytes(bytes)).padStart(length, '0');
-}
 
 function checksum(body: string): string {
   const crc = crc32(body);
   const bytes = Buffer.alloc(4);
   bytes.writeUInt32BE(crc);
   return base62.encode(bytes).padStart(CHECKSUM_LENGTH, '0');
-}
-
-export function newKeyId(): string {
-  return randomBase62(16, ID_LENGTH);
 }
 
 export interface IssuedSecret {

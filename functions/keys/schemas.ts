@@ -1,13 +1,23 @@
 import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
-import { KEY_ID } from './key-string.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
 import { keyFormats, keyStatuses } from './key-model.js';
-import { notificationInputSchema } from '../notifications/schemas.js';
+import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
 
+/**
+ * A key's notification, at create or PATCH: `at` is an ISO 8601 date-time, or a duration
+ * before the key's fixed expiry (`P7D`). `null` cancels (and opts out of the deployment defaults).
+ */
+export const notificationInputSchema = z
+  .strictObject({
+    at: z.string().min(2).max(40),
+    channelId: z.string().regex(CHANNEL_ID, 'channelId must be the id of a channel (GET /v1/channels lists them)'),
+  })
+  .nullable();
+export type NotificationInput = z.infer<typeof notificationInputSchema>;
 
 const nameSchema = z
   .string()

@@ -9,7 +9,7 @@ import {
   listChannelsQuerySchema,
   operatorMessageIdPathSchema,
   operatorMessagesQuerySchema,
-} from '../notifications/schemas.js';
+} from '../channels/schemas.js';
 import { introspectionRequestSchema } from '../tokens/handlers/introspect-token.js';
 import { tokenRequestSchema } from '../tokens/handlers/issue-token.js';
 import * as responses from './responses.js';

@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
 import type { PersonTrust } from '../access/person-credential.js';
 import type { KeyJwtTrust } from '../keys/key-jwt-keys.js';
-import type { NotificationDeps } from '../notifications/notification-deps.js';
+import type { ChannelDeps } from '../channels/channel-deps.js';
+import type { ReminderDeps } from '../reminders/schedules.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
 import type { Clock } from './clock.js';
 
@@ -21,7 +22,7 @@ export interface Deps {
    * Schedules, email and local-mode switches, for the notification parts only. The local run and
    * tests set it; on Lambda the notification functions build it from their environment.
    */
-  notifications?: NotificationDeps;
+  notifications?: ChannelDeps & ReminderDeps;
   /**
    * What verifies JWT-format keys, when the process decides it itself (the authorizer, from its
    * environment). Absent: functions/keys/key-jwt-keys.ts chooses from `tokens` or the environment.

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import { authenticateKey, type PresentedKey, type Principal, readPresentedKey } from '../keys/key-service.js';
+import { authenticateKey, type PresentedKey, readPresentedKey } from '../keys/key-service.js';
+import type { Principal } from '../permissions/principal.js';
 import { keyStatus } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
 import { hashSecret } from '../keys/key-string.js';

@@ -2,7 +2,7 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { AUDIT_SHARDS } from '../../functions/audit/audit-store.js';
-import { fireNotification } from '../../functions/notifications/notifier.js';
+import { fireNotification } from '../../functions/reminders/notifier.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, postForm, START, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';

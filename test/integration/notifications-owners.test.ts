@@ -1,7 +1,7 @@
 import { PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import { notify } from '../../functions/notifications/handlers/notifier.js';
+import { notify } from '../../functions/reminders/handlers/notifier.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';

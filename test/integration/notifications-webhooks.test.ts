@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import { notify } from '../../functions/notifications/handlers/notifier.js';
-import type { HostResolver, NotificationDeps } from '../../functions/notifications/notification-deps.js';
+import { notify } from '../../functions/reminders/handlers/notifier.js';
+import type { ChannelDeps, HostResolver } from '../../functions/channels/channel-deps.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { capturedOutput } from '../support/capture-logs.js';
@@ -27,7 +27,7 @@ let api: ReturnType<typeof apiClient>;
 let admin: string;
 const closers: (() => Promise<void>)[] = [];
 
-async function setUp(notifications: NotificationDeps | undefined) {
+async function setUp(notifications: ChannelDeps | undefined) {
   clock = testClock(START);
   const base = await freshDeps({ clock: clock.now });
   deps = notifications === undefined ? base : { ...base, notifications };

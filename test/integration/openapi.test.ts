@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
-import { fireNotification } from '../../functions/notifications/notifier.js';
+import { fireNotification } from '../../functions/reminders/notifier.js';
 import { operations } from '../../functions/openapi/document.js';
 import type { Route } from '../../functions/http/route-handler.js';
 import { type RouteDefinition, type RouteId, routes } from '../../functions/contract/routes.js';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { isKeyJwt, KEY_JWT_TYPE, type KeyJwtClaims, MAX_KEY_JWT_LENGTH, signKeyJwt, verifyKeyJwt } from '../../functions/keys/key-jwt.js';
-import { newKeyId, newSecret } from '../../functions/keys/key-string.js';
+import { newSecret } from '../../functions/keys/key-string.js';
+import { newKeyId } from '../../functions/shared/ids.js';
 import { signAccessToken, verifyAccessToken } from '../../functions/tokens/access-token.js';
 import { generateSigningKey, publicJwk, type Signer, SigningKeyRing } from '../../functions/tokens/signing-keys.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashSecret, issueSecret, newKeyId, parseKeyString, secretMatches } from '../../functions/keys/key-string.js';
+import { hashSecret, issueSecret, parseKeyString, secretMatches } from '../../functions/keys/key-string.js';
+import { newKeyId } from '../../functions/shared/ids.js';
 
 describe('key strings', () => {
   it('carry the prefix, the id, a 256-bit secret and a checksum', () => {

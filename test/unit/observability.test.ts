@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scrubUserAgent } from '../../functions/audit/audit-model.js';
 import { AUDIT_SHARDS, shardOf } from '../../functions/audit/audit-store.js';
-import { newEntryId } from '../../functions/audit/audit-model.js';
+import { newEntryId } from '../../functions/shared/ids.js';
 import { METRICS_NAMESPACE, metricNames } from '../../functions/observability/metric-names.js';
 import { countLifecycleAction, countNotification, countVerification } from '../../functions/observability/metrics.js';
 import { issueSecret } from '../../functions/keys/key-string.js';

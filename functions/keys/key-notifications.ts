@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { KeyRecord } from '../keys/key-model.js';
-import { keyStatus } from '../keys/key-model.js';
 
 /**
  * A key's expiry notifications, as stored on the key record itself (so every change to them is
@@ -57,45 +55,6 @@ export function slotPath(slot: Slot): { path: string; names: Record<string, stri
   if (slot === 'own') return { path: '#n', names: { '#n': 'notification' } };
   const index = Number(slot.slice('default-'.length));
   return { path: `#n[${index}]`, names: { '#n': 'defaultNotifications' } };
-}
-
-/** Schedule names are unique per key and slot, so creating one twice is an update, never a second schedule. */
-export function scheduleName(keyId: string, slot: Slot): string {
-  return `key-${keyId}-${slot}`;
-}
-
-/** What the notifier is invoked with: never a secret, only what identifies the notification. */
-export interface NotificationFire {
-  keyId: string;
-  slot: Slot;
-  rev: string;
-}
-
-export interface DesiredSchedule {
-  name: string;
-  /** ISO 8601 UTC, whole seconds (`.000Z`). */
-  at: string;
-  input: NotificationFire;
-}
-
-/**
- * The schedules a key should have: one per notification not yet fired, while the key is active.
- * A deleted, expired or vanished (TTL) key has none.
- */
-export function desiredSchedules(key: (KeyRecord & KeyNotificationFields) | undefined, now: Date): DesiredSchedule[] {
-  if (!key || keyStatus(key, now) !== 'active') return [];
-  return notificationsOf(key)
-    .filter(({ notification }) => notification.firedAt === undefined)
-    .map(({ slot, notification }) => ({
-      name: scheduleName(key.id, slot),
-      at: notification.at,
-      input: { keyId: key.id, slot, rev: notification.rev },
-    }));
-}
-
-export function sameSchedules(a: DesiredSchedule[], b: DesiredSchedule[]): boolean {
-  const text = (list: DesiredSchedule[]) => JSON.stringify([...list].sort((x, y) => x.name.localeCompare(y.name)));
-  return text(a) === text(b);
 }
 
 /** What the API shows of a notification. */

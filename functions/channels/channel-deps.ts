@@ -1,13 +1,3 @@
-import type { DesiredSchedule } from './notification-model.js';
-
-/** Where schedules live: EventBridge Scheduler on AWS, DynamoDB Local items in the local run. */
-export interface SchedulePort {
-  /** Creates the schedule, or updates the one of that name: calling it twice leaves one schedule. */
-  put(schedule: DesiredSchedule): Promise<void>;
-  /** Deletes it; a schedule that is already gone is not an error. */
-  remove(name: string): Promise<void>;
-}
-
 export interface EmailMessage {
   to: string[];
   subject: string;
@@ -20,12 +10,11 @@ export interface EmailSender {
 }
 
 /**
- * What the notification parts need on top of Deps. Optional in Deps: the Lambda entry points
- * that need it build it from their environment (notifications/environment.ts); the local run
+ * What channels and their delivery need on top of Deps. Optional in Deps: the Lambda entry
+ * points that need it build it from their environment (reminders/environment.ts); the local run
  * and tests put it into `deps.notifications`.
  */
-export interface NotificationDeps {
-  schedules?: SchedulePort;
+export interface ChannelDeps {
   email?: EmailSender;
   /** The local run only: webhook channels may use plain http (test receivers on 127.0.0.1). */
   allowHttpWebhooks?: boolean;

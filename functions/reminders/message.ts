@@ -1,35 +1,8 @@
+import type { NotificationMessage } from '../channels/channel-message.js';
+import type { Channel } from '../channels/channel-store.js';
 import { effectiveExpiry, type KeyRecord } from '../keys/key-model.js';
-import type { Channel } from './channel-store.js';
-import type { StoredNotification } from './notification-model.js';
-
-/**
- * The one message a notification sends, in every channel's form: which key (name, id, owner),
- * when and why it expires, and what to do. Built from the key as re-read when the notification
- * fires, from its public fields only: it never holds a key string, secret or hash.
- */
-export interface NotificationMessage {
-  /** Stable per notification (re)set: the webhook-id and the operator message id. */
-  id: string;
-  subject: string;
-  text: string;
-  /** The webhook body (Standard Webhooks shape: type, timestamp, data). */
-  payload: {
-    type: 'key.expiring';
-    timestamp: string;
-    data: {
-      notificationId: string;
-      key: { id: string; name: string; owner: string };
-      expiresAt: string;
-      expiryReason: 'expires_at' | 'inactivity';
-      fixedExpiresAt: string | null;
-      inactivityExpiresAt: string;
-      notificationAt: string;
-      channel: { id: string; name: string };
-      subject: string;
-      text: string;
-    };
-  };
-}
+import type { StoredNotification } from '../keys/key-notifications.js';
+import { notificationMessageId } from '../shared/ids.js';
 
 function span(from: Date, to: Date): string {
   const minutes = Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
@@ -37,10 +10,6 @@ function span(from: Date, to: Date): string {
   const hours = Math.round(minutes / 60);
   if (hours < 48) return `${hours} hours`;
   return `${Math.round(hours / 24)} days`;
-}
-
-export function notificationId(rev: string): string {
-  return `msg_${rev}`;
 }
 
 export function expiryMessage(key: KeyRecord, notification: StoredNotification, channel: Channel, now: Date): NotificationMessage {
@@ -64,7 +33,7 @@ export function expiryMessage(key: KeyRecord, notification: StoredNotification, 
     `You get this message because the key has a notification for ${notification.at} on the channel "${channel.name}".`,
     'It contains no key or secret.',
   ].join('\n');
-  const id = notificationId(notification.rev);
+  const id = notificationMessageId(notification.rev);
   return {
     id,
     subject,

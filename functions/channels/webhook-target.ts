@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { type LookupFunction, isIP } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { HostResolver, NotificationDeps } from './notification-deps.js';
+import type { ChannelDeps, HostResolver } from './channel-deps.js';
 import { hostOf, refusedAddress, type TargetPolicy } from './webhook-url.js';
 
 /**
@@ -32,7 +32,7 @@ const systemResolver: HostResolver = (hostname) => lookup(hostname, { all: true 
  * to), each one allowed; otherwise AddressNotAllowedError. A failed resolution throws the
  * resolver's error.
  */
-export async function resolveWebhookTarget(policy: TargetPolicy & Pick<NotificationDeps, 'resolveHost'>, url: URL): Promise<ResolvedAddress[]> {
+export async function resolveWebhookTarget(policy: TargetPolicy & Pick<ChannelDeps, 'resolveHost'>, url: URL): Promise<ResolvedAddress[]> {
   const host = hostOf(url);
   const family = isIP(host);
   const addresses = family !== 0 ? [{ address: host, family }] : await (policy.resolveHost ?? systemResolver)(host);

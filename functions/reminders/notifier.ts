@@ -5,10 +5,11 @@ import { countNotification } from '../observability/metrics.js';
 import { keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
 import type { Deps } from '../shared/deps.js';
-import { type Channel, findChannel, mayCarry } from './channel-store.js';
-import { DeliveryError, deliver } from './delivery.js';
+import { type Channel, findChannel, mayCarry } from '../channels/channel-store.js';
+import { DeliveryError, deliver } from '../channels/delivery.js';
 import { expiryMessage } from './message.js';
-import { type NotificationFire, notificationAt, slotPath } from './notification-model.js';
+import { notificationAt, slotPath } from '../keys/key-notifications.js';
+import type { NotificationFire } from './schedules.js';
 
 export type FireOutcome =
   | { result: 'sent' }
@@ -66,7 +67,7 @@ async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel
   }
   seen.channel = channel;
   // The rules at set time already keep a key's notifications off other owners' channels
-  // (notification-settings.ts); checked again here so no path can deliver one there.
+  // (keys/key-reminders.ts); checked again here so no path can deliver one there.
   if (!mayCarry(channel, key.owner, true)) {
     const detail = `the channel ${channel.id} is neither of the key's owner nor an admin channel`;
     await recordOutcome(deps, key.id, fire, channel.id, 'dropped', detail);

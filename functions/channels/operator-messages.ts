@@ -2,15 +2,14 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import { type Actor, actorOf } from '../keys/key-model.js';
-import type { Principal } from '../keys/key-service.js';
+import { type Actor, actorOf, type Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Channel } from './channel-store.js';
-import type { NotificationMessage } from './message.js';
+import type { NotificationMessage } from './channel-message.js';
 import { indexListing, queryListing } from './index-listing.js';
-import { listedOwner, mayAccess } from './ownership.js';
+import { listedOwner, mayAccess } from '../permissions/ownership.js';
 import type { OperatorMessagesInput } from './schemas.js';
 
 /*

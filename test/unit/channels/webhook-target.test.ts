@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AddressNotAllowedError, postPinned, resolveWebhookTarget, WebhookTimeoutError } from '../../../functions/notifications/webhook-target.js';
-import { checkWebhookUrl } from '../../../functions/notifications/webhook-url.js';
+import { AddressNotAllowedError, postPinned, resolveWebhookTarget, WebhookTimeoutError } from '../../../functions/channels/webhook-target.js';
+import { checkWebhookUrl } from '../../../functions/channels/webhook-url.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../../dev/local-notifications.js';
 import { webhookReceiver } from '../../support/notifications.js';
 

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { ValidationError } from '../shared/errors.js';
-import type { NotificationDeps } from './notification-deps.js';
+import type { ChannelDeps } from './channel-deps.js';
 
 /**
  * Where webhooks may go. A webhook URL is chosen by whoever creates the channel, and the notifier
@@ -23,7 +23,7 @@ import type { NotificationDeps } from './notification-deps.js';
  * `privateWebhookRanges` lets the local run and tests reach their receivers on 127.0.0.1; the
  * Lambda functions never set it.
  */
-export type TargetPolicy = Pick<NotificationDeps, 'allowHttpWebhooks' | 'privateWebhookRanges'>;
+export type TargetPolicy = Pick<ChannelDeps, 'allowHttpWebhooks' | 'privateWebhookRanges'>;
 
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 

@@ -3,8 +3,7 @@ import { logger } from '../http/respond.js';
 import type { KeyRecord } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
 import type { Deps } from '../shared/deps.js';
-import { desiredSchedules, sameSchedules } from './notification-model.js';
-import type { SchedulePort } from './notification-deps.js';
+import { desiredSchedules, type SchedulePort, sameSchedules } from './schedules.js';
 
 /**
  * Keeps schedules in step with the keys: the key item in DynamoDB is the truth, schedules follow.

@@ -1,8 +1,8 @@
-import type { Principal } from '../keys/key-service.js';
+import type { Principal } from './principal.js';
 import { ForbiddenError } from '../shared/errors.js';
 
 /**
- * Owner boundaries of channels and operator messages, as for keys (key-service.ts): admins
+ * Owner boundaries of channels and operator messages, as for keys (mayManage): admins
  * reach every owner's; other principals only their own owner's. Items written before channels
  * and operator messages had owners carry none: they are admins' alone.
  */
@@ -20,4 +20,9 @@ export function listedOwner(principal: Pick<Principal, 'owner' | 'expanded'>, re
     throw new ForbiddenError(`you may list only ${what} of your own owner "${principal.owner}"`);
   }
   return principal.owner;
+}
+
+/** Admins manage every key; other principals only keys of their own owner. */
+export function mayManage(principal: Pick<Principal, 'owner' | 'expanded'>, owner: string): boolean {
+  return principal.expanded.admin || principal.owner === owner;
 }

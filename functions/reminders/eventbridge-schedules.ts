@@ -1,8 +1,7 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Clock } from '../shared/clock.js';
-import { type DesiredSchedule, toScheduleTime } from './notification-model.js';
-import type { EmailMessage, EmailSender, SchedulePort } from './notification-deps.js';
+import { toScheduleTime } from '../keys/key-notifications.js';
+import type { DesiredSchedule, SchedulePort } from './schedules.js';
 
 export interface SchedulerSettings {
   groupName: string;
@@ -22,8 +21,8 @@ export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 20, MaximumEventAge
 const PAST_DUE_DELAY_MS = 60_000;
 
 /*
- * Each adapter loads its SDK client on first use, not when the function starts: the notifier
- * needs SES only for email channels and never the Scheduler, the schedule sync never SES. The
+ * The adapter loads its SDK client on first use, not when the function starts (as channels/ses-email.ts
+ * does): the notifier needs SES only for email channels and never the Scheduler, the schedule sync never SES. The
  * SDK imports must stay dynamic import()s: esbuild hoists a static import of an external
  * package to the top of the bundle. A client, once made, serves every later invocation.
  */
@@ -85,31 +84,5 @@ export class EventBridgeSchedules implements SchedulePort {
     } catch (error) {
       if (!(error instanceof sdk.ResourceNotFoundException)) throw error;
     }
-  }
-}
-
-/** Email through Amazon SES v2, from the deployment's verified sender identity. Plain text only. */
-export class SesEmail implements EmailSender {
-  constructor(
-    private readonly from: string,
-    /** Absent: one is made on first use. */
-    private client?: Pick<SESv2Client, 'send'>,
-  ) {}
-
-  async send(message: EmailMessage): Promise<void> {
-    const sdk = await import('@aws-sdk/client-sesv2');
-    this.client ??= new sdk.SESv2Client({});
-    await this.client.send(
-      new sdk.SendEmailCommand({
-        FromEmailAddress: this.from,
-        Destination: { ToAddresses: message.to },
-        Content: {
-          Simple: {
-            Subject: { Data: message.subject, Charset: 'UTF-8' },
-            Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
-          },
-        },
-      }),
-    );
   }
 }

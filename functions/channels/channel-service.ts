@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import { actorOf } from '../keys/key-model.js';
-import { newKeyId } from '../keys/key-string.js';
-import type { Principal } from '../keys/key-service.js';
+import { actorOf, type Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
+import { newChannelId } from '../shared/ids.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { type Channel, findChannel, insertChannel, isAdminChannel, queryChannels, removeChannel } from './channel-store.js';
-import { listedOwner, mayAccess } from './ownership.js';
+import { listedOwner, mayAccess } from '../permissions/ownership.js';
 import type { CreateChannelInput, ListChannelsInput } from './schemas.js';
 import { checkWebhookUrl } from './webhook-url.js';
 
@@ -56,7 +55,7 @@ export async function createChannel(deps: Deps, principal: Principal, input: Cre
     throw new ValidationError(`"${input.name}" is the name of the deployment's default channel: it must be an admin channel, so create it without "owner"`, 'invalid_channel');
   }
   const base = {
-    id: `ch_${newKeyId()}`,
+    id: newChannelId(),
     name: input.name,
     owner,
     ...(adminChannel ? { adminChannel: true as const } : {}),

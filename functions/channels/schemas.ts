@@ -1,10 +1,8 @@
 import * as z from 'zod';
+import { CHANNEL_ID, OPERATOR_MESSAGE_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 
-/** One schema per request shape of the channel, notification and operator-message routes. */
-
-export const CHANNEL_ID = /^ch_[0-9A-Za-z]{22}$/;
-export const OPERATOR_MESSAGE_ID = /^msg_[0-9A-Za-z_-]{16}$/;
+/** One schema per request shape of the channel and operator-message routes. */
 
 const channelName = z
   .string()
@@ -60,15 +58,3 @@ export type OperatorMessagesInput = z.infer<typeof operatorMessagesQuerySchema>;
 export const operatorMessageIdPathSchema = z.strictObject({
   id: z.string().regex(OPERATOR_MESSAGE_ID, 'message id must be the id from GET /v1/operator-messages'),
 });
-
-/**
- * A key's notification, at create or PATCH: `at` is an ISO 8601 date-time, or a duration
- * before the key's fixed expiry (`P7D`). `null` cancels (and opts out of the deployment defaults).
- */
-export const notificationInputSchema = z
-  .strictObject({
-    at: z.string().min(2).max(40),
-    channelId: z.string().regex(CHANNEL_ID, 'channelId must be the id of a channel (GET /v1/channels lists them)'),
-  })
-  .nullable();
-export type NotificationInput = z.infer<typeof notificationInputSchema>;

@@ -1,7 +1,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { AuditEntryPut } from '../audit/audit-store.js';
-import type { Actor } from '../keys/key-model.js';
+import type { Actor } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { conditionFailedAt } from '../shared/dynamodb.js';
 import { indexListing, queryListing } from './index-listing.js';
@@ -16,7 +16,7 @@ import { indexListing, queryListing } from './index-listing.js';
  *
  * Every channel has an owner. An admin channel is one an admin created for its own owner: an
  * admin may send any owner's key notifications to it, only admins delete it, and the
- * deployment's default channel must be one (see notification-settings.ts for why). Channels
+ * deployment's default channel must be one (see keys/key-reminders.ts for why). Channels
  * written before channels had owners have no `owner`: they are treated as admin channels, which
  * only admins see or manage (whoever created them, nobody else can claim them now).
  *

@@ -1,18 +1,18 @@
-import type { KeyRecord } from '../keys/key-model.js';
-import type { Principal } from '../keys/key-service.js';
+import type { KeyRecord } from './key-model.js';
+import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
-import { findAdminChannelByName, findChannel, mayCarry } from './channel-store.js';
-import { mayAccess } from './ownership.js';
-import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './notification-model.js';
+import { findAdminChannelByName, findChannel, mayCarry } from '../channels/channel-store.js';
+import { mayAccess } from '../permissions/ownership.js';
+import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
 import type { NotificationInput } from './schemas.js';
 
 /**
  * Turns a create or PATCH request's `notification` into what the key stores. The rules:
  * `at` lies in the future and before the key's expiry; a relative `at` (`P7D`) counts back from
  * the fixed expiry and follows it when the expiry is shortened; the channel must be one of the
- * key's owner, or an admin channel if the caller is an admin (channel-store.ts: mayCarry).
+ * key's owner, or an admin channel if the caller is an admin (channels/channel-store.ts: mayCarry).
  * A key that names no notification gets the deployment's default reminders, if a default
  * channel exists; `null` cancels its notification and opts it out of the defaults.
  */

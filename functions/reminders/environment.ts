@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import { depsFromEnvironment } from '../http/environment.js';
 import type { Deps } from '../shared/deps.js';
-import { EventBridgeSchedules, SesEmail } from './aws-adapters.js';
+import { SesEmail } from '../channels/ses-email.js';
+import { EventBridgeSchedules } from './eventbridge-schedules.js';
 
 /**
  * The notification functions' configuration on Lambda, validated once per cold start; nothing
  * defaults. The stack passes names and ARNs only. AWS clients are made once per container, on
- * first use (aws-adapters.ts).
+ * first use (eventbridge-schedules.ts, channels/ses-email.ts).
  */
 const syncEnvironment = z.object({
   SCHEDULE_GROUP: z.string().min(1),

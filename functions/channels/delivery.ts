@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { logger } from '../http/respond.js';
 import type { Deps } from '../shared/deps.js';
 import type { Channel } from './channel-store.js';
-import type { NotificationMessage } from './message.js';
+import type { NotificationMessage } from './channel-message.js';
 import { storeOperatorMessage } from './operator-messages.js';
 import { AddressNotAllowedError, postPinned, type ResolvedAddress, resolveWebhookTarget, WebhookTimeoutError } from './webhook-target.js';
 
