@@ -13,8 +13,8 @@ import { claimsIssuer, type PersonTrust, verifyPersonToken } from './person-cred
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
 export interface Caller extends Principal {
   credential: 'key' | 'token' | 'person';
-  /** The key, or the key a token was minted with; empty for a signed-in person (see `person`). */
-  keyId: string;
+  /** The key, or the key a token was minted with; absent for a signed-in person (see `person`). */
+  keyId?: string;
   /** A key's fixed expiry (null: none), or a token's `exp`. */
   expiresAt: string | null;
 }
@@ -83,7 +83,7 @@ export async function verifyCredentialAlongside(
 
 async function verifyPerson(deps: Deps, token: string, people: PersonTrust): Promise<Caller> {
   const person = await verifyPersonToken(token, people, deps.config.catalog, deps.config.adminRole, deps.clock());
-  return { credential: 'person', keyId: '', owner: person.owner, person: person.person, grants: person.grants, expanded: person.expanded, expiresAt: person.expiresAt };
+  return { credential: 'person', owner: person.owner, person: person.person, grants: person.grants, expanded: person.expanded, expiresAt: person.expiresAt };
 }
 
 function keyCaller(principal: Principal): Caller {

@@ -31,7 +31,7 @@ export function callerContext(caller: Caller): CallerContext {
   if (caller.credential === 'person') throw new Error('a signed-in person is not a credential of protected APIs');
   return {
     credential: caller.credential,
-    keyId: caller.keyId,
+    keyId: caller.keyId ?? '',
     owner: caller.owner,
     expiresAt: caller.expiresAt,
     admin: caller.expanded.admin,

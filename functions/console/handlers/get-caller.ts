@@ -12,7 +12,7 @@ export const route = defineRoute('GetCaller', {
     return json(200, {
       owner: principal.owner,
       admin: principal.expanded.admin,
-      ...(principal.keyId === undefined || principal.keyId === '' ? {} : { keyId: principal.keyId }),
+      ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
       ...(principal.person === undefined ? {} : { person: principal.person }),
       grants: principal.grants,
       permissions: heldPermissions(principal.expanded),
