@@ -129,7 +129,8 @@ export async function startIdentityProvider(options: { host: string; port: numbe
       if (!interaction) return callback(req, res);
       const details = await provider.interactionDetails(req, res);
       const page = (status: number, error?: string) => {
-        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'", 'cache-control': 'no-store' });
+        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', // form-action covers the redirects after the post: back to the console.
+          'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${consoleOrigin}`, 'cache-control': 'no-store' });
         res.end(loginPage(details.uid, CONSOLE_CLIENT_ID, error));
       };
       if (req.method === 'GET' && !interaction[2]) return page(200);
