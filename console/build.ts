@@ -1,6 +1,7 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions, buildSync } from 'esbuild';
 
 /**
  * Builds the console into console/dist: app.js (Preact + oauth4webapi, one minified ES module),
@@ -10,25 +11,34 @@ import { build } from 'esbuild';
 export const CONSOLE_DIR = import.meta.dirname;
 export const CONSOLE_DIST = join(CONSOLE_DIR, 'dist');
 
+const options: BuildOptions = {
+  entryPoints: [join(CONSOLE_DIR, 'src/main.tsx')],
+  outfile: join(CONSOLE_DIST, 'app.js'),
+  bundle: true,
+  format: 'esm',
+  target: ['es2022'],
+  minify: true,
+  sourcemap: false,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+const STATIC_FILES = ['app.css', 'index.html'];
+
 export async function buildConsole(): Promise<{ ms: number }> {
   const started = performance.now();
   await mkdir(CONSOLE_DIST, { recursive: true });
-  await build({
-    entryPoints: [join(CONSOLE_DIR, 'src/main.tsx')],
-    outfile: join(CONSOLE_DIST, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: false,
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-  await copyFile(join(CONSOLE_DIR, 'src/app.css'), join(CONSOLE_DIST, 'app.css'));
-  await copyFile(join(CONSOLE_DIR, 'src/index.html'), join(CONSOLE_DIST, 'index.html'));
+  await build(options);
+  for (const file of STATIC_FILES) await copyFile(join(CONSOLE_DIR, 'src', file), join(CONSOLE_DIST, file));
   return { ms: performance.now() - started };
+}
+
+/** The same, synchronously: the CDK app builds it once while it defines the stack (infra/api.ts). */
+export function buildConsoleSync(): void {
+  mkdirSync(CONSOLE_DIST, { recursive: true });
+  buildSync(options);
+  for (const file of STATIC_FILES) copyFileSync(join(CONSOLE_DIR, 'src', file), join(CONSOLE_DIST, file));
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

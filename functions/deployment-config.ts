@@ -136,6 +136,14 @@ export interface PeoplePolicy {
   memberGrants: Grants;
   /** The signature algorithms accepted from the issuer (Cognito signs with RS256). */
   algorithms: string[];
+  /**
+   * The OpenID Connect issuer people sign in with. null: the stack creates a Cognito user pool
+   * with managed login, the console's app client and the admin group (infra/sign-in.ts). Or the
+   * company's own issuer (Okta, Entra ID, Google…): its URL and the console's client id there,
+   * a public client (no secret) allowing authorization code + PKCE with the redirect URI
+   * `<API URL>/console`, whose ID tokens carry `ownerClaim` and `groupsClaim`.
+   */
+  issuer: { url: string; clientId: string } | null;
 }
 
 export interface DeploymentConfig {
@@ -224,6 +232,7 @@ export const deploymentConfig: DeploymentConfig = {
       adminGroup: z.string().min(1),
       memberGrants: z.strictObject({ roles: z.array(z.strictObject({ role: z.string(), scope: z.union([z.literal('*'), z.array(z.string())]).optional() })), permissions: z.array(z.string()) }),
       algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).min(1),
+      issuer: z.strictObject({ url: z.url({ protocol: /^https$/ }), clientId: z.string().min(1) }).nullable(),
     })
     .parse({
       ownerClaim: 'email',
@@ -234,5 +243,6 @@ export const deploymentConfig: DeploymentConfig = {
         permissions: ['keys:read', 'keys:write', 'channels:read', 'channels:write', 'operator-messages:read', 'operator-messages:write'],
       },
       algorithms: ['RS256'],
+      issuer: null,
     }),
 };
