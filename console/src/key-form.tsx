@@ -256,7 +256,22 @@ export function KeyForm(props: {
         <fieldset aria-describedby={described('notification')}>
           <legend>Notification</legend>
           <label class="inline">
-            <input type="checkbox" checked={notify} onChange={(e) => setNotify(e.currentTarget.checked)} /> Notify before the key expires
+            <input
+              type="checkbox"
+              checked={notify}
+              onChange={(e) => {
+                setNotify(e.currentTarget.checked);
+                // A week before the chosen expiry (or tomorrow, for a shorter key) unless a time is set.
+                const choice = expiryChoice();
+                const resolved = choice === undefined ? undefined : resolveExpiry(choice, new Date(), maxDays, formatDate);
+                const expiresAt = resolved?.ok ? resolved.at : editing?.expiresAt ? new Date(editing.expiresAt) : undefined;
+                if (notifyAt === '' && expiresAt) {
+                  const weekBefore = expiresAt.getTime() - 7 * 86_400_000;
+                  setNotifyAt(toLocalInput(new Date(Math.max(weekBefore, Date.now() + 86_400_000))));
+                }
+              }}
+            />{' '}
+            Notify before the key expires
           </label>
           {notify && (
             <div>
