@@ -114,8 +114,9 @@ export const operations: Record<RouteId, OperationSpec> = {
     errors: [400],
   },
   GetCaller: { ok: { 200: { description: 'The caller: owner, admin, the signed-in person, grants held', schema: responses.callerSchema } } },
-  GetConsole: { oauth: true, ok: { 200: { description: 'The console page (HTML)' } } },
-  GetConsoleAsset: { oauth: true, path: consoleAssetPathSchema, ok: { 200: { description: "The console's script, style sheet or settings" } }, errors: [404] },
+  // Not JSON (HTML, JavaScript, CSS; config.json holds the sign-in settings): described, not schema'd. 404: no console is served or built.
+  GetConsole: { ok: { 200: { description: 'The console page (HTML)' } }, errors: [404] },
+  GetConsoleAsset: { path: consoleAssetPathSchema, ok: { 200: { description: "The console's script, style sheet, or settings (config.json: issuer, client id, expiry policy)" } }, errors: [404] },
   GetOpenApi: { oauth: true, ok: { 200: { description: 'This document', schema: responses.openApiDocumentSchema } } },
 };
 
