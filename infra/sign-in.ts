@@ -89,7 +89,9 @@ export class KeygateSignIn extends Construct {
     });
     this.userPool = userPool;
     this.client = client;
-    this.issuer = userPool.userPoolProviderUrl;
+    // The issuer its tokens name (`iss`). CloudFormation's ProviderURL attribute lacks the scheme.
+    const stack = Stack.of(this);
+    this.issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${userPool.userPoolId}`;
     this.clientId = client.userPoolClientId;
   }
 }

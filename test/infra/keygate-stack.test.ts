@@ -353,7 +353,7 @@ describe('sign-in for the console', () => {
     expect([...client.AllowedOAuthScopes].sort()).toEqual(['email', 'openid', 'profile']);
     expect(client.SupportedIdentityProviders).toEqual(['COGNITO']);
     const apiId = logicalId(stack.api.httpApi.node.defaultChild);
-    const consoleUrl = { 'Fn::Join': ['', ['https://', { Ref: apiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/console']] };
+    const consoleUrl = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, '/console']] };
     expect(client.CallbackURLs).toEqual([consoleUrl]);
     expect(client.LogoutURLs).toEqual([consoleUrl]);
   });
@@ -378,6 +378,8 @@ describe('sign-in for the console', () => {
     const getKeys = routeTable.find((r) => r.id === 'ListKeys') as RouteDefinition;
     const variables = resources[routeFunctionId(getKeys)]?.Properties.Environment.Variables;
     expect(variables.PEOPLE_CLIENT_ID).toEqual({ Ref: clientId() });
-    expect(JSON.stringify(variables.PEOPLE_ISSUER)).toContain('cognito-idp.');
+    expect(variables.PEOPLE_ISSUER).toEqual({
+      'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: userPoolId() }]],
+    });
   });
 });
