@@ -53,6 +53,8 @@ export function KeyForm(props: {
   const [notify, setNotify] = useState(current !== null && current.status !== 'canceled');
   const [notifyAt, setNotifyAt] = useState(current && !current.at.startsWith('P') ? toLocalInput(new Date(current.at)) : '');
   const [channelId, setChannelId] = useState(current?.channelId ?? props.channels[0]?.id ?? '');
+  // When editing, the notification is sent only if it was changed here.
+  const [notificationTouched, setNotificationTouched] = useState(!editing);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
@@ -91,7 +93,9 @@ export function KeyForm(props: {
     }
     if (roleGrants.length === 0 && permissions.size === 0) found.grants = 'Choose at least one role or permission.';
     let notification: { at: string; channelId: string } | null | undefined;
-    if (notify) {
+    if (!notificationTouched) {
+      notification = undefined;
+    } else if (notify) {
       if (!channelId) found.notification = 'Choose a channel (create one on the Channels page).';
       const at = new Date(notifyAt);
       if (Number.isNaN(at.getTime())) found.notification ??= 'Pick the date and time of the notification.';
@@ -261,6 +265,7 @@ export function KeyForm(props: {
               checked={notify}
               onChange={(e) => {
                 setNotify(e.currentTarget.checked);
+                setNotificationTouched(true);
                 // A week before the chosen expiry (or tomorrow, for a shorter key) unless a time is set.
                 const choice = expiryChoice();
                 const resolved = choice === undefined ? undefined : resolveExpiry(choice, new Date(), maxDays, formatDate);
@@ -276,9 +281,24 @@ export function KeyForm(props: {
           {notify && (
             <div>
               <label for="notify-at">Time ({timeZone})</label>
-              <input id="notify-at" type="datetime-local" value={notifyAt} onInput={(e) => setNotifyAt(e.currentTarget.value)} />
+              <input
+                id="notify-at"
+                type="datetime-local"
+                value={notifyAt}
+                onInput={(e) => {
+                  setNotifyAt(e.currentTarget.value);
+                  setNotificationTouched(true);
+                }}
+              />
               <label for="notify-channel">Channel</label>
-              <select id="notify-channel" value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
+              <select
+                id="notify-channel"
+                value={channelId}
+                onChange={(e) => {
+                  setChannelId(e.currentTarget.value);
+                  setNotificationTouched(true);
+                }}
+              >
                 {props.channels.length === 0 && <option value="">No channel yet: create one on the Channels page</option>}
                 {props.channels.map((c) => (
                   <option value={c.id}>

@@ -175,6 +175,13 @@ describe('the console in Chromium', () => {
     await shown.getByRole('button', { name: 'Copy secret' }).click();
     await shown.getByRole('button', { name: 'Done' }).click();
 
+    await line.getByRole('button', { name: 'Edit siem-export' }).click();
+    const edit = page.getByTestId('key-form');
+    expect(await edit.getByLabel('Name').inputValue()).toBe('siem-export');
+    await edit.getByLabel('Description').fill('Nightly export to the SIEM, edited');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await eventually(async () => expect(await text(line.locator('td').first())).toBe('Nightly export to the SIEM, edited'));
+
     await line.getByRole('button', { name: 'Delete siem-export' }).click();
     const del = page.getByTestId('delete-dialog');
     await eventually(async () => expect(await text(del.getByTestId('delete-last-used'))).not.toBe('never'));
