@@ -79,7 +79,10 @@ async function start(port: number): Promise<Running> {
     // The console: built from console/src (esbuild, a fraction of a second), served on /console;
     // people sign in at the development identity provider on the next port (loopback only).
     const { ms: consoleBuildMs } = await buildConsole();
-    const identityProvider = await startIdentityProvider({ host: HOST, port: idpPort(port), consoleUrl: `http://${HOST}:${port}/console` });
+    const identityProvider = await startIdentityProvider({ host: HOST, port: idpPort(port), consoleUrl: `http://${HOST}:${port}/console` }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw new LocalRunError(`${HOST}:${idpPort(port)} (the local identity provider) is already in use: stop what holds it, or choose another port with IDP_PORT=...`);
+    });
     const people = personTrust(identityProvider.issuer, identityProvider.clientId, deploymentConfig.people);
     // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
     const server = createGateway({
