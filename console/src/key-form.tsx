@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Api, fieldOfError } from './api.js';
 import { type ExpiryChoice, expiryBounds, presetDays, resolveExpiry, toLocalInput } from './expiry.js';
-import { type Catalog, grantableResources, type Me, mayGrantPermission, mayGrantRole } from './grants.js';
+import { type Catalog, grantableResources, type Me, mayGrantPermission, mayGrantRole, roleScopeProblem } from './grants.js';
 import type { Channel, ConsoleConfig, KeyDetails } from './types.js';
 import { Dialog, FieldError, formatDate, timeZone } from './ui.js';
 
@@ -89,7 +89,10 @@ export function KeyForm(props: {
       }
       const instances = choiceOf.instances.split(/[\s,]+/).filter((s) => s !== '');
       if (!choiceOf.all && instances.length === 0) found.grants = `${role.name}: list at least one of its ${role.scopeDescription ?? 'instances'}, or choose all.`;
-      roleGrants.push({ role: role.name, scope: choiceOf.all ? '*' : instances });
+      const scope = choiceOf.all ? '*' : instances;
+      const problem = instances.length === 0 && !choiceOf.all ? undefined : roleScopeProblem(me, role.name, scope);
+      if (problem) found.grants = problem;
+      roleGrants.push({ role: role.name, scope });
     }
     if (roleGrants.length === 0 && permissions.size === 0) found.grants = 'Choose at least one role or permission.';
     let notification: { at: string; channelId: string } | null | undefined;

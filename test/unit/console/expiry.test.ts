@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expiryBounds, expiryDetails, type KeyExpiryFacts, presetDays, resolveExpiry, toLocalInput } from '../../../console/src/expiry.js';
-import { mayGrantPermission, mayGrantRole, type Me } from '../../../console/src/grants.js';
+import { mayGrantPermission, mayGrantRole, type Me, roleScopeProblem } from '../../../console/src/grants.js';
 
 const format = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 const NOW = new Date('2026-12-05T09:00:00.000Z');
@@ -96,7 +96,14 @@ describe('what the new-key window offers', () => {
   it('offers roles they hold, never an admin role to a non-admin', () => {
     expect(mayGrantRole(user, role('global-admin', false, true))).toBe(false);
     expect(mayGrantRole(user, role('global-viewer'))).toBe(false);
-    expect(mayGrantRole(user, role('cloud-account-viewer', true))).toBe(false);
-    expect(mayGrantRole({ ...user, grants: { roles: [{ role: 'cloud-account-viewer', scope: '*' }], permissions: [] } }, role('cloud-account-viewer', true))).toBe(true);
+    expect(mayGrantRole(user, role('cloud-account-viewer', true))).toBe(true);
+    expect(mayGrantRole({ ...user, admin: true }, role('global-admin', false, true))).toBe(true);
+  });
+
+  it('keeps a scoped role within the scope they hold it on', () => {
+    expect(roleScopeProblem(user, 'cloud-account-viewer', ['acct-1'])).toBeUndefined();
+    expect(roleScopeProblem(user, 'cloud-account-viewer', ['acct-1', 'acct-2'])).toBe('cloud-account-viewer: you do not hold it on acct-2.');
+    expect(roleScopeProblem(user, 'cloud-account-viewer', '*')).toBe('cloud-account-viewer: you hold it on acct-1 only, not on all.');
+    expect(roleScopeProblem({ ...user, grants: { roles: [{ role: 'cloud-account-viewer', scope: '*' }], permissions: [] } }, 'cloud-account-viewer', '*')).toBeUndefined();
   });
 });
