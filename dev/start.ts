@@ -6,14 +6,14 @@ import type { DynamoDbLocal } from './dynamodb-local.js';
 import { join } from 'node:path';
 import { localDynamoClientConfig } from './dynamodb-local.js';
 import { localDemoRoutes } from './local-demo.js';
-import { routes } from '../functions/contract/routes.js';
+import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
 import { buildConsole, CONSOLE_DIST } from '../console/build.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { personTrust } from '../functions/access/person-credential.js';
 import { type IdentityProvider, startIdentityProvider } from './identity-provider.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
-import { localTokenDeps } from './local-tokens.js';
+import { LOCAL_KEY_ISSUER, localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
 
 /**
@@ -73,7 +73,8 @@ async function start(port: number): Promise<Running> {
       saveAdminKey(admin.key);
       console.log(`\n${showAdminKey('First run: keygate minted an admin key', admin)}\nLost or expired? Stop keygate and run: npm run admin:mint`);
     }
-    // The token endpoints' issuer is this gateway; their signing keys live in .keygate/.
+    // The token endpoints' issuer is this gateway; their signing keys live in .keygate/. JWT-format
+    // keys name a fixed issuer instead, so they keep working when PORT changes.
     // Expiry notifications: the local Scheduler stand-in keeps its schedules in DynamoDB Local.
     const localDeps = { ...deps, notifications: localNotificationDeps(deps, OUTBOX_DIR) };
     // The console: built from console/src (esbuild, a fraction of a second), served on /console;
@@ -86,7 +87,7 @@ async function start(port: number): Promise<Running> {
     const people = personTrust(identityProvider.issuer, identityProvider.clientId, deploymentConfig.people);
     // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
     const server = createGateway({
-      deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`), people, consoleAssets: CONSOLE_DIST },
+      deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }), people, consoleAssets: CONSOLE_DIST },
       routeTable: [...routes, ...localDemoRoutes()],
     });
     await new Promise<void>((done, fail) => {

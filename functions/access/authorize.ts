@@ -1,6 +1,6 @@
 import type { Catalog } from '../permissions/catalog.js';
 import { hasPermission, parsePermission } from '../permissions/grants.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';

@@ -1,6 +1,8 @@
 import * as z from 'zod';
+import { personSchema } from '../contract/response-parts.js';
 import { KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
+import { pageQuerySchema } from '../shared/page-query.js';
 import { authenticationFailures } from '../shared/errors.js';
 import { type AuditEntry, auditActions } from './audit-model.js';
 
@@ -23,15 +25,14 @@ export const listAuditQuerySchema = z
     from: instant('from').optional(),
     /** Exclusive. */
     to: instant('to').optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().min(1).max(2048).optional(),
+    ...pageQuerySchema.shape,
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, 'from must be before to');
 export type ListAuditInput = z.infer<typeof listAuditQuerySchema>;
 
 const nullableString = z.string().nullable();
 
-export const personSchema = z.strictObject({ issuer: z.string(), subject: z.string(), email: z.string().optional() });
+export { personSchema };
 
 export const auditEntrySchema = z
   .strictObject({

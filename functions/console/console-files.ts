@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addDuration } from '../shared/durations.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { consoleAssets } from './schemas.js';
 

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AuthenticationError,
   ConflictError,
@@ -7,11 +6,11 @@ import {
   KeygateError,
   NotFoundError,
   PayloadTooLargeError,
+  UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../shared/errors.js';
-
-export const logger = new Logger({ serviceName: 'keygate' });
+import { logger } from '../observability/logger.js';
 
 /** Every response may carry a secret or describe one: nothing is cached anywhere. */
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
@@ -33,6 +32,7 @@ const STATUS_BY_CLASS: [new (...args: never[]) => KeygateError, number][] = [
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnavailableError, 503],
 ];
 
 export function errorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
@@ -42,6 +42,10 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
     if (error instanceof AuthenticationError) {
       headers['www-authenticate'] =
         error.reason === 'missing' ? 'Bearer realm="keygate"' : 'Bearer realm="keygate", error="invalid_token"';
+    }
+    if (error instanceof UnavailableError) {
+      headers['retry-after'] = String(error.retryAfterSeconds);
+      logger.warn('database unavailable', { requestId, error: error.message });
     }
     return json(status, { error: { code: error.code, message: error.message, requestId } }, headers);
   }

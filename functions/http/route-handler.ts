@@ -1,15 +1,14 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { type RouteId, routeById } from '../contract/routes.js';
+import type { RouteContract } from '../contract/route-contract.js';
 import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { KeyLookup } from '../keys/key-service.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
-import { depsFromEnvironment } from './environment.js';
-import { errorResponse, logger } from './respond.js';
+import { errorResponse } from './respond.js';
 
 /**
  * A route handler: authenticate → check the route's permission → validate with the route's zod
@@ -35,27 +34,31 @@ export interface RouteInput<B, Q, P> extends ParsedInput<B, Q, P> {
   alongside?: KeyLookup | undefined;
 }
 
-export interface RouteSpec<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
-  body?: B;
-  query?: Q;
-  path?: P;
+/** The parsed type of one of a contract's request schemas (undefined when it has none). */
+type RequestOf<C extends RouteContract, K extends 'body' | 'query' | 'path'> = C['request'] extends Record<K, infer S> ? Out<S> : undefined;
+
+/** What a route's `run` gets: the input its contract validated, and the authorized caller. */
+export type ContractInput<C extends RouteContract> = RouteInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>;
+
+export type RunFn<C extends RouteContract> = (input: ContractInput<C>, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface RouteOptions<C extends RouteContract> {
   /**
    * A key string in the route's valid input that `run` will authenticate: it is read in the same
    * request as the caller's key (one BatchGetItem, not two reads in turn) and reaches `run` as
    * `alongside`, looked up but not judged. Only an authorized caller's request gets to `run`, so
    * a refused caller causes nothing about that key and learns nothing of it. No I/O here.
    */
-  readsKey?(input: ParsedInput<Out<B>, Out<Q>, Out<P>>): string;
-  run(input: RouteInput<Out<B>, Out<Q>, Out<P>>, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
+  readsKey?(input: ParsedInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>): string;
 }
 
 export type HandleFn = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Route {
-  id: RouteId;
+  id: string;
+  /** The route's contract: what it validates, answers and needs (the runtime builds its deps from it). */
+  contract: RouteContract;
   handle: HandleFn;
-  /** What the route validates its input with; the OpenAPI document is generated from them. */
-  schemas?: { body?: Schema | undefined; query?: Schema | undefined; path?: Schema | undefined };
 }
 
 /** Who sent the request and from where, as API Gateway saw it (the source IP is the connection's). */
@@ -76,7 +79,7 @@ export function requestOrigin(event: APIGatewayProxyEventV2): RequestOrigin {
 async function authorizedPrincipal(
   deps: Deps,
   event: APIGatewayProxyEventV2,
-  id: RouteId,
+  id: string,
   permission: string,
   alongside: string | undefined,
 ): Promise<{ principal: Principal & { request: RequestOrigin }; alongside?: KeyLookup | undefined }> {
@@ -131,16 +134,19 @@ function readBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parseInput<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
-  spec: RouteSpec<B, Q, P>,
-  event: APIGatewayProxyEventV2,
-): ParsedInput<Out<B>, Out<Q>, Out<P>> {
+function parseInput(contract: RouteContract, event: APIGatewayProxyEventV2): ParsedInput<unknown, unknown, unknown> {
   const body = readBody(event);
-  if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  const request = contract.request ?? {};
+  if (request.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  // Only an absent body takes a route's defaults: JSON `null` (or an array, string, number) is
+  // not an empty object, and must not reset a key as `{}` would.
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new ValidationError('the request body must be a JSON object');
+  }
   return {
-    body: validate(spec.body, body ?? {}, 'body') as Out<B>,
-    query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
-    path: validate(spec.path, event.pathParameters ?? {}, 'path') as Out<P>,
+    body: validate(request.body, body ?? {}, 'body'),
+    query: validate(request.query, event.queryStringParameters ?? {}, 'query'),
+    path: validate(request.path, event.pathParameters ?? {}, 'path'),
   };
 }
 
@@ -153,33 +159,22 @@ function settle<T>(parse: () => T): { value: T } | { error: unknown } {
   }
 }
 
-export function defineRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
-  id: RouteId,
-  spec: RouteSpec<B, Q, P>,
-): Route {
-  const { permission } = routeById(id);
+/** A management route: its contract (what it validates and needs) and the one domain call it makes. */
+export function defineRoute<const C extends RouteContract>(contract: C, run: RunFn<C>, options: RouteOptions<C> = {}): Route {
+  const { id, permission } = contract;
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       // Parsed first so that readsKey can name its key; an input error is thrown only once the
       // caller is authorized: without a valid credential a request is a 401 whatever its body.
-      const input = settle(() => parseInput(spec, event));
-      const alongside = 'value' in input ? spec.readsKey?.(input.value) : undefined;
+      const input = settle(() => parseInput(contract, event) as Parameters<NonNullable<RouteOptions<C>['readsKey']>>[0]);
+      const alongside = 'value' in input ? options.readsKey?.(input.value) : undefined;
       const authorized = await authorizedPrincipal(deps, event, id, permission, alongside);
       if ('error' in input) throw input.error;
-      return await spec.run({ ...input.value, principal: authorized.principal, alongside: authorized.alongside, requestId }, deps);
+      return await run({ ...input.value, principal: authorized.principal, alongside: authorized.alongside, requestId }, deps);
     } catch (error) {
       return errorResponse(error, requestId);
     }
   };
-  return { id, handle, schemas: { body: spec.body, query: spec.query, path: spec.path } };
-}
-
-/** The Lambda entry point of a route: dependencies are built once per cold start. */
-export function lambdaHandler(route: Route) {
-  return (event: APIGatewayProxyEventV2, context?: Context) => {
-    // Adds the function name, cold start and Lambda request id to every log line of this invocation.
-    if (context) logger.addContext(context);
-    return route.handle(event, depsFromEnvironment());
-  };
+  return { id, contract, handle };
 }

@@ -3,11 +3,11 @@ import { auditEntryPut } from '../audit/audit-store.js';
 import type { Policy } from '../deployment-config.js';
 import { expandGrants, type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
 import { mayManage } from '../permissions/ownership.js';
-import { type Actor, actorOf, type Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import { actorOf, type Principal } from '../permissions/principal.js';
+import type { Deps } from '../runtime/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
-import { verifyWithKnownKeys } from '../shared/jwks-source.js';
+import { verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { inactiveAtFrom, type KeyDetails, keyDetails, type KeyRecord, keyStatus, ttlFor } from './key-model.js';
 import { findKey, findKeys, insertKey, queryKeys, recordUse, writeKeyEdit } from './key-store.js';
 import type { StoredNotification } from './key-notifications.js';
@@ -281,7 +281,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
   Object.assign(updated, await notificationsForEdit(deps, principal, input.notification, key, updated, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.update', { keyId: key.id, details: { changes: editedFields(key, updated) } });
   await claimNameAndWrite(deps, updated, (staleHolder) =>
-    writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
+    writeKeyEdit(deps, key, updated, auditEntryPut(deps, audit), { lockTtl: nameLockTtl(updated, policy), staleHolder }),
   );
   changeCommitted(audit);
   return keyDetails(updated, now);
@@ -309,7 +309,7 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
     keyId: key.id,
     details: { gracePeriod: input.gracePeriod ?? null, previousSecretValidUntil: updated.previousSecretValidUntil ?? null },
   });
-  const outcome = await writeKeyEdit(deps, key, updated, ttlFor(updated, policy), auditEntryPut(deps, audit));
+  const outcome = await writeKeyEdit(deps, key, updated, auditEntryPut(deps, audit));
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
   changeCommitted(audit);
   return { key: keyString, details: keyDetails(updated, now) };
@@ -323,7 +323,7 @@ export async function deleteKey(deps: Deps, principal: Principal, id: string): P
   delete revoked.previousSecretHash;
   delete revoked.previousSecretValidUntil;
   const audit = changeEntry(deps, auditedCaller(principal), 'key.delete', { keyId: key.id, details: { name: key.name, owner: key.owner } });
-  const outcome = await writeKeyEdit(deps, key, revoked, ttlFor(revoked, deps.config.policy), auditEntryPut(deps, audit), { releaseName: true });
+  const outcome = await writeKeyEdit(deps, key, revoked, auditEntryPut(deps, audit), { releaseName: true });
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
   changeCommitted(audit);
 }
@@ -377,7 +377,7 @@ export async function readPresentedKey(deps: Deps, presented: string): Promise<P
       const { claims, expired } = await verifyWithKnownKeys(
         trust,
         now,
-        (jwks) => verifyKeyJwt(presented, { issuer: trust.issuer, jwks, now }),
+        (jwks) => verifyKeyJwt(presented, { issuer: [trust.issuer, ...deps.config.tokens.earlierKeyIssuers], jwks, now }),
         (error) => error instanceof InvalidKeyJwtError && error.reason === UNKNOWN_SIGNING_KEY,
       );
       return { keyId: claims.key_id, secret: presented, expired };

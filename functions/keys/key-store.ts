@@ -3,12 +3,12 @@ import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, Update
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
-import type { AuditEntryPut } from '../audit/audit-store.js';
-import type { Deps } from '../shared/deps.js';
+import { type AuditEntryPut, updateWithAudit } from '../audit/audit-store.js';
+import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
 import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
-import type { KeyRecord, KeyStatus } from './key-model.js';
+import { type KeyRecord, type KeyStatus, ttlFor } from './key-model.js';
 
 /*
  * Items (see functions/contract/table-schema.ts):
@@ -145,24 +145,66 @@ export async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<
 export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok: false; reason: 'name_taken'; holder: string | undefined };
 
 /**
- * Replaces an edited key, conditional on the version it was read at. A rename moves the name
- * lock in the same transaction, and the edit's audit entry is written by it too (never without
- * the edit). `releaseName`: the key gives up its name (revocation).
+ * The attributes a use writes (recordUse), outside the version check: a use does not bump
+ * `version`, so an edit replacing the item must not carry the values it read of these.
+ */
+const USE_ATTRIBUTES = ['lastUsedAt', 'inactiveAt'] as const;
+
+/** A use recorded between an edit's read and its write makes the edit retry this often, with the use's record merged in. */
+const MAX_EDIT_WRITES = 4;
+
+/**
+ * Replaces an edited key, conditional on the version it was read at and on the use record it
+ * read (lastUsedAt, inactiveAt): a use landing in between would otherwise be erased, and the key
+ * expire for inactivity early. When only the use record moved (same version), the edit is
+ * written again over the newer use record, which `after` then carries (its TTL recomputed from
+ * it). A rename moves the name lock in the same transaction, and the edit's audit entry is
+ * written by it too (never without the edit). `releaseName`: the key gives up its name
+ * (revocation).
  */
 export async function writeKeyEdit(
   deps: Deps,
   before: KeyRecord,
   after: KeyRecord,
-  ttl: number,
   audit: AuditEntryPut,
   options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean } = {},
+): Promise<EditOutcome> {
+  let read: KeyRecord = before;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await writeKeyEditOnce(deps, before, read, after, audit, options);
+    if (outcome.ok || outcome.reason !== 'changed' || attempt === MAX_EDIT_WRITES) return outcome;
+    const fresh = await findKey(deps, before.id);
+    if (fresh === undefined || fresh.version !== before.version) return outcome;
+    // Only a use was recorded meanwhile: keep it. `after` is the caller's object, so what the
+    // edit returns shows the use too.
+    for (const attribute of USE_ATTRIBUTES) {
+      if (fresh[attribute] === undefined) delete after[attribute];
+      else Object.assign(after, { [attribute]: fresh[attribute] });
+    }
+    read = fresh;
+  }
+}
+
+async function writeKeyEditOnce(
+  deps: Deps,
+  before: KeyRecord,
+  read: KeyRecord,
+  after: KeyRecord,
+  audit: AuditEntryPut,
+  options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean },
 ): Promise<EditOutcome> {
   const put = {
     Put: {
       TableName: deps.tableName,
-      Item: toItem(after, ttl),
-      ConditionExpression: 'attribute_exists(pk) AND version = :version',
-      ExpressionAttributeValues: { ':version': before.version },
+      Item: toItem(after, ttlFor(after, deps.config.policy)),
+      ConditionExpression: `attribute_exists(pk) AND version = :version AND inactiveAt = :inactiveAt AND ${
+        read.lastUsedAt === undefined ? 'attribute_not_exists(lastUsedAt)' : 'lastUsedAt = :lastUsedAt'
+      }`,
+      ExpressionAttributeValues: {
+        ':version': before.version,
+        ':inactiveAt': read.inactiveAt,
+        ...(read.lastUsedAt === undefined ? {} : { ':lastUsedAt': read.lastUsedAt }),
+      },
     },
   };
   const renamed = before.name.toLowerCase() !== after.name.toLowerCase();
@@ -306,28 +348,14 @@ type NotificationPath = { path: string; names: Record<string, string> };
 
 /** Claims a notification for sending: true for exactly one caller, and never for a deleted key. */
 export async function claimNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tableName,
-              Key: { pk: keyPk(id), sk: KEY_SK },
-              UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
-              ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
-              ExpressionAttributeNames: slot.names,
-              ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
-            },
-          },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailedAt(error, 0)) return false;
-    throw error;
-  }
+  return updateWithAudit(deps, {
+    TableName: deps.tableName,
+    Key: { pk: keyPk(id), sk: KEY_SK },
+    UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
+    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
+    ExpressionAttributeNames: slot.names,
+    ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
+  });
 }
 
 /** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason), and its audit entry. */
@@ -340,26 +368,18 @@ export async function recordNotificationOutcome(
   audit: AuditEntryPut,
   detail?: string,
 ): Promise<void> {
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tableName,
-              Key: { pk: keyPk(id), sk: KEY_SK },
-              UpdateExpression: `SET ${slot.path}.outcome = :outcome${detail === undefined ? '' : `, ${slot.path}.detail = :detail`}, version = version + :one`,
-              ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
-              ExpressionAttributeNames: slot.names,
-              ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
-            },
-          },
-          audit,
-        ],
-      }),
-    );
-  } catch (error) {
-    // The key was deleted or its notification replaced meanwhile: there is nothing left to record on.
-    if (!conditionFailedAt(error, 0)) throw error;
-  }
+  const detailSet = detail === undefined ? '' : `, ${slot.path}.detail = :detail`;
+  // False when the key was deleted or its notification replaced meanwhile: there is nothing left to record on.
+  await updateWithAudit(
+    deps,
+    {
+      TableName: deps.tableName,
+      Key: { pk: keyPk(id), sk: KEY_SK },
+      UpdateExpression: `SET ${slot.path}.outcome = :outcome${detailSet}, version = version + :one`,
+      ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
+      ExpressionAttributeNames: slot.names,
+      ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
+    },
+    audit,
+  );
 }

@@ -3,7 +3,7 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
 import { authenticateLookup, type KeyLookup, lookUpKey } from './key-service.js';
 import type { Principal } from '../permissions/principal.js';

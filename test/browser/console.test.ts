@@ -10,7 +10,7 @@ import { localTokenDeps } from '../../dev/local-tokens.js';
 import { personTrust } from '../../functions/access/person-credential.js';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../functions/deployment-config.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway } from '../support/dynamodb.js';
 
 /**

@@ -2,7 +2,7 @@ import { type CryptoKey, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { storedItems } from './api-client.js';
-import { createKey, START, type TokenWorld, tokenFor, tokenWorld } from './tokens/token-fixture.js';
+import { createKey, type KeygateWorld, keygateWorld, START, tokenFor } from '../support/world.js';
 
 /**
  * People signed in with OpenID Connect on the management API: the third kind of credential.
@@ -14,10 +14,10 @@ const CLIENT = 'keygate-console';
 const nowS = Math.floor(START.getTime() / 1000);
 
 let privateKey: CryptoKey;
-let world: TokenWorld;
+let world: KeygateWorld;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
 });
 
 afterEach(async () => {

@@ -1,0 +1,38 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CALL_TIMEOUTS, isUnavailable } from '../shared/bounded-calls.js';
+import { UnavailableError } from '../shared/errors.js';
+import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signing-keys.js';
+
+/**
+ * The signing keys on AWS: one Secrets Manager secret whose AWSCURRENT version is the whole key
+ * set. Token functions only read it; the rotation function is the only writer, and it writes
+ * through Secrets Manager's own rotation protocol (signing-key-rotation.ts).
+ *
+ * The SDK's Secrets Manager client is loaded on the first read, not when the function starts:
+ * every function that checks keys bundles this module (a JWT-format key may need the signing
+ * keys), and most never read the secret. The SDK import must stay a dynamic import(): esbuild
+ * hoists a static import of an external package to the top of the bundle, even from a module
+ * that is itself imported lazily.
+ */
+export class SigningKeySecret implements SigningKeySource {
+  constructor(
+    readonly secretId: string,
+    /** Absent: a client is made on the first read. */
+    private client?: Pick<SecretsManagerClient, 'send'>,
+  ) {}
+
+  async load(): Promise<SigningKeySet> {
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    // Bounded like the table (functions/shared/dynamodb.ts): a stalled read is a 503, not a request held until the function times out.
+    this.client ??= new sdk.SecretsManagerClient({ requestHandler: { connectionTimeout: CALL_TIMEOUTS.connectionTimeoutMs, requestTimeout: CALL_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true } });
+    let SecretString: string | undefined;
+    try {
+      ({ SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUTS.deadlineMs) }));
+    } catch (error) {
+      if (isUnavailable(error)) throw new UnavailableError('keygate could not read its signing keys in time; retry shortly', 1);
+      throw error;
+    }
+    if (SecretString === undefined) throw new Error(`secret ${this.secretId} has no string value`);
+    return parseKeySet(SecretString, `secret ${this.secretId}`);
+  }
+}
