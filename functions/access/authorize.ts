@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
-import type { KeyLookup } from '../keys/key-service.js';
+import type { KeyLookup } from '../keys/key-authentication.js';
 import { type Caller, type TokenTrust, verifyCredentialAlongside } from './verify-credential.js';
 
 /**

@@ -3,6 +3,7 @@ import { deploymentConfig } from '../deployment-config.js';
 import { systemClock } from '../shared/clock.js';
 import type { Deps } from '../shared/deps.js';
 import { documentClient } from '../shared/dynamodb.js';
+import { dynamoKeyStore } from '../keys/key-store.js';
 
 /**
  * Runtime configuration comes from the environment (set by the CDK stack, or by the local
@@ -26,5 +27,6 @@ export function depsFromEnvironment(): Deps {
     clock: systemClock,
     config: deploymentConfig,
   };
+  cached.keys = dynamoKeyStore(cached);
   return cached;
 }

@@ -4,7 +4,7 @@ import { type RouteId, routeById } from '../contract/routes.js';
 import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import type { KeyLookup } from '../keys/key-service.js';
+import type { KeyLookup } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';

@@ -5,7 +5,7 @@ import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../shared/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
-import { authenticateLookup, type KeyLookup, lookUpKey } from './key-service.js';
+import { authenticateLookup, type KeyLookup, lookUpKey } from './key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import type { VerifyKeyInput } from './schemas.js';
 

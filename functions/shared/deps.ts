@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentConfig } from '../deployment-config.js';
 import type { KeyJwtTrust } from '../keys/key-jwt-keys.js';
+import type { KeyStore } from '../keys/key-store-interface.js';
 import type { ChannelDeps } from '../channels/channel-deps.js';
 import type { ReminderDeps } from '../reminders/schedules.js';
 import type { TokenDeps } from '../tokens/token-deps.js';
@@ -27,4 +28,9 @@ export interface Deps {
    * environment). Absent: functions/keys/key-jwt-keys.ts chooses from `tokens` or the environment.
    */
   keyJwts?: KeyJwtTrust;
+  /**
+   * Where keys are stored. The composition root sets the DynamoDB store; unit tests an in-memory
+   * one. Absent: the DynamoDB store over `ddb` and `tableName` (functions/keys/key-store.ts keyStore).
+   */
+  keys?: KeyStore;
 }

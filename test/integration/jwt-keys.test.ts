@@ -7,7 +7,7 @@ import { type AuthorizerSettings, checkSettings, decide } from '../../functions/
 import { logger } from '../../functions/http/respond.js';
 import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
 import { remoteKeyJwtTrust } from '../../functions/keys/key-jwt-keys.js';
-import { authenticateKey } from '../../functions/keys/key-service.js';
+import { authenticateKey } from '../../functions/keys/key-authentication.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/tokens/signing-keys.js';
 import { localSigningKeyFile } from '../../dev/local-tokens.js';

@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { createKey } from '../key-service.js';
+import { createKey } from '../key-lifecycle.js';
 import { createKeyBodySchema } from '../schemas.js';
 
 export const route = defineRoute('CreateKey', {

@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { noContent } from '../../http/respond.js';
-import { deleteKey } from '../key-service.js';
+import { deleteKey } from '../key-lifecycle.js';
 import { keyIdPathSchema } from '../schemas.js';
 
 export const route = defineRoute('DeleteKey', {

@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { getKey } from '../key-service.js';
+import { getKey } from '../key-lifecycle.js';
 import { keyIdPathSchema } from '../schemas.js';
 
 export const route = defineRoute('GetKey', {

@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { listKeys } from '../key-service.js';
+import { listKeys } from '../key-lifecycle.js';
 import { listKeysQuerySchema } from '../schemas.js';
 
 export const route = defineRoute('ListKeys', {

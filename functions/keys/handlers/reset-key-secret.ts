@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { resetKeySecret } from '../key-service.js';
+import { resetKeySecret } from '../key-lifecycle.js';
 import { keyIdPathSchema, resetKeyBodySchema } from '../schemas.js';
 
 export const route = defineRoute('ResetKeySecret', {

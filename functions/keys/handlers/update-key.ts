@@ -1,6 +1,6 @@
 import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { updateKey } from '../key-service.js';
+import { updateKey } from '../key-lifecycle.js';
 import { keyIdPathSchema, updateKeyBodySchema } from '../schemas.js';
 
 export const route = defineRoute('UpdateKey', {
