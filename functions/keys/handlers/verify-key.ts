@@ -1,14 +1,14 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineSelfAuthorizingRoute, lambdaHandler } from '../../http/route-handler.js';
 import { json } from '../../http/respond.js';
-import { verifyKey } from '../key-verification.js';
+import { verifyKeyForCaller } from '../../access/verify-key.js';
 import { verifyKeyBodySchema } from '../schemas.js';
 
-export const route = defineRoute('VerifyKey', {
+export const route = defineSelfAuthorizingRoute('VerifyKey', {
   body: verifyKeyBodySchema,
-  // Read with the service's own key, in one request; judged by verifyKey only once the service is authorized.
-  readsKey: ({ body }) => body.key,
-  async run({ body, principal, alongside }, deps) {
-    return json(200, await verifyKey(deps, body, principal.request, alongside));
+  // The service's key and the key it asks about are read together; the second is judged only once the service is authorized.
+  async run({ input, request, permission }, deps) {
+    const body = 'value' in input ? { value: input.value.body } : input;
+    return json(200, await verifyKeyForCaller(deps, request, { permission }, body));
   },
 });
 
