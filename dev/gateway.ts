@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import type { Deps } from '../functions/shared/deps.js';
-import { type RouteDefinition, routes } from '../functions/contract/routes.js';
+import type { Deps } from '../functions/runtime/deps.js';
+import { type RouteDefinition, routes } from '../functions/routes.js';
 
 /**
  * The local stand-in for API Gateway (HTTP API, Lambda payload format 2.0): it serves every

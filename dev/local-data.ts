@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IssuedKey } from '../functions/keys/key-issuing.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { systemClock } from '../functions/shared/clock.js';
-import type { Deps } from '../functions/shared/deps.js';
+import type { Deps } from '../functions/runtime/deps.js';
 import { documentClient } from '../functions/shared/dynamodb.js';
 import { ensureTable } from './create-table.js';
 import { DataDirInUseError, type DynamoDbLocal, JavaMissingError, localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';

@@ -9,7 +9,7 @@ import type { ChannelDeps, EmailMessage, EmailSender } from '../functions/channe
 import type { DesiredSchedule, ReminderDeps, SchedulePort } from '../functions/reminders/schedules.js';
 import { notify } from '../functions/reminders/handlers/notifier.js';
 import { type KeyChange, syncKeyChanges } from '../functions/reminders/schedule-sync.js';
-import type { Deps } from '../functions/shared/deps.js';
+import type { Deps } from '../functions/runtime/deps.js';
 
 /**
  * The local stand-ins for what runs notifications on AWS, for `npm start` and the tests:

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { type Clock, systemClock } from '../functions/shared/clock.js';
-import { settingsFor } from '../functions/tokens/environment.js';
-import { SigningKeyFile } from '../functions/tokens/signing-key-file.js';
-import { SigningKeyRing } from '../functions/tokens/signing-keys.js';
-import type { TokenDeps } from '../functions/tokens/token-deps.js';
+import { settingsFor } from '../functions/signing/token-settings.js';
+import { SigningKeyFile } from '../functions/signing/signing-key-file.js';
+import { SigningKeyRing } from '../functions/signing/signing-keys.js';
+import type { TokenDeps } from '../functions/signing/token-deps.js';
 import { LOCAL_DIR } from './local-data.js';
 
 /**

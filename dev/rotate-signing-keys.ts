@@ -1,6 +1,6 @@
 import { deploymentConfig } from '../functions/deployment-config.js';
-import { settingsFor } from '../functions/tokens/environment.js';
-import { KEY_SET_CACHE_MS } from '../functions/tokens/token-settings.js';
+import { settingsFor } from '../functions/signing/token-settings.js';
+import { KEY_SET_CACHE_MS } from '../functions/signing/token-settings.js';
 import { displayPath, runCommand } from './local-data.js';
 import { localSigningKeyFile, SIGNING_KEYS_FILE } from './local-tokens.js';
 

@@ -6,7 +6,7 @@ import type { DynamoDbLocal } from './dynamodb-local.js';
 import { join } from 'node:path';
 import { localDynamoClientConfig } from './dynamodb-local.js';
 import { localDemoRoutes } from './local-demo.js';
-import { routes } from '../functions/contract/routes.js';
+import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { localTokenDeps } from './local-tokens.js';

@@ -71,7 +71,7 @@ export interface Policy {
   maxResetGracePeriod: string;
 }
 
-/** The algorithms token signing keys may use (functions/tokens/signing-keys.ts makes and checks them). */
+/** The algorithms token signing keys may use (functions/signing/signing-keys.ts makes and checks them). */
 export const signingAlgorithms = ['ES256', 'EdDSA', 'RS256'] as const;
 
 /** OAuth 2.0 access tokens (PRODUCT §4). Durations are ISO 8601. */

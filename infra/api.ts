@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -10,8 +9,9 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type RouteDefinition, routes } from '../functions/contract/routes.js';
+import { type RouteDefinition, routes } from '../functions/routes.js';
 import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
+import { loggedHttpApi } from './http-api.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -109,7 +109,7 @@ export interface KeygateApiProps {
   readonly logRetention: RetentionDays;
 }
 
-/** The stateless part: one function per route of functions/contract/routes.ts behind one HTTP API. */
+/** The stateless part: one function per route of functions/routes.ts behind one HTTP API. */
 export class KeygateApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
@@ -118,39 +118,27 @@ export class KeygateApi extends Construct {
   constructor(scope: Construct, id: string, props: KeygateApiProps) {
     super(scope, id);
 
-    this.httpApi = new HttpApi(this, 'HttpApi', {
+    ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
       description: 'keygate: API keys and client credentials',
-      createDefaultStage: false,
-    });
-
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    this.stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
       throttle: props.throttle,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // Never a header: the Authorization header carries the caller's key.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            requestTime: '$context.requestTime',
-            httpMethod: '$context.httpMethod',
-            routeKey: '$context.routeKey',
-            path: '$context.path',
-            status: '$context.status',
-            protocol: '$context.protocol',
-            responseLength: '$context.responseLength',
-            responseLatency: '$context.responseLatency',
-            integrationLatency: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            userAgent: '$context.identity.userAgent',
-          }),
-        ),
+      logRetention: props.logRetention,
+      // Never a header: the Authorization header carries the caller's key.
+      accessLogFields: {
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        requestTime: '$context.requestTime',
+        httpMethod: '$context.httpMethod',
+        routeKey: '$context.routeKey',
+        path: '$context.path',
+        status: '$context.status',
+        protocol: '$context.protocol',
+        responseLength: '$context.responseLength',
+        responseLatency: '$context.responseLatency',
+        integrationLatency: '$context.integrationLatency',
+        integrationError: '$context.integrationErrorMessage',
+        userAgent: '$context.identity.userAgent',
       },
-    });
+    }));
 
     const functions = new Map<string, NodejsFunction>();
     for (const route of routes as readonly RouteDefinition[]) {

@@ -1,18 +1,18 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { CredentialHeader } from '../functions/access/credentials.js';
 import { checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { authenticationUpdates, keygateFunction } from './api.js';
+import { loggedHttpApi } from './http-api.js';
 import type { KeygateStack } from './keygate-stack.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
 
@@ -153,31 +153,23 @@ export class KeygateProtectedApi extends Construct {
       this.httpApi = props.httpApi;
       this.stage = undefined;
     } else {
-      this.httpApi = new HttpApi(this, 'HttpApi', { description: `${Stack.of(this).stackName}: routes behind keygate`, createDefaultStage: false });
-      const accessLogs = new LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-      this.stage = new HttpStage(this, 'DefaultStage', {
-        httpApi: this.httpApi,
-        stageName: '$default',
-        autoDeploy: true,
+      ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
+        description: `${Stack.of(this).stackName}: routes behind keygate`,
         throttle: props.throttle ?? { burstLimit: 100, rateLimit: 50 },
-        accessLogSettings: {
-          destination: new LogGroupLogDestination(accessLogs),
-          // Never a header (they carry credentials); who called is the authorizer's key id.
-          format: AccessLogFormat.custom(
-            JSON.stringify({
-              requestId: '$context.requestId',
-              ip: '$context.identity.sourceIp',
-              requestTime: '$context.requestTime',
-              routeKey: '$context.routeKey',
-              status: '$context.status',
-              keyId: '$context.authorizer.keyId',
-              authorizerError: '$context.authorizer.error',
-              responseLatency: '$context.responseLatency',
-              integrationError: '$context.integrationErrorMessage',
-            }),
-          ),
+        logRetention,
+        // Never a header (they carry credentials); who called is the authorizer's key id.
+        accessLogFields: {
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          keyId: '$context.authorizer.keyId',
+          authorizerError: '$context.authorizer.error',
+          responseLatency: '$context.responseLatency',
+          integrationError: '$context.integrationErrorMessage',
         },
-      });
+      }));
     }
 
     this.routes = props.routes.map((route) => {

@@ -5,9 +5,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { deploymentConfig } from '../functions/deployment-config.js';
-import { tokenSettings } from '../functions/tokens/token-settings.js';
+import { tokenSettings } from '../functions/signing/token-settings.js';
 import { type KeygateApi, keygateFunction } from './api.js';
-import { type RouteDefinition, routes, tokenAccess } from '../functions/contract/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../functions/routes.js';
 
 export interface SigningKeysProps {
   readonly logRetention: RetentionDays;
@@ -15,7 +15,7 @@ export interface SigningKeysProps {
 
 /**
  * The token signing keys on AWS: one Secrets Manager secret holding the key set
- * (functions/tokens/signing-keys.ts), and its rotation function on a Secrets Manager rotation
+ * (functions/signing/signing-keys.ts), and its rotation function on a Secrets Manager rotation
  * schedule (tokens.rotationInterval of the deployment config). The template holds no key: the
  * secret starts as a keyless placeholder that Secrets Manager generates, and the rotation it
  * runs as soon as the schedule exists writes the first key. The secret is stateful: it is

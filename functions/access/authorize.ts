@@ -2,7 +2,7 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import { hasPermission, parsePermission } from '../permissions/grants.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';

@@ -1,13 +1,7 @@
+import { type CredentialHeader, credentialHeaders } from '../contract/authorizer-identity.js';
 import { AuthenticationError } from '../shared/errors.js';
 
-/**
- * Where a caller puts its keygate credential:
- *   `Authorization: Bearer <key or access token>`, or
- *   `x-api-key: <key>` (keys only: an access token belongs in Authorization, RFC 6750).
- * Which of the two a place accepts is its choice (the authorizer's is configured per API).
- */
-export const credentialHeaders = ['authorization', 'x-api-key'] as const;
-export type CredentialHeader = (typeof credentialHeaders)[number];
+export { type CredentialHeader, credentialHeaders };
 
 export interface Credential {
   header: CredentialHeader;

@@ -2,11 +2,11 @@ import { isKeyJwt, JWS_COMPACT } from '../keys/key-jwt.js';
 import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
-import { type JwksSource, verifyWithKnownKeys } from '../shared/jwks-source.js';
+import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
-import type { TokenDeps } from '../tokens/token-deps.js';
+import type { TokenDeps } from '../signing/token-deps.js';
 import type { Credential } from './credentials.js';
 
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */

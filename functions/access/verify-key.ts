@@ -5,7 +5,7 @@ import type { VerifyKeyInput } from '../keys/schemas.js';
 import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
 import type { Settled } from '../shared/settled.js';
 import { authorizeRequest, type CallerRequest, MANAGEMENT_CREDENTIALS, permits, type Requirement } from './authorize.js';

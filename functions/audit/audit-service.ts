@@ -1,6 +1,6 @@
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { countLifecycleAction } from '../observability/metrics.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { type AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { digestEntryId, newEntryId } from '../shared/ids.js';
 import { type AuditAction, type AuditActor, type AuditEntry, type RequestOrigin, scrubUserAgent } from './audit-model.js';

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
+import { conditionFailedAt } from '../shared/dynamodb.js';
 import { addDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { ENTRY_ID_LENGTH } from '../shared/ids.js';
@@ -95,6 +96,33 @@ export function auditEntryPut(deps: Deps, entry: AuditEntry) {
 }
 
 export type AuditEntryPut = ReturnType<typeof auditEntryPut>;
+
+/** One conditional Update of a TransactWriteItems, in the document client's shape. */
+export interface TransactUpdate {
+  TableName: string;
+  Key: Record<string, unknown>;
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * The "one item changes, and its audit entry is written with it" shape: one conditional Update
+ * and (when given) the audit entry's Put, in one TransactWriteItems, so both are written or
+ * neither. A one-item transaction without an entry stays a transaction, so that an entry can
+ * join it later without changing what the table sees. Resolves false when the Update's own
+ * condition failed (nothing was written); any other failure is thrown.
+ */
+export async function updateWithAudit(deps: Deps, update: TransactUpdate, audit?: AuditEntryPut): Promise<boolean> {
+  try {
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...(audit === undefined ? [] : [audit])] }));
+    return true;
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return false;
+    throw error;
+  }
+}
 
 /**
  * Adds one attempt to a failed-authentication aggregate (`entry.id` is its digest), creating it

@@ -11,9 +11,9 @@ import type { Caller, TokenTrust } from '../access/verify-credential.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
 
 /**

@@ -1,5 +1,5 @@
 import { expandGrants } from '../permissions/grants.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { createKey, type IssuedKey } from '../keys/key-lifecycle.js';
 import type { Principal } from '../permissions/principal.js';
 

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { depsFromEnvironment } from '../http/environment.js';
-import type { Deps } from '../shared/deps.js';
+import { bootstrapRuntime } from '../runtime/bootstrap.js';
+import type { Deps } from '../runtime/deps.js';
 import { mintAdminKey } from './admin-key.js';
 
 /**
@@ -82,15 +82,5 @@ export async function handleBootstrap(event: unknown, bootstrap: BootstrapDeps):
   return { PhysicalResourceId: input.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
 }
 
-const environmentSchema = z.object({ ADMIN_SECRET_ARN: z.string().startsWith('arn:') });
-let cached: BootstrapDeps | undefined;
-
-function bootstrapFromEnvironment(): BootstrapDeps {
-  if (cached) return cached;
-  const env = environmentSchema.safeParse(process.env);
-  if (!env.success) throw new Error('keygate bootstrap is misconfigured: ADMIN_SECRET_ARN must be the ARN of the admin-key secret');
-  cached = { deps: depsFromEnvironment(), secrets: new SecretsManagerClient({}), secretArn: env.data.ADMIN_SECRET_ARN };
-  return cached;
-}
-
-export const handler = (event: unknown) => handleBootstrap(event, bootstrapFromEnvironment());
+/** Dependencies from the composition root (functions/runtime/bootstrap.ts), once per cold start. */
+export const handler = (event: unknown) => handleBootstrap(event, bootstrapRuntime());

@@ -11,7 +11,7 @@ export interface EmailSender {
 
 /**
  * What channels and their delivery need on top of Deps. Optional in Deps: the Lambda entry
- * points that need it build it from their environment (reminders/environment.ts); the local run
+ * points that need it get it from the composition root (functions/runtime/notifications.ts); the local run
  * and tests put it into `deps.notifications`.
  */
 export interface ChannelDeps {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
 import type { Actor, Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { newChannelId } from '../shared/ids.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { type Channel, findChannel, insertChannel, isAdminChannel, queryChannels, removeChannel } from './channel-store.js';

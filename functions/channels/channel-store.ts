@@ -2,7 +2,7 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { AuditEntryPut } from '../audit/audit-store.js';
 import type { Actor } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt } from '../shared/dynamodb.js';
 import { indexListing, queryListing } from './index-listing.js';
 

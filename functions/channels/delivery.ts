@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import { logger } from '../http/respond.js';
-import type { Deps } from '../shared/deps.js';
+import { logger } from '../observability/logger.js';
+import type { Deps } from '../runtime/deps.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './channel-message.js';
 import { storeOperatorMessage } from './operator-messages.js';

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
 
 /**

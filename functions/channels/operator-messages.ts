@@ -1,10 +1,10 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
-import { auditEntryPut } from '../audit/audit-store.js';
+import { auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
 import type { Actor, Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
-import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
+import type { Deps } from '../runtime/deps.js';
+import { isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Channel } from './channel-store.js';
 import type { NotificationMessage } from './channel-message.js';
@@ -105,28 +105,20 @@ export async function acknowledgeOperatorMessage(deps: Deps, principal: Principa
     target: { type: 'operator-message', id },
     details: {},
   });
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tableName,
-              Key: { pk: messagePk(id), sk: MESSAGE_SK },
-              UpdateExpression: 'SET acknowledgedAt = :now, acknowledgedBy = :by',
-              // The owner check above holds: a message is written once and its owner never changes.
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(acknowledgedAt)',
-              ExpressionAttributeValues: { ':now': deps.clock().toISOString(), ':by': by },
-            },
-          },
-          auditEntryPut(deps, audit),
-        ],
-      }),
-    );
-    changeCommitted(audit);
-  } catch (error) {
-    if (!conditionFailedAt(error, 0)) throw error;
-  }
+  const written = await updateWithAudit(
+    deps,
+    {
+      TableName: deps.tableName,
+      Key: { pk: messagePk(id), sk: MESSAGE_SK },
+      UpdateExpression: 'SET acknowledgedAt = :now, acknowledgedBy = :by',
+      // The owner check above holds: a message is written once and its owner never changes.
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(acknowledgedAt)',
+      ExpressionAttributeValues: { ':now': deps.clock().toISOString(), ':by': by },
+    },
+    auditEntryPut(deps, audit),
+  );
+  // Not written: it was acknowledged already (the first acknowledgment stands).
+  if (written) changeCommitted(audit);
   const message = await findMessage(deps, id);
   if (!message) throw new NotFoundError(`no operator message with id ${id}`);
   return operatorMessageDetails(message);

@@ -1,4 +1,12 @@
-import type { CredentialHeader } from '../access/credentials.js';
+/**
+ * Where a caller puts its keygate credential:
+ *   `Authorization: Bearer <key or access token>`, or
+ *   `x-api-key: <key>` (keys only: an access token belongs in Authorization, RFC 6750).
+ * Which of the two a place accepts is its choice (the authorizer's is configured per API).
+ * Plain data here, so that CDK, the local gateway and functions/access/ share it.
+ */
+export const credentialHeaders = ['authorization', 'x-api-key'] as const;
+export type CredentialHeader = (typeof credentialHeaders)[number];
 
 /**
  * The identity sources of a keygate authorizer: the CDK construct (infra/protected-api.ts) sets

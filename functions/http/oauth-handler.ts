@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import { type RouteId, routeById } from '../contract/routes.js';
+import type { RouteContract } from '../contract/route-contract.js';
 import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
@@ -135,13 +135,9 @@ export interface OAuthRequest {
   principal: Principal | undefined;
 }
 
-export interface OAuthRouteSpec {
-  /** POST endpoints take their parameters form-encoded. */
-  form: boolean;
-  run(request: OAuthRequest, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
-}
+export type OAuthRunFn = (request: OAuthRequest, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 
-async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: RouteId, permission: string): Promise<Principal> {
+async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: string, permission: string): Promise<Principal> {
   const request = requestOrigin(event);
   try {
     return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS)), request };
@@ -155,17 +151,22 @@ async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: Ro
   }
 }
 
-export function defineOAuthRoute(id: RouteId, spec: OAuthRouteSpec): Route {
-  const { permission } = routeById(id);
+/**
+ * An OAuth-style route: its contract (style `oauth`; a `form` request schema means the route takes
+ * a form-encoded body, which `run` validates with formParameters) and its run function.
+ */
+export function defineOAuthRoute(contract: RouteContract, run: OAuthRunFn): Route {
+  const { id, permission } = contract;
+  const takesForm = contract.request?.form !== undefined;
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const principal = permission === 'public' ? undefined : await bearerPrincipal(deps, event, id, permission);
-      const form = spec.form ? readForm(event) : new Map<string, string>();
-      return await spec.run({ event, requestId, form, principal }, deps);
+      const form = takesForm ? readForm(event) : new Map<string, string>();
+      return await run({ event, requestId, form, principal }, deps);
     } catch (error) {
       return oauthErrorResponse(error, requestId);
     }
   };
-  return { id, handle };
+  return { id, contract, handle };
 }

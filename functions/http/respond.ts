@@ -1,5 +1,4 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AuthenticationError,
   ConflictError,
@@ -10,8 +9,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../shared/errors.js';
-
-export const logger = new Logger({ serviceName: 'keygate' });
+import { logger } from '../observability/logger.js';
 
 /** Every response may carry a secret or describe one: nothing is cached anywhere. */
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };

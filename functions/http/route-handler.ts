@@ -1,14 +1,13 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { type RouteId, routeById } from '../contract/routes.js';
+import type { RouteContract } from '../contract/route-contract.js';
 import { authorizeRequest, type CallerRequest, MANAGEMENT_CREDENTIALS } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
 import { type Settled, settle } from '../shared/settled.js';
-import { depsFromEnvironment } from './environment.js';
-import { errorResponse, logger } from './respond.js';
+import { errorResponse } from './respond.js';
 
 /**
  * A route handler: authenticate → check the route's permission → validate with the route's zod
@@ -32,37 +31,39 @@ export interface RouteInput<B, Q, P> extends ParsedInput<B, Q, P> {
   requestId: string;
 }
 
-export interface RouteSpec<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
-  body?: B;
-  query?: Q;
-  path?: P;
-  run(input: RouteInput<Out<B>, Out<Q>, Out<P>>, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
-}
+/** The parsed type of one of a contract's request schemas (undefined when it has none). */
+type RequestOf<C extends RouteContract, K extends 'body' | 'query' | 'path'> = C['request'] extends Record<K, infer S> ? Out<S> : undefined;
+
+/** What a route's `run` gets: the input its contract validated, and the authorized caller. */
+export type ContractInput<C extends RouteContract> = RouteInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>;
+
+export type RunFn<C extends RouteContract> = (input: ContractInput<C>, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** The input a contract validates, before any caller is authorized. */
+type ContractParsedInput<C extends RouteContract> = ParsedInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>;
 
 /** What a route that authorizes its caller itself (through functions/access/) gets. */
-export interface UnauthorizedRouteInput<B, Q, P> {
+export interface UnauthorizedRouteInput<C extends RouteContract> {
   /** The input as validated, or the error to throw once the caller is authorized (a 401 comes before a 400). */
-  input: Settled<ParsedInput<B, Q, P>>;
+  input: Settled<ContractParsedInput<C>>;
   request: CallerRequest;
-  /** The route's permission, from the route table. */
+  /** The route's permission, from its contract. */
   permission: string;
   requestId: string;
 }
 
-export interface SelfAuthorizingRouteSpec<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
-  body?: B;
-  query?: Q;
-  path?: P;
-  run(input: UnauthorizedRouteInput<Out<B>, Out<Q>, Out<P>>, deps: Deps): Promise<APIGatewayProxyStructuredResultV2>;
-}
+export type SelfAuthorizingRunFn<C extends RouteContract> = (
+  input: UnauthorizedRouteInput<C>,
+  deps: Deps,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export type HandleFn = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Route {
-  id: RouteId;
+  id: string;
+  /** The route's contract: what it validates, answers and needs (the runtime builds its deps from it). */
+  contract: RouteContract;
   handle: HandleFn;
-  /** What the route validates its input with; the OpenAPI document is generated from them. */
-  schemas?: { body?: Schema | undefined; query?: Schema | undefined; path?: Schema | undefined };
 }
 
 /** Who sent the request and from where, as API Gateway saw it (the source IP is the connection's). */
@@ -75,7 +76,7 @@ export function requestOrigin(event: APIGatewayProxyEventV2): RequestOrigin {
   };
 }
 
-function callerRequest(event: APIGatewayProxyEventV2, id: RouteId): CallerRequest {
+function callerRequest(event: APIGatewayProxyEventV2, id: string): CallerRequest {
   return { headers: event.headers ?? {}, origin: requestOrigin(event), where: id };
 }
 
@@ -124,63 +125,47 @@ function readBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parseInput<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
-  spec: { body?: B; query?: Q; path?: P },
-  event: APIGatewayProxyEventV2,
-): ParsedInput<Out<B>, Out<Q>, Out<P>> {
+function parseInput(contract: RouteContract, event: APIGatewayProxyEventV2): ParsedInput<unknown, unknown, unknown> {
   const body = readBody(event);
-  if (spec.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  const request = contract.request ?? {};
+  if (request.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
   return {
-    body: validate(spec.body, body ?? {}, 'body') as Out<B>,
-    query: validate(spec.query, event.queryStringParameters ?? {}, 'query') as Out<Q>,
-    path: validate(spec.path, event.pathParameters ?? {}, 'path') as Out<P>,
+    body: validate(request.body, body ?? {}, 'body'),
+    query: validate(request.query, event.queryStringParameters ?? {}, 'query'),
+    path: validate(request.path, event.pathParameters ?? {}, 'path'),
   };
 }
 
-export function defineRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
-  id: RouteId,
-  spec: RouteSpec<B, Q, P>,
-): Route {
-  const { permission } = routeById(id);
+/** A management route: its contract (what it validates and needs) and the one domain call it makes. */
+export function defineRoute<const C extends RouteContract>(contract: C, run: RunFn<C>): Route {
+  const { id, permission } = contract;
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const principal = await authorizedPrincipal(deps, callerRequest(event, id), permission);
-      return await spec.run({ ...parseInput(spec, event), principal, requestId }, deps);
+      return await run({ ...(parseInput(contract, event) as ContractParsedInput<C>), principal, requestId }, deps);
     } catch (error) {
       return errorResponse(error, requestId);
     }
   };
-  return { id, handle, schemas: { body: spec.body, query: spec.query, path: spec.path } };
+  return { id, contract, handle };
 }
 
 /**
  * A route whose `run` authorizes the caller itself, through one functions/access/ call (the
  * verify route: its caller's key and the key it asks about are read together). `run` gets the
- * input as validated or its error, to be thrown only once the caller is authorized.
+ * input as its contract validated it, or its error, to be thrown only once the caller is authorized.
  */
-export function defineSelfAuthorizingRoute<
-  B extends Schema | undefined = undefined,
-  Q extends Schema | undefined = undefined,
-  P extends Schema | undefined = undefined,
->(id: RouteId, spec: SelfAuthorizingRouteSpec<B, Q, P>): Route {
-  const { permission } = routeById(id);
+export function defineSelfAuthorizingRoute<const C extends RouteContract>(contract: C, run: SelfAuthorizingRunFn<C>): Route {
+  const { id, permission } = contract;
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      return await spec.run({ input: settle(() => parseInput(spec, event)), request: callerRequest(event, id), permission, requestId }, deps);
+      const input = settle(() => parseInput(contract, event) as ContractParsedInput<C>);
+      return await run({ input, request: callerRequest(event, id), permission, requestId }, deps);
     } catch (error) {
       return errorResponse(error, requestId);
     }
   };
-  return { id, handle, schemas: { body: spec.body, query: spec.query, path: spec.path } };
-}
-
-/** The Lambda entry point of a route: dependencies are built once per cold start. */
-export function lambdaHandler(route: Route) {
-  return (event: APIGatewayProxyEventV2, context?: Context) => {
-    // Adds the function name, cold start and Lambda request id to every log line of this invocation.
-    if (context) logger.addContext(context);
-    return route.handle(event, depsFromEnvironment());
-  };
+  return { id, contract, handle };
 }

@@ -1,8 +1,8 @@
 import { expandGrants } from '../permissions/grants.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
-import { verifyWithKnownKeys } from '../shared/jwks-source.js';
+import { verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { inactiveAtFrom, type KeyRecord, keyStatus } from './key-model.js';
 import { keyStore } from './key-store.js';
 import { InvalidKeyJwtError, isKeyJwt, verifyKeyJwt } from './key-jwt.js';

@@ -1,4 +1,4 @@
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { ValidationError } from '../shared/errors.js';
 import type { KeyDetails, KeyRecord } from './key-model.js';
 import { MAX_KEY_JWT_LENGTH, signKeyJwt } from './key-jwt.js';

@@ -1,9 +1,9 @@
 import { decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
-import type { Signer } from '../tokens/signing-keys.js';
+import type { Signer } from '../signing/signing-keys.js';
 import { KEY_ID } from '../shared/ids.js';
-import { localVerifier } from '../shared/jwks-source.js';
+import { localVerifier } from '../signing/jwks-source.js';
 
 /**
  * JWT-format keys (`"format": "jwt"`): the key itself is a JWS signed with keygate's current

@@ -2,7 +2,7 @@ import { type AuditedCaller, changeCommitted, changeEntry } from '../audit/audit
 import { type Grants, missingGrants, normalizeGrants } from '../permissions/grants.js';
 import { mayManage } from '../permissions/ownership.js';
 import type { Actor, Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { addDuration, parseDuration } from '../shared/durations.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { newKeyId } from '../shared/ids.js';

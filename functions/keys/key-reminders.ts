@@ -1,6 +1,6 @@
 import type { KeyRecord } from './key-model.js';
 import type { Principal } from '../permissions/principal.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { findAdminChannelByName, findChannel, mayCarry } from '../channels/channel-store.js';

@@ -4,8 +4,8 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
 import type { AuditEntry } from '../audit/audit-model.js';
-import { type AuditEntryPut, auditEntryPut } from '../audit/audit-store.js';
-import type { Deps } from '../shared/deps.js';
+import { type AuditEntryPut, auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
+import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
 import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
@@ -297,28 +297,14 @@ type NotificationPath = { path: string; names: Record<string, string> };
 
 /** Claims a notification for sending: true for exactly one caller, and never for a deleted key. */
 export async function claimNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tableName,
-              Key: { pk: keyPk(id), sk: KEY_SK },
-              UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
-              ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
-              ExpressionAttributeNames: slot.names,
-              ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
-            },
-          },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (conditionFailedAt(error, 0)) return false;
-    throw error;
-  }
+  return updateWithAudit(deps, {
+    TableName: deps.tableName,
+    Key: { pk: keyPk(id), sk: KEY_SK },
+    UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
+    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
+    ExpressionAttributeNames: slot.names,
+    ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
+  });
 }
 
 /** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason), and its audit entry. */
@@ -331,28 +317,20 @@ export async function recordNotificationOutcome(
   audit: AuditEntryPut,
   detail?: string,
 ): Promise<void> {
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tableName,
-              Key: { pk: keyPk(id), sk: KEY_SK },
-              UpdateExpression: `SET ${slot.path}.outcome = :outcome${detail === undefined ? '' : `, ${slot.path}.detail = :detail`}, version = version + :one`,
-              ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
-              ExpressionAttributeNames: slot.names,
-              ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
-            },
-          },
-          audit,
-        ],
-      }),
-    );
-  } catch (error) {
-    // The key was deleted or its notification replaced meanwhile: there is nothing left to record on.
-    if (!conditionFailedAt(error, 0)) throw error;
-  }
+  const detailSet = detail === undefined ? '' : `, ${slot.path}.detail = :detail`;
+  // False when the key was deleted or its notification replaced meanwhile: there is nothing left to record on.
+  await updateWithAudit(
+    deps,
+    {
+      TableName: deps.tableName,
+      Key: { pk: keyPk(id), sk: KEY_SK },
+      UpdateExpression: `SET ${slot.path}.outcome = :outcome${detailSet}, version = version + :one`,
+      ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
+      ExpressionAttributeNames: slot.names,
+      ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
+    },
+    audit,
+  );
 }
 
 /**

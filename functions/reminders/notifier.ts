@@ -1,10 +1,10 @@
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import { countNotification } from '../observability/metrics.js';
 import { keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { type Channel, findChannel, mayCarry } from '../channels/channel-store.js';
 import { DeliveryError, deliver } from '../channels/delivery.js';
 import { expiryMessage } from './message.js';

@@ -1,8 +1,8 @@
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 import type { KeyRecord } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { desiredSchedules, type SchedulePort, sameSchedules } from './schedules.js';
 
 /**

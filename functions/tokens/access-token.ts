@@ -1,8 +1,8 @@
 import { type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
-import type { Signer } from './signing-keys.js';
-import { localVerifier } from '../shared/jwks-source.js';
+import type { Signer } from '../signing/signing-keys.js';
+import { localVerifier } from '../signing/jwks-source.js';
 
 /**
  * Access tokens: JWTs in the RFC 9068 profile (`typ: at+jwt`), signed with the current signing

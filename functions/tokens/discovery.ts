@@ -1,4 +1,6 @@
-import { routeById } from '../contract/routes.js';
+import { getJwksContract } from './handlers/get-jwks.contract.js';
+import { introspectTokenContract } from './handlers/introspect-token.contract.js';
+import { issueTokenContract } from './handlers/issue-token.contract.js';
 import type { Catalog } from '../permissions/catalog.js';
 
 /** Every grantable `resource:access` of the catalog: what `scope` may ask for. */
@@ -18,12 +20,11 @@ function grantablePermissions(catalog: Catalog): string[] {
  * registered auth-method name, so `introspection_endpoint_auth_methods_supported` is left out.
  */
 export function authorizationServerMetadata(catalog: Catalog, issuer: string) {
-  const url = (id: Parameters<typeof routeById>[0]) => `${issuer}${routeById(id).path}`;
   return {
     issuer,
-    token_endpoint: url('IssueToken'),
-    jwks_uri: url('GetJwks'),
-    introspection_endpoint: url('IntrospectToken'),
+    token_endpoint: `${issuer}${issueTokenContract.path}`,
+    jwks_uri: `${issuer}${getJwksContract.path}`,
+    introspection_endpoint: `${issuer}${introspectTokenContract.path}`,
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     response_types_supported: [],

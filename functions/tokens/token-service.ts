@@ -8,11 +8,11 @@ import { findKey } from '../keys/key-store.js';
 import { hashSecret } from '../keys/key-string.js';
 import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
 import { countTokenIssued, countVerification } from '../observability/metrics.js';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ValidationError } from '../shared/errors.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, signAccessToken, verifyAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-errors.js';
-import type { TokenDeps } from './token-deps.js';
+import type { TokenDeps } from '../signing/token-deps.js';
 
 /**
  * The token service: the client credentials grant (RFC 6749 §4.4) with a keygate key as the

@@ -3,7 +3,7 @@ import type { ProtectedMethod } from '../protected-api.js';
 /**
  * The demo API: two routes of a team's own API behind the keygate authorizer. The demo stack
  * (infra/demo/demo-stack.ts) deploys them with KeygateProtectedApi; the local run serves them
- * behind the same authorizer (dev/local-demo.ts). Plain data, like functions/contract/routes.ts.
+ * behind the same authorizer (dev/local-demo.ts). Plain data, like functions/routes.ts.
  */
 export interface DemoRouteDefinition {
   readonly id: string;

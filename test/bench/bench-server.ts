@@ -7,14 +7,14 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { systemClock } from '../../functions/shared/clock.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
-import { settingsFor } from '../../functions/tokens/environment.js';
+import { settingsFor } from '../../functions/signing/token-settings.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
 import { createGateway } from '../../dev/gateway.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';
-import { routes } from '../../functions/contract/routes.js';
+import { routes } from '../../functions/routes.js';
 
 /**
  * One HTTP server of the bench, in a process of its own so that the load generator does not share

@@ -10,7 +10,7 @@ import { verifyCredential } from '../../functions/access/verify-credential.js';
 import { callerContext } from '../../functions/authorizer/authorizer-context.js';
 import { projectRoot } from '../../infra/api.js';
 import { demoRoutes } from '../../infra/demo/demo-routes.js';
-import { type RouteDefinition, routes } from '../../functions/contract/routes.js';
+import { type RouteDefinition, routes } from '../../functions/routes.js';
 import type { BenchWorld } from './bench-world.js';
 
 /**

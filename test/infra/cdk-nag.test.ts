@@ -7,7 +7,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { routes } from '../../functions/contract/routes.js';
+import { routes } from '../../functions/routes.js';
 
 /**
  * cdk-nag (AwsSolutions) over the keygate stack, as `cdk synth` runs it. Bundling is skipped

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes, tokenAccess } from '../../functions/contract/routes.js';
+import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
 import { tableSchema } from '../../functions/contract/table-schema.js';
 
 /**

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { type RouteDefinition, routes } from '../../functions/contract/routes.js';
+import { type RouteDefinition, routes } from '../../functions/routes.js';
 
 /**
  * Alarms, the dashboard, and the API stage's access logs and throttling, on the synthesized

@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 
 /** A tiny HTTP client for the local gateway, as curl would be. */
 export function apiClient(baseUrl: string) {

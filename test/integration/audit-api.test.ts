@@ -5,12 +5,12 @@ import { AUDIT_SHARDS } from '../../functions/audit/audit-store.js';
 import { fireNotification } from '../../functions/reminders/notifier.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { storedItems } from './api-client.js';
-import { basic, type CreatedKey, createKey, postForm, START, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';
+import { basic, type CreatedKey, createKey, postForm, START, type KeygateWorld, keygateWorld } from '../support/world.js';
 
-let world: TokenWorld;
+let world: KeygateWorld;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
 });
 
 afterEach(async () => {

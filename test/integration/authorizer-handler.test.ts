@@ -1,22 +1,22 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
 /**
  * The authorizer's Lambda entry point, configured only by the environment the construct sets
  * (TABLE_NAME, KEYGATE_ROUTES, KEYGATE_CREDENTIAL_HEADERS, KEYGATE_ISSUER), on the system clock,
  * reading keygate's JWKS over HTTP from the issuer as it does on AWS.
  */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 const saved = { ...process.env };
 
 beforeAll(async () => {
   vi.spyOn(logger, 'info').mockImplementation(() => {});
-  world = await protectedWorld();
+  world = await keygateWorld();
   world.clock.set(new Date()); // the handler runs on the system clock; tokens must be current for it
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
   Object.assign(process.env, {

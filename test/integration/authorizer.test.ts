@@ -1,19 +1,20 @@
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../support/ddb-calls.js';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
 import { keygateCaller } from '../../functions/authorizer/authorizer-context.js';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
 /**
  * The authorizer's decisions, against DynamoDB Local and the local token issuer, with the events
  * API Gateway sends. Every refusal reason, the permission check per route (resource, access,
  * instance scopes), the cost of a decision, and what a deletion does to the next one.
  */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 let settings: AuthorizerSettings;
 let reader: CreatedKey;
 let logged: ReturnType<typeof vi.spyOn>;
@@ -24,7 +25,7 @@ const DAY = 86_400_000;
 beforeEach(async () => {
   logged = vi.spyOn(logger, 'info').mockImplementation(() => {});
   vi.spyOn(logger, 'error').mockImplementation(() => {});
-  world = await protectedWorld();
+  world = await keygateWorld();
   settings = checkSettings(world.deps.config.catalog, {
     routes: {
       'GET /alerts': { permission: 'alerts:read' },
@@ -100,14 +101,15 @@ describe('the authorizer with a key', () => {
   });
 
   it('refuses malformed credentials and a bad checksum without touching the table', async () => {
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     const typo = `${reader.key.slice(0, -1)}${reader.key.endsWith('A') ? 'B' : 'A'}`;
     expect(await reason('GET /alerts', bearer(typo))).toBe('401 malformed');
     expect(await reason('GET /alerts', bearer('hello'))).toBe('401 malformed');
     expect(await reason('GET /alerts', { authorization: `Basic ${reader.key}` })).toBe('401 malformed');
     expect(await reason('GET /alerts', { authorization: `Bearer ${reader.key} extra` })).toBe('401 malformed');
     expect(await reason('GET /alerts', { ...bearer(reader.key), 'x-api-key': reader.key })).toBe('401 malformed');
-    expect(send).not.toHaveBeenCalled();
+    expect(calls.total()).toBe(0);
   });
 
   it('refuses the right key id with a wrong secret', async () => {
@@ -203,9 +205,10 @@ describe('the permission check per route', () => {
 describe('the authorizer with an access token', () => {
   it('lets a token through with the grants it carries, reading nothing', async () => {
     const token = await tokenFor(world, reader);
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     const result = await authorizeHttpApi(world.deps, settings, httpEvent('GET /cloud-accounts/{accountId}', bearer(token), { accountId: 'acct-1' }));
-    expect(send).not.toHaveBeenCalled();
+    expect(calls.total()).toBe(0);
     expect(result.isAuthorized).toBe(true);
     expect(result.context).toMatchObject({
       credential: 'token',
@@ -253,31 +256,31 @@ describe('the authorizer with an access token', () => {
 });
 
 describe('the cost of a decision', () => {
-  const commands = (send: { mock: { calls: unknown[][] } }, name: string) => send.mock.calls.filter(([command]) => (command as object).constructor.name === name).length;
-
   it('is one strongly consistent read of the key, plus the lastUsedAt write at most once a minute', async () => {
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     expect(await allowed('GET /alerts', bearer(reader.key))).toBe(true);
-    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(['GetCommand', 'UpdateCommand']);
-    expect((send.mock.calls[0]?.[0] as { input: { ConsistentRead?: boolean } }).input.ConsistentRead).toBe(true);
-    send.mockClear();
+    expect(calls.sent().map((call) => call.operation)).toEqual(['GetItem', 'UpdateItem']);
+    expect(calls.sent()[0]?.input.ConsistentRead).toBe(true);
+    calls.reset();
     world.clock.advance(30_000);
     expect(await allowed('GET /alerts', bearer(reader.key))).toBe(true);
-    expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(['GetCommand']);
+    expect(calls.sent().map((call) => call.operation)).toEqual(['GetItem']);
   });
 
   it('writes lastUsedAt at most twice for 1,000 rapid verifications of one key', async () => {
     const busy = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     // Real time here, so the run may cross a minute boundary: hence "at most two".
     world.deps.clock = () => new Date();
     for (let wave = 0; wave < 20; wave++) {
       const results = await Promise.all(Array.from({ length: 50 }, () => allowed('GET /alerts', bearer(busy.key))));
       expect(results.every(Boolean)).toBe(true);
     }
-    expect(commands(send, 'GetCommand')).toBe(1000);
-    expect(commands(send, 'UpdateCommand')).toBeGreaterThanOrEqual(1);
-    expect(commands(send, 'UpdateCommand')).toBeLessThanOrEqual(2);
+    expect(calls.count('GetItem')).toBe(1000);
+    expect(calls.count('UpdateItem')).toBeGreaterThanOrEqual(1);
+    expect(calls.count('UpdateItem')).toBeLessThanOrEqual(2);
   });
 
   it('stops passing a deleted key at the very next uncached decision', async () => {

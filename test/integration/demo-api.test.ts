@@ -1,19 +1,20 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../support/ddb-calls.js';
+import { logger } from '../../functions/observability/logger.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
-import { routes } from '../../functions/contract/routes.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, tokenFor } from './protected-world.js';
+import { routes } from '../../functions/routes.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
 /**
  * The demo API through the local gateway, as a client sees it with curl: API Gateway's own 401
  * and 403 bodies, the authorizer's context in the backend, and what the decision cache does.
  */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 
 async function start(options: Parameters<typeof localDemoRoutes>[0] = {}) {
   vi.spyOn(logger, 'info').mockImplementation(() => {});
   vi.spyOn(console, 'error').mockImplementation(() => {});
-  world = await protectedWorld([...routes, ...localDemoRoutes(options)]);
+  world = await keygateWorld([...routes, ...localDemoRoutes(options)]);
   const reader = await createKey(world, { owner: 'siem', permissions: ['alerts:read'], roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }] });
   return reader;
 }
@@ -33,10 +34,11 @@ const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` 
 describe('the demo API behind the keygate authorizer (local gateway)', () => {
   it('answers a request without Authorization with 401 {"message":"Unauthorized"}, without running the authorizer', async () => {
     await start();
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     const response = await get('/demo/alerts');
     expect(response).toMatchObject({ status: 401, body: '{"message":"Unauthorized"}' });
-    expect(send).not.toHaveBeenCalled();
+    expect(calls.total()).toBe(0);
   });
 
   it('answers a credential that does not work, or lacks the permission, with 403 {"message":"Forbidden"}', async () => {
@@ -73,9 +75,10 @@ describe('the demo API behind the keygate authorizer (local gateway)', () => {
     const reader = await start();
     expect((await get('/demo/alerts', bearer(reader.key))).status).toBe(200);
     expect((await world.api('DELETE', `/v1/keys/${reader.id}`, { key: world.admin })).status).toBe(204);
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     expect((await get('/demo/alerts', bearer(reader.key))).status).toBe(200); // from the cache
-    expect(send).not.toHaveBeenCalled();
+    expect(calls.total()).toBe(0);
     expect((await get('/demo/cloud-accounts/acct-1', bearer(reader.key))).status).toBe(403); // another route: decided now
     world.clock.advance(30_000);
     expect((await get('/demo/alerts', bearer(reader.key))).status).toBe(403); // the TTL is over

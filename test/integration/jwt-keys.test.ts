@@ -1,25 +1,28 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet, SignJWT } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../support/ddb-calls.js';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
-import { logger } from '../../functions/http/respond.js';
+import { logger } from '../../functions/observability/logger.js';
 import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
-import { remoteKeyJwtTrust } from '../../functions/keys/key-jwt-keys.js';
+import { remoteKeyJwtTrust } from '../../functions/signing/key-jwt-trust.js';
+import { routeTokenDeps } from '../../functions/runtime/route-deps.js';
+import { getCatalogContract } from '../../functions/catalog/get-catalog.contract.js';
 import { authenticateKey } from '../../functions/keys/key-authentication.js';
 import { addDuration } from '../../functions/shared/durations.js';
-import { generateSigningKey } from '../../functions/tokens/signing-keys.js';
+import { generateSigningKey } from '../../functions/signing/signing-keys.js';
 import { localSigningKeyFile } from '../../dev/local-tokens.js';
 import { storedItems } from './api-client.js';
-import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './tokens/token-fixture.js';
+import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type KeygateWorld, tokenFor, keygateWorld, verifyAsResourceServer } from '../support/world.js';
 
 /**
  * JWT-format keys end to end, through the local gateway over DynamoDB Local: what is issued and
  * stored, every place that takes a key, the stored record deciding (grants, reset, delete,
  * expiry), the type separation from access tokens, and signing-key rotation over a key's life.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 let settings: AuthorizerSettings;
 
 const MINUTE = 60_000;
@@ -28,7 +31,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 beforeEach(async () => {
   vi.spyOn(logger, 'info').mockImplementation(() => {});
-  world = await tokenWorld();
+  world = await keygateWorld();
   settings = checkSettings(world.deps.config.catalog, {
     routes: {
       'GET /alerts': { permission: 'alerts:read' },
@@ -152,13 +155,14 @@ describe('using a JWT-format key', () => {
     const escalated = Buffer.from(JSON.stringify({ ...decodeJwt(key.key), grants: { roles: [{ role: 'global-admin' }], permissions: [] } })).toString('base64url');
     const unknownKid = await new SignJWT(decodeJwt(key.key)).setProtectedHeader({ alg: 'ES256', typ: KEY_JWT_TYPE, kid: stranger.kid }).sign(strangerKey);
 
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
     for (const forged of [resigned, `${header}.${escalated}.${signature}`, unknownKid, `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
       expect(await reason('GET /alerts', bearer(forged))).toBe('401 invalid');
       await expect(authenticateKey(world.deps, forged)).rejects.toMatchObject({ reason: 'invalid', subject: undefined });
     }
-    expect(send).not.toHaveBeenCalled();
-    send.mockRestore();
+    expect(calls.total()).toBe(0);
+    calls.reset();
     expect((await world.api('GET', '/v1/catalog', { key: resigned })).status).toBe(401);
     expect(await reason('GET /alerts', bearer(key.key))).toBe('allowed key');
   });
@@ -227,8 +231,9 @@ describe('JWT-format keys on functions that hold no signing keys', () => {
     process.env.ISSUER_URL = world.url;
     try {
       const { route } = await import('../../functions/catalog/get-catalog.js');
-      // As on Lambda: no deps.tokens and no signing-key secret, only the issuer URL.
-      const deps = { ...world.deps, tokens: undefined };
+      // As on Lambda: no deps.tokens and no signing-key secret, only the issuer URL, wired by the
+      // composition root from the route's table entry and its environment.
+      const deps = { ...world.deps, tokens: undefined, ...routeTokenDeps(getCatalogContract) };
       const event = (credential: string) =>
         ({ headers: { authorization: `Bearer ${credential}` }, requestContext: { requestId: 'test', http: { sourceIp: '127.0.0.1' } } }) as never;
       const fetches = vi.spyOn(globalThis, 'fetch');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { capturedOutput, findCredentials } from '../support/capture-logs.js';
 import { withLocalNotifications } from '../support/notifications.js';
-import { basic, postForm, type TokenWorld, tokenWorld } from './tokens/token-fixture.js';
+import { basic, postForm, type KeygateWorld, keygateWorld } from '../support/world.js';
 
 /**
  * Every test file's captured logs are scanned for credential shapes (test/support/capture-logs.ts).
@@ -12,11 +12,11 @@ import { basic, postForm, type TokenWorld, tokenWorld } from './tokens/token-fix
  * they are the structured, request-id-carrying lines they should be (so the scan read something),
  * and that not one credential issued in the story appears in them, whole or in part.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 const issued: string[] = [];
 
 beforeAll(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   Object.assign(world.deps, { notifications: withLocalNotifications(world.deps).deps.notifications });
   issued.push(world.admin);
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { notify } from '../../functions/reminders/handlers/notifier.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';

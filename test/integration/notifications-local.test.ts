@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { type LocalNotifications, type LocalSchedules, startLocalNotifications } from '../../dev/local-notifications.js';
 import { freshDeps, startGateway } from '../support/dynamodb.js';
 import { clientConfig, waitFor, webhookReceiver, withLocalNotifications } from '../support/notifications.js';

@@ -1,8 +1,9 @@
-import { PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../support/ddb-calls.js';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { notify } from '../../functions/reminders/handlers/notifier.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';
@@ -74,15 +75,17 @@ describe('channels have an owner', () => {
     const got = await api('GET', `/v1/channels/${hook}`, { key: bob });
     expect(got.status).toBe(404);
     expect(JSON.stringify(got.json)).not.toContain('secret-token');
-    const send = vi.spyOn(deps.ddb, 'send');
+    const calls = countCalls(deps.ddb);
+    onTestFinished(calls.remove);
     const listed = await api('GET', '/v1/channels', { key: bob });
     expect(listed.status).toBe(200);
     expect(listed.json.items).toEqual([expect.objectContaining({ id: bobs, owner: 'bob', adminChannel: false })]);
     expect(JSON.stringify(listed.json)).not.toContain('secret-token');
-    const commands = send.mock.calls.map(([command]) => command);
-    expect(commands.some((c) => c instanceof ScanCommand)).toBe(false);
-    expect(commands.find((c) => c instanceof QueryCommand)?.input).toMatchObject({ IndexName: 'byOwner', ExpressionAttributeValues: { ':p': 'CHANNELOWNER#bob' } });
-    send.mockRestore();
+    expect(calls.count('Scan')).toBe(0);
+    expect(calls.sent().find((call) => call.operation === 'Query')?.input).toMatchObject({
+      IndexName: 'byOwner',
+      ExpressionAttributeValues: { ':p': 'CHANNELOWNER#bob' },
+    });
 
     const deleted = await api('DELETE', `/v1/channels/${hook}`, { key: bob });
     expect(deleted.status).toBe(404);

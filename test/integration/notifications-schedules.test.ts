@@ -15,7 +15,7 @@ import { SesEmail } from '../../functions/channels/ses-email.js';
 import { EventBridgeSchedules } from '../../functions/reminders/eventbridge-schedules.js';
 import { notify } from '../../functions/reminders/handlers/notifier.js';
 import { syncSchedules } from '../../functions/reminders/handlers/sync-schedules.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { streamReader, webhookReceiver } from '../support/notifications.js';

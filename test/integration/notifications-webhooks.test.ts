@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { notify } from '../../functions/reminders/handlers/notifier.js';
 import type { ChannelDeps, HostResolver } from '../../functions/channels/channel-deps.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { capturedOutput } from '../support/capture-logs.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';

@@ -4,10 +4,10 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { countCalls, rewriteOutputs } from '../support/ddb-calls.js';
 import { storedItems } from './api-client.js';
-import { type CreatedKey, createKey, type ProtectedWorld, protectedWorld, START, tokenFor } from './protected-world.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, START, tokenFor } from '../support/world.js';
 
 /** POST /v1/keys/verify through the local gateway, against DynamoDB Local. */
-let world: ProtectedWorld;
+let world: KeygateWorld;
 let service: CreatedKey;
 let presented: CreatedKey;
 /** Middleware this test put on the DynamoDB client (which the tests of a worker share). */
@@ -16,7 +16,7 @@ let removeMiddleware: (() => void)[] = [];
 const DAY = 86_400_000;
 
 beforeEach(async () => {
-  world = await protectedWorld();
+  world = await keygateWorld();
   service = await createKey(world, { owner: 'billing-service', permissions: ['key-verification:read'] });
   presented = await createKey(world, {
     owner: 'siem',
@@ -85,11 +85,11 @@ describe('POST /v1/keys/verify', () => {
     const forged = issueSecret('kg', presented.id).keyString;
     const typo = `${presented.key.slice(0, -1)}${presented.key.endsWith('A') ? 'B' : 'A'}`;
     const token = await tokenFor(world, presented);
-    const send = vi.spyOn(world.deps.ddb, 'send');
+    const calls = countedCalls();
     expect((await verify({ key: typo })).json).toEqual({ valid: false, code: 'malformed', ...unknown });
     expect((await verify({ key: token })).json).toEqual({ valid: false, code: 'malformed', ...unknown });
     // Malformed strings cost no read: only the calling service's own key was looked up.
-    expect(send.mock.calls.filter(([command]) => command.constructor.name === 'GetCommand')).toHaveLength(2);
+    expect(calls.count('GetItem')).toBe(2);
     expect((await verify({ key: forged })).json).toEqual({ valid: false, code: 'invalid', ...unknown });
   });
 

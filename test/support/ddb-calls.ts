@@ -11,6 +11,8 @@ export interface CallCounter {
   count(operation: string): number;
   total(): number;
   writes(): number;
+  /** Every call in the order sent, with its input (what the SDK was asked, before marshalling). */
+  sent(): { operation: string; input: Record<string, unknown> }[];
   reset(): void;
   remove(): void;
 }
@@ -22,11 +24,14 @@ let added = 0;
 /** `initialize` runs once per send, before marshalling: on a document client it sees the plain JavaScript input and output. */
 function addInitializeMiddleware(
   client: DynamoDBDocumentClient,
-  middleware: (operation: string, next: () => Promise<{ output: unknown }>) => Promise<{ output: unknown }>,
+  middleware: (operation: string, next: () => Promise<{ output: unknown }>, input: Record<string, unknown>) => Promise<{ output: unknown }>,
 ): () => void {
   const name = `keygateTestMiddleware${++added}`;
   client.middlewareStack.add(
-    (next, context) => (args) => middleware(String(context.commandName ?? 'unknown').replace(/Command$/, ''), () => next(args)) as ReturnType<typeof next>,
+    (next, context) => (args) =>
+      middleware(String(context.commandName ?? 'unknown').replace(/Command$/, ''), () => next(args), args.input as Record<string, unknown>) as ReturnType<
+        typeof next
+      >,
     { step: 'initialize', name },
   );
   return () => {
@@ -36,8 +41,10 @@ function addInitializeMiddleware(
 
 export function countCalls(client: DynamoDBDocumentClient): CallCounter {
   const counts = new Map<string, number>();
-  const remove = addInitializeMiddleware(client, (operation, next) => {
+  const sent: { operation: string; input: Record<string, unknown> }[] = [];
+  const remove = addInitializeMiddleware(client, (operation, next, input) => {
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    sent.push({ operation, input });
     return next();
   });
   const sum = (pick: (operation: string) => boolean) => [...counts].filter(([operation]) => pick(operation)).reduce((total, [, n]) => total + n, 0);
@@ -45,7 +52,11 @@ export function countCalls(client: DynamoDBDocumentClient): CallCounter {
     count: (operation) => counts.get(operation) ?? 0,
     total: () => sum(() => true),
     writes: () => sum((operation) => WRITE_OPERATIONS.has(operation)),
-    reset: () => counts.clear(),
+    sent: () => [...sent],
+    reset: () => {
+      counts.clear();
+      sent.length = 0;
+    },
     remove,
   };
 }

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { type Clock, systemClock } from '../../functions/shared/clock.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import { ensureTable } from '../../dev/create-table.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RouteDefinition } from '../../functions/contract/routes.js';
+import type { RouteDefinition } from '../../functions/routes.js';
 
 /**
  * Test-only routes for the local gateway's own tests: `Echo` answers with the event it was
@@ -18,7 +18,7 @@ export const route = {
 const entry = 'test/support/echo-route.ts';
 
 export const echoRoutes: RouteDefinition[] = [
-  { id: 'Echo', method: 'GET', path: '/echo/special', entry, permission: 'public', tableAccess: 'read', summary: 'echo' },
-  { id: 'Echo', method: 'GET', path: '/echo/{id}', entry, permission: 'public', tableAccess: 'read', summary: 'echo' },
-  { id: 'Echo', method: 'POST', path: '/echo/{id}/items/{item}', entry, permission: 'public', tableAccess: 'read', summary: 'echo' },
+  { id: 'Echo', method: 'GET', path: '/echo/special', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
+  { id: 'Echo', method: 'GET', path: '/echo/{id}', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
+  { id: 'Echo', method: 'POST', path: '/echo/{id}/items/{item}', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
 ];

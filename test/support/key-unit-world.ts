@@ -1,7 +1,7 @@
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { expandGrants, type Grants } from '../../functions/permissions/grants.js';
 import type { Principal } from '../../functions/permissions/principal.js';
-import type { Deps } from '../../functions/shared/deps.js';
+import type { Deps } from '../../functions/runtime/deps.js';
 import { MemoryKeyStore } from './memory-key-store.js';
 
 let worlds = 0;

@@ -5,7 +5,7 @@ import { isKeyJwt, KEY_JWT_TYPE, type KeyJwtClaims, MAX_KEY_JWT_LENGTH, signKeyJ
 import { newSecret } from '../../functions/keys/key-string.js';
 import { newKeyId } from '../../functions/shared/ids.js';
 import { signAccessToken, verifyAccessToken } from '../../functions/tokens/access-token.js';
-import { generateSigningKey, publicJwk, type Signer, SigningKeyRing } from '../../functions/tokens/signing-keys.js';
+import { generateSigningKey, publicJwk, type Signer, SigningKeyRing } from '../../functions/signing/signing-keys.js';
 
 const ISSUER = 'https://keygate.example.com';
 const NOW = new Date('2026-11-23T12:00:00.000Z');

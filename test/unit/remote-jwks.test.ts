@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logger } from '../../functions/http/respond.js';
-import { type FetchJwks, RemoteJwks } from '../../functions/authorizer/remote-jwks.js';
+import { logger } from '../../functions/observability/logger.js';
+import { type FetchJwks, RemoteJwks } from '../../functions/signing/remote-jwks.js';
 
 const URL = 'https://keygate.example.com/.well-known/jwks.json';
 const jwks = (kid: string) => ({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid, alg: 'ES256' }] });

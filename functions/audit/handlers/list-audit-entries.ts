@@ -1,13 +1,11 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { listAuditEntries } from '../audit-service.js';
-import { listAuditQuerySchema } from '../schemas.js';
+import { listAuditEntriesContract } from './list-audit-entries.contract.js';
 
-export const route = defineRoute('ListAuditEntries', {
-  query: listAuditQuerySchema,
-  async run({ query, principal }, deps) {
-    return json(200, await listAuditEntries(deps, principal, query));
-  },
+export const route = defineRoute(listAuditEntriesContract, async ({ query, principal }, deps) => {
+  return json(200, await listAuditEntries(deps, principal, query));
 });
 
 export const handler = lambdaHandler(route);

@@ -1,13 +1,11 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { acknowledgeOperatorMessage } from '../operator-messages.js';
-import { operatorMessageIdPathSchema } from '../schemas.js';
+import { acknowledgeOperatorMessageContract } from './acknowledge-operator-message.contract.js';
 
-export const route = defineRoute('AcknowledgeOperatorMessage', {
-  path: operatorMessageIdPathSchema,
-  async run({ path, principal }, deps) {
-    return json(200, await acknowledgeOperatorMessage(deps, principal, path.id));
-  },
+export const route = defineRoute(acknowledgeOperatorMessageContract, async ({ path, principal }, deps) => {
+  return json(200, await acknowledgeOperatorMessage(deps, principal, path.id));
 });
 
 export const handler = lambdaHandler(route);

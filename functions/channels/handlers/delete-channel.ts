@@ -1,14 +1,12 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { noContent } from '../../http/respond.js';
 import { deleteChannel } from '../channel-service.js';
-import { channelIdPathSchema } from '../schemas.js';
+import { deleteChannelContract } from './delete-channel.contract.js';
 
-export const route = defineRoute('DeleteChannel', {
-  path: channelIdPathSchema,
-  async run({ path, principal }, deps) {
-    await deleteChannel(deps, principal, path.id);
-    return noContent();
-  },
+export const route = defineRoute(deleteChannelContract, async ({ path, principal }, deps) => {
+  await deleteChannel(deps, principal, path.id);
+  return noContent();
 });
 
 export const handler = lambdaHandler(route);

@@ -1,13 +1,11 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { listChannels } from '../channel-service.js';
-import { listChannelsQuerySchema } from '../schemas.js';
+import { listChannelsContract } from './list-channels.contract.js';
 
-export const route = defineRoute('ListChannels', {
-  query: listChannelsQuerySchema,
-  async run({ query, principal }, deps) {
-    return json(200, await listChannels(deps, principal, query));
-  },
+export const route = defineRoute(listChannelsContract, async ({ query, principal }, deps) => {
+  return json(200, await listChannels(deps, principal, query));
 });
 
 export const handler = lambdaHandler(route);

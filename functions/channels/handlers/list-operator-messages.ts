@@ -1,13 +1,11 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { listOperatorMessages } from '../operator-messages.js';
-import { operatorMessagesQuerySchema } from '../schemas.js';
+import { listOperatorMessagesContract } from './list-operator-messages.contract.js';
 
-export const route = defineRoute('ListOperatorMessages', {
-  query: operatorMessagesQuerySchema,
-  async run({ query, principal }, deps) {
-    return json(200, await listOperatorMessages(deps, principal, query));
-  },
+export const route = defineRoute(listOperatorMessagesContract, async ({ query, principal }, deps) => {
+  return json(200, await listOperatorMessages(deps, principal, query));
 });
 
 export const handler = lambdaHandler(route);

@@ -1,15 +1,12 @@
-import { defineRoute, lambdaHandler } from '../../http/route-handler.js';
+import { defineRoute } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
 import { resetKeySecret } from '../key-lifecycle.js';
-import { keyIdPathSchema, resetKeyBodySchema } from '../schemas.js';
+import { resetKeySecretContract } from './reset-key-secret.contract.js';
 
-export const route = defineRoute('ResetKeySecret', {
-  path: keyIdPathSchema,
-  body: resetKeyBodySchema,
-  async run({ path, body, principal }, deps) {
-    const issued = await resetKeySecret(deps, principal, path.id, body);
-    return json(200, { key: issued.key, ...issued.details });
-  },
+export const route = defineRoute(resetKeySecretContract, async ({ path, body, principal }, deps) => {
+  const issued = await resetKeySecret(deps, principal, path.id, body);
+  return json(200, { key: issued.key, ...issued.details });
 });
 
 export const handler = lambdaHandler(route);

@@ -1,7 +1,8 @@
 import type { HandleFn, Route } from '../../http/route-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { errorResponse, json } from '../../http/respond.js';
 import { openApiDocument } from '../document.js';
+import { getOpenApiContract } from './get-openapi.contract.js';
 
 /** GET /openapi.json: public, like any API description; it holds schemas, never data. */
 const handle: HandleFn = async (event) => {
@@ -16,6 +17,6 @@ const handle: HandleFn = async (event) => {
   }
 };
 
-export const route: Route = { id: 'GetOpenApi', handle };
+export const route: Route = { id: getOpenApiContract.id, contract: getOpenApiContract, handle };
 
 export const handler = lambdaHandler(route);

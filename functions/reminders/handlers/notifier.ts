@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { Deps } from '../../shared/deps.js';
-import { notifierDepsFromEnvironment } from '../environment.js';
+import type { Deps } from '../../runtime/deps.js';
+import { notifierDeps } from '../../runtime/notifications.js';
 import { type FireOutcome, fireNotification } from '../notifier.js';
 
 /**
@@ -18,4 +18,4 @@ export async function notify(event: unknown, deps: Deps): Promise<FireOutcome> {
   return fireNotification(deps, fireSchema.parse(event));
 }
 
-export const handler = (event: unknown) => notify(event, notifierDepsFromEnvironment());
+export const handler = (event: unknown) => notify(event, notifierDeps());

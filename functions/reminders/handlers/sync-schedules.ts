@@ -1,8 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Deps } from '../../shared/deps.js';
-import { scheduleSyncDeps } from '../environment.js';
+import type { Deps } from '../../runtime/deps.js';
+import { scheduleSyncDeps } from '../../runtime/notifications.js';
 import { type KeyChange, syncKeyChanges } from '../schedule-sync.js';
 
 /** The DynamoDB Streams consumer that keeps schedules in step with keys (see schedule-sync.ts). */

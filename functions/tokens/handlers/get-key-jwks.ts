@@ -1,18 +1,16 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
-import { tokenDeps } from '../environment.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
+import { tokenDeps } from '../../signing/token-deps.js';
+import { getKeyJwksContract } from './get-key-jwks.contract.js';
 
 /**
  * The public keys that verify JWT-format keys: the signing keys and the retired ones a living
  * key may still be signed with (see signing-keys.ts). Cacheable like the JWKS: a new signing key
  * is listed here from the moment it is written, publishAhead before it signs.
  */
-export const route = defineOAuthRoute('GetKeyJwks', {
-  form: false,
-  async run(_request, deps) {
-    const tokens = tokenDeps(deps);
-    return cacheableJson(await tokens.keys.keyVerificationJwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
-  },
+export const route = defineOAuthRoute(getKeyJwksContract, async (_request, deps) => {
+  const tokens = tokenDeps(deps);
+  return cacheableJson(await tokens.keys.keyVerificationJwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
 });
 
 export const handler = lambdaHandler(route);

@@ -1,15 +1,13 @@
 import { cacheableJson, defineOAuthRoute } from '../../http/oauth-handler.js';
-import { lambdaHandler } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { authorizationServerMetadata } from '../discovery.js';
-import { settingsFor } from '../environment.js';
-import { tokenIssuer } from '../issuer.js';
+import { settingsFor } from '../../signing/token-settings.js';
+import { tokenIssuer } from '../../signing/token-deps.js';
+import { getOpenIdConfigurationContract } from './get-openid-configuration.contract.js';
 
 /** The RFC 8414 metadata again, where OpenID-style discovery looks for it. */
-export const route = defineOAuthRoute('GetOpenIdConfiguration', {
-  form: false,
-  async run(_request, deps) {
-    return cacheableJson(authorizationServerMetadata(deps.config.catalog, tokenIssuer(deps)), settingsFor(deps.config.tokens).jwksMaxAgeSeconds);
-  },
+export const route = defineOAuthRoute(getOpenIdConfigurationContract, async (_request, deps) => {
+  return cacheableJson(authorizationServerMetadata(deps.config.catalog, tokenIssuer(deps)), settingsFor(deps.config.tokens).jwksMaxAgeSeconds);
 });
 
 export const handler = lambdaHandler(route);

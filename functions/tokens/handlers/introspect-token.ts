@@ -1,25 +1,16 @@
-import * as z from 'zod';
 import { defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
-import { logger } from '../../http/respond.js';
-import { lambdaHandler } from '../../http/route-handler.js';
-import { tokenDeps } from '../environment.js';
+import { logger } from '../../observability/logger.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
+import { tokenDeps } from '../../signing/token-deps.js';
 import { introspectToken } from '../token-service.js';
+import { introspectTokenContract, introspectionRequestSchema } from './introspect-token.contract.js';
 
-/** RFC 7662 §2.1. The hint is accepted and not needed: keygate issues access tokens only. */
-export const introspectionRequestSchema = z.object({
-  token: z.string({ error: 'token is required' }),
-  token_type_hint: z.string().optional(),
-});
-
-export const route = defineOAuthRoute('IntrospectToken', {
-  form: true,
-  async run({ form, requestId, principal }, deps) {
-    const { token } = formParameters(introspectionRequestSchema, form);
-    const { result, reason } = await introspectToken(deps, tokenDeps(deps), token);
-    // Why a token is inactive is for the operator; the caller learns only active:false (§2.2).
-    if (reason) logger.info('introspected token is inactive', { requestId, reason, caller: principal?.keyId });
-    return oauthJson(200, result);
-  },
+export const route = defineOAuthRoute(introspectTokenContract, async ({ form, requestId, principal }, deps) => {
+  const { token } = formParameters(introspectionRequestSchema, form);
+  const { result, reason } = await introspectToken(deps, tokenDeps(deps), token);
+  // Why a token is inactive is for the operator; the caller learns only active:false (§2.2).
+  if (reason) logger.info('introspected token is inactive', { requestId, reason, caller: principal?.keyId });
+  return oauthJson(200, result);
 });
 
 export const handler = lambdaHandler(route);

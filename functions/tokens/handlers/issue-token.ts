@@ -1,38 +1,29 @@
-import * as z from 'zod';
 import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
-import { lambdaHandler, requestOrigin } from '../../http/route-handler.js';
+import { requestOrigin } from '../../http/route-handler.js';
+import { lambdaHandler } from '../../runtime/lambda.js';
 import { countVerification } from '../../observability/metrics.js';
-import { tokenDeps } from '../environment.js';
+import { tokenDeps } from '../../signing/token-deps.js';
 import { OAuthError } from '../oauth-errors.js';
 import { issueAccessToken } from '../token-service.js';
+import { issueTokenContract, tokenRequestSchema } from './issue-token.contract.js';
 
-/** RFC 6749 §4.4.2. Unknown parameters are ignored (§3.2); client_id/secret are read by clientAuthentication. */
-export const tokenRequestSchema = z.object({
-  grant_type: z.string({ error: 'grant_type is required (client_credentials)' }),
-  scope: z.string().optional(),
-});
-export type TokenRequest = z.infer<typeof tokenRequestSchema>;
-
-export const route = defineOAuthRoute('IssueToken', {
-  form: true,
-  async run({ event, form }, deps) {
-    const request = formParameters(tokenRequestSchema, form);
-    if (request.grant_type !== 'client_credentials') {
-      throw new OAuthError('unsupported_grant_type', `grant_type ${request.grant_type} is not supported: keygate issues tokens by client_credentials only`);
+export const route = defineOAuthRoute(issueTokenContract, async ({ event, form }, deps) => {
+  const request = formParameters(tokenRequestSchema, form);
+  if (request.grant_type !== 'client_credentials') {
+    throw new OAuthError('unsupported_grant_type', `grant_type ${request.grant_type} is not supported: keygate issues tokens by client_credentials only`);
+  }
+  let client: ReturnType<typeof clientAuthentication>;
+  try {
+    client = clientAuthentication(event, form);
+  } catch (error) {
+    if (error instanceof OAuthError && error.code === 'invalid_client') {
+      const missing = event.headers?.authorization === undefined && !form.has('client_secret');
+      countVerification({ allowed: false, reason: missing ? 'missing' : 'malformed' });
     }
-    let client: ReturnType<typeof clientAuthentication>;
-    try {
-      client = clientAuthentication(event, form);
-    } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_client') {
-        const missing = event.headers?.authorization === undefined && !form.has('client_secret');
-        countVerification({ allowed: false, reason: missing ? 'missing' : 'malformed' });
-      }
-      throw error;
-    }
-    const issued = await issueAccessToken(deps, tokenDeps(deps), client, request.scope, requestOrigin(event));
-    return oauthJson(200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
-  },
+    throw error;
+  }
+  const issued = await issueAccessToken(deps, tokenDeps(deps), client, request.scope, requestOrigin(event));
+  return oauthJson(200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
 });
 
 export const handler = lambdaHandler(route);

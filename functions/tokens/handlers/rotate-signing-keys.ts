@@ -1,10 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { deploymentConfig } from '../../deployment-config.js';
-import { logger } from '../../http/respond.js';
+import { logger } from '../../observability/logger.js';
 import { systemClock } from '../../shared/clock.js';
-import { settingsFor } from '../environment.js';
-import { rotationSteps, runRotationStep } from '../signing-key-rotation.js';
+import { settingsFor } from '../../signing/token-settings.js';
+import { rotationSteps, runRotationStep } from '../../signing/signing-key-rotation.js';
 
 /**
  * The Secrets Manager rotation function of the signing-key secret (infra/signing-keys.ts):

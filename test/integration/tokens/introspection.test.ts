@@ -1,13 +1,13 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIENCE, basic, type CreatedKey, createKey, introspect, postForm, START, type TokenWorld, tokenFor, tokenWorld } from './token-fixture.js';
+import { AUDIENCE, basic, type CreatedKey, createKey, introspect, postForm, START, type KeygateWorld, tokenFor, keygateWorld } from '../../support/world.js';
 
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read', 'cases:read'], roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }] });
 });
 

@@ -2,18 +2,18 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findKey } from '../../../functions/keys/key-store.js';
-import { AUDIENCE, type CreatedKey, createKey, START, type TokenWorld, tokenWorld } from './token-fixture.js';
+import { AUDIENCE, type CreatedKey, createKey, START, type KeygateWorld, keygateWorld } from '../../support/world.js';
 
 /*
  * Conformance with a real OAuth client nobody here wrote: openid-client 6 discovers keygate from
  * its issuer URL and performs the client credentials grant with both client authentication
  * methods; jose then verifies the token the way a resource server would, fetching the JWKS.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, {
     owner: 'siem',
     roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }],

@@ -1,19 +1,19 @@
 import { base64url, createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, generateKeyPair, type JSONWebKeySet, jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIENCE, type CreatedKey, createKey, fetchJwks, introspect, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './token-fixture.js';
+import { AUDIENCE, type CreatedKey, createKey, fetchJwks, introspect, type KeygateWorld, tokenFor, keygateWorld, verifyAsResourceServer } from '../../support/world.js';
 
 /*
  * A resource server verifying keygate tokens offline with jose: algorithm, issuer, audience and
  * typ pinned, keys from the JWKS. Every forged or stale token is refused, and introspection
  * says active:false for each of them too.
  */
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 let jwks: JSONWebKeySet;
 let token: string;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
   token = await tokenFor(world, key);
   jwks = await fetchJwks(world);

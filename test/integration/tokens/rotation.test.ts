@@ -2,8 +2,8 @@ import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localSigningKeyFile } from '../../../dev/local-tokens.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import { tokenSettings } from '../../../functions/tokens/token-settings.js';
-import { type CreatedKey, createKey, START, type TokenWorld, tokenFor, tokenWorld, verifyAsResourceServer } from './token-fixture.js';
+import { tokenSettings } from '../../../functions/signing/token-settings.js';
+import { type CreatedKey, createKey, START, type KeygateWorld, tokenFor, keygateWorld, verifyAsResourceServer } from '../../support/world.js';
 
 /*
  * Rotation through the local gateway on a test clock: tokens are minted every minute before,
@@ -14,11 +14,11 @@ import { type CreatedKey, createKey, START, type TokenWorld, tokenFor, tokenWorl
 const settings = tokenSettings(deploymentConfig.tokens);
 const MINUTE = 60_000;
 
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
 });
 
@@ -37,7 +37,7 @@ class CachingVerifier {
   fetches = 0;
 
   constructor(
-    private readonly world: TokenWorld,
+    private readonly world: KeygateWorld,
     private readonly cache = true,
   ) {}
 

@@ -5,14 +5,14 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import type { Deps } from '../../../functions/shared/deps.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
 import { ACCESS_TOKEN_TYPE } from '../../../functions/tokens/access-token.js';
-import { SigningKeyFile } from '../../../functions/tokens/signing-key-file.js';
-import { RSA_MODULUS_BITS, SigningKeyRing } from '../../../functions/tokens/signing-keys.js';
-import { API_GATEWAY_JWKS_CACHE_MS, tokenSettings } from '../../../functions/tokens/token-settings.js';
+import { SigningKeyFile } from '../../../functions/signing/signing-key-file.js';
+import { RSA_MODULUS_BITS, SigningKeyRing } from '../../../functions/signing/signing-keys.js';
+import { API_GATEWAY_JWKS_CACHE_MS, tokenSettings } from '../../../functions/signing/token-settings.js';
 import { freshDeps, startGateway, type TestClock, testClock } from '../../support/dynamodb.js';
 import { apiClient } from '../api-client.js';
-import { AUDIENCE, type CreatedKey, createKey, START, type TokenWorld, tokenFor } from './token-fixture.js';
+import { AUDIENCE, type CreatedKey, createKey, START, type KeygateWorld, tokenFor } from '../../support/world.js';
 
 /**
  * A deployment with `tokens.algorithm: 'RS256'`, the one API Gateway's built-in JWT authorizer
@@ -22,7 +22,7 @@ import { AUDIENCE, type CreatedKey, createKey, START, type TokenWorld, tokenFor 
 const policy = { ...deploymentConfig.tokens, algorithm: 'RS256' as const };
 const settings = tokenSettings(policy);
 
-let world: TokenWorld;
+let world: KeygateWorld;
 let keyFile: SigningKeyFile;
 let key: CreatedKey;
 

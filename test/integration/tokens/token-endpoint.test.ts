@@ -1,13 +1,14 @@
 import { decodeJwt } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { countCalls } from '../../support/ddb-calls.js';
 import { issueSecret } from '../../../functions/keys/key-string.js';
-import { basic, type CreatedKey, createKey, postForm, START, type TokenWorld, tokenWorld } from './token-fixture.js';
+import { basic, type CreatedKey, createKey, postForm, START, type KeygateWorld, keygateWorld } from '../../support/world.js';
 
-let world: TokenWorld;
+let world: KeygateWorld;
 let key: CreatedKey;
 
 beforeEach(async () => {
-  world = await tokenWorld();
+  world = await keygateWorld();
   key = await createKey(world, { owner: 'siem', permissions: ['alerts:read', 'cases:read'], roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }] });
 });
 
@@ -124,17 +125,19 @@ describe('POST /oauth/token', () => {
     });
 
     it('a bad-checksum key, without reading the table', async () => {
-      const send = vi.spyOn(world.deps.ddb, 'send');
+      const calls = countCalls(world.deps.ddb);
+      onTestFinished(calls.remove);
       const last = key.key.at(-1) === 'A' ? 'B' : 'A';
       expectRefusal(await withBasic(grant, key.id, `${key.key.slice(0, -1)}${last}`), 401, 'invalid_client');
-      expect(send).not.toHaveBeenCalled();
+      expect(calls.total()).toBe(0);
     });
 
     it("another key's secret under this client_id, without reading the table", async () => {
       const other = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
-      const send = vi.spyOn(world.deps.ddb, 'send');
+      const calls = countCalls(world.deps.ddb);
+      onTestFinished(calls.remove);
       expectRefusal(await withBasic(grant, key.id, other.key), 401, 'invalid_client');
-      expect(send).not.toHaveBeenCalled();
+      expect(calls.total()).toBe(0);
     });
 
     it('a deleted key', async () => {

@@ -3,7 +3,7 @@ import { authenticateKey } from '../../../functions/keys/key-authentication.js';
 import { createKey, deleteKey, getKey, listKeys, resetKeySecret, updateKey } from '../../../functions/keys/key-lifecycle.js';
 import { createKeyBodySchema, listKeysQuerySchema, resetKeyBodySchema, updateKeyBodySchema } from '../../../functions/keys/schemas.js';
 import type { Principal } from '../../../functions/permissions/principal.js';
-import type { Deps } from '../../../functions/shared/deps.js';
+import type { Deps } from '../../../functions/runtime/deps.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../functions/shared/errors.js';
 import { DAY, HOUR, keyUnitWorld, MINUTE, principalOf } from '../../support/key-unit-world.js';
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import { SigningKeyFile } from '../../../functions/tokens/signing-key-file.js';
-import { parseKeySet, signingKeyAt } from '../../../functions/tokens/signing-keys.js';
-import { tokenSettings } from '../../../functions/tokens/token-settings.js';
+import { SigningKeyFile } from '../../../functions/signing/signing-key-file.js';
+import { parseKeySet, signingKeyAt } from '../../../functions/signing/signing-keys.js';
+import { tokenSettings } from '../../../functions/signing/token-settings.js';
 import { testClock } from '../../support/dynamodb.js';
 
 const settings = tokenSettings(deploymentConfig.tokens);

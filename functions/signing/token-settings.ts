@@ -88,3 +88,15 @@ export function tokenSettings(policy: TokenPolicy, keys: Pick<Policy, 'maxLifeti
     keyMaxLifetime: keys.maxLifetime,
   };
 }
+
+const settingsByPolicy = new WeakMap<TokenPolicy, TokenSettings>();
+
+/** The deployment's token settings, checked once per policy object. */
+export function settingsFor(policy: TokenPolicy): TokenSettings {
+  let settings = settingsByPolicy.get(policy);
+  if (!settings) {
+    settings = tokenSettings(policy);
+    settingsByPolicy.set(policy, settings);
+  }
+  return settings;
+}

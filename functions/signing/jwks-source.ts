@@ -3,7 +3,7 @@ import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 /**
  * Where a verifier gets the public keys it trusts: in memory from keygate's own signing-key
  * document (keygate's functions, the local run), or fetched from a JWKS URL and cached (the
- * authorizer in another stack; see functions/authorizer/remote-jwks.ts).
+ * authorizer in another stack; see functions/signing/remote-jwks.ts).
  */
 export interface JwksSource {
   jwks(now: Date): Promise<JSONWebKeySet>;

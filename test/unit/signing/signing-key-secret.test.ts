@@ -9,10 +9,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../../functions/deployment-config.js';
-import { runRotationStep, type SecretRotationEvent } from '../../../functions/tokens/signing-key-rotation.js';
-import { SigningKeySecret } from '../../../functions/tokens/signing-key-secret.js';
-import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../../functions/tokens/signing-keys.js';
-import { tokenSettings } from '../../../functions/tokens/token-settings.js';
+import { runRotationStep, type SecretRotationEvent } from '../../../functions/signing/signing-key-rotation.js';
+import { SigningKeySecret } from '../../../functions/signing/signing-key-secret.js';
+import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../../functions/signing/signing-keys.js';
+import { tokenSettings } from '../../../functions/signing/token-settings.js';
 import { testClock } from '../../support/dynamodb.js';
 
 /*

@@ -1,11 +1,11 @@
 import type { JSONWebKeySet } from 'jose';
 import * as z from 'zod';
-import { logger } from '../http/respond.js';
+import { logger } from '../observability/logger.js';
 
 /**
  * keygate's published token keys as an authorizer in another stack sees them: fetched from the
  * issuer's JWKS URL and kept in memory for the Cache-Control max-age keygate sends (keygate
- * publishes a new key that long before it signs with it, see functions/tokens/token-settings.ts).
+ * publishes a new key that long before it signs with it, see functions/signing/token-settings.ts).
  * A token naming a key not in memory triggers one early re-read, at most every REFRESH_COOLDOWN_MS.
  * When a re-read fails, the copy in memory is kept: it can only lack keys, never trust a removed one
  * for longer than the tokens that key signed live.

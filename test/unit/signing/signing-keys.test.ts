@@ -14,8 +14,8 @@ import {
   type SigningKeySet,
   SigningKeyRing,
   signingKeyAt,
-} from '../../../functions/tokens/signing-keys.js';
-import { API_GATEWAY_JWKS_CACHE_MS, KEY_SET_CACHE_MS, tokenSettings, VERIFIER_CLOCK_SKEW_MS } from '../../../functions/tokens/token-settings.js';
+} from '../../../functions/signing/signing-keys.js';
+import { API_GATEWAY_JWKS_CACHE_MS, KEY_SET_CACHE_MS, tokenSettings, VERIFIER_CLOCK_SKEW_MS } from '../../../functions/signing/token-settings.js';
 
 const settings = tokenSettings(deploymentConfig.tokens);
 const T0 = new Date('2026-11-23T12:00:00.000Z');

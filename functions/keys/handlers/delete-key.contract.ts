@@ -1,0 +1,15 @@
+import { defineContract } from '../../contract/route-contract.js';
+import { keyIdPathSchema } from '../schemas.js';
+
+export const deleteKeyContract = defineContract({
+  id: 'DeleteKey',
+  method: 'DELETE',
+  path: '/v1/keys/{id}',
+  entry: 'functions/keys/handlers/delete-key.ts',
+  permission: 'keys:write',
+  tableAccess: 'write',
+  summary: 'Revoke a key for good',
+  request: { path: keyIdPathSchema },
+  responses: { 204: { description: 'Revoked' } },
+  errors: [400, 404, 409],
+});

@@ -1,0 +1,16 @@
+import { defineContract } from '../../contract/route-contract.js';
+import { keyPageSchema } from '../key-responses.js';
+import { listKeysQuerySchema } from '../schemas.js';
+
+export const listKeysContract = defineContract({
+  id: 'ListKeys',
+  method: 'GET',
+  path: '/v1/keys',
+  entry: 'functions/keys/handlers/list-keys.ts',
+  permission: 'keys:read',
+  tableAccess: 'read',
+  summary: 'List keys, newest first, filtered by owner and status',
+  request: { query: listKeysQuerySchema },
+  responses: { 200: { description: 'Keys, newest first', schema: keyPageSchema } },
+  errors: [400],
+});

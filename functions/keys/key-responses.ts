@@ -1,0 +1,63 @@
+import * as z from 'zod';
+import { actor, instant, page } from '../contract/response-parts.js';
+import { roleGrantSchema } from '../permissions/grants.js';
+import { keyFormats, keyStatuses } from './key-model.js';
+
+/**
+ * What these routes answer, as zod schemas, for their contracts and the OpenAPI document. Each
+ * mirrors a domain function's output. Objects are strict, so test/integration/openapi.test.ts,
+ * which validates real responses against the document, fails as soon as a response gains, loses
+ * or changes a field that is not described here.
+ */
+const notificationSchema = z
+  .strictObject({
+    at: instant,
+    channelId: z.string(),
+    before: z.string().nullable(),
+    status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped']),
+    firedAt: instant.nullable(),
+    detail: z.string().optional(),
+  })
+  .meta({ id: 'Notification' });
+
+export const keyDetailsSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    owner: z.string(),
+    format: z.enum(keyFormats).meta({ description: '"key": a kg_ key string; "jwt": a JWT signed by keygate (typ kg-key+jwt)' }),
+    roles: z.array(roleGrantSchema),
+    permissions: z.array(z.string()),
+    status: z.enum(keyStatuses),
+    createdAt: instant,
+    createdBy: actor,
+    updatedAt: instant,
+    lastUsedAt: instant.nullable(),
+    expiresAt: instant.nullable(),
+    inactivityExpiresAt: instant,
+    effectiveExpiresAt: instant,
+    expiryReason: z.enum(['expires_at', 'inactivity']),
+    secretResetAt: instant.nullable(),
+    previousSecretValidUntil: instant.nullable(),
+    revokedAt: instant.nullable(),
+    revokedBy: actor.nullable(),
+    notification: notificationSchema.nullable(),
+    defaultNotifications: z.array(notificationSchema),
+  })
+  .meta({ id: 'KeyDetails' });
+
+export const issuedKeySchema = keyDetailsSchema
+  .extend({ key: z.string().meta({ description: 'The key string, or the JWT of a JWT-format key: shown in this response only' }) })
+  .meta({ id: 'IssuedKey' });
+
+export const keyPageSchema = page(keyDetailsSchema);
+
+export const verificationSchema = z.strictObject({
+  valid: z.boolean(),
+  code: z.enum(['valid', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked', 'insufficient_permissions']),
+  keyId: z.string().nullable(),
+  owner: z.string().nullable(),
+  permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
+  expiresAt: instant.nullable(),
+});

@@ -1,0 +1,16 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Route } from '../http/route-handler.js';
+import { logger } from '../observability/logger.js';
+import type { Deps } from './deps.js';
+import { routeDeps } from './route-deps.js';
+
+/** The Lambda entry point of a route: its dependencies are built once per cold start, from its contract. */
+export function lambdaHandler(route: Route) {
+  let deps: Deps | undefined;
+  return (event: APIGatewayProxyEventV2, context?: Context) => {
+    // Adds the function name, cold start and Lambda request id to every log line of this invocation.
+    if (context) logger.addContext(context);
+    deps ??= routeDeps(route.contract);
+    return route.handle(event, deps);
+  };
+}

@@ -1,0 +1,15 @@
+import { defineContract } from '../../contract/route-contract.js';
+import { jwksSchema } from '../token-responses.js';
+
+export const getJwksContract = defineContract({
+  id: 'GetJwks',
+  method: 'GET',
+  path: '/.well-known/jwks.json',
+  entry: 'functions/tokens/handlers/get-jwks.ts',
+  permission: 'public',
+  tableAccess: 'none',
+  tokens: 'signing-keys',
+  summary: 'Public keys that verify access tokens (JWKS)',
+  style: 'oauth',
+  responses: { 200: { description: 'JSON Web Key Set', schema: jwksSchema } },
+});
