@@ -34,6 +34,8 @@ export class DataDirInUseError extends Error {
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /** The Java process (tests pause it with SIGSTOP to play a stalled database). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
       await stop();
       throw error;
     }
-    return { endpoint, stop };
+    return { endpoint, pid: child.pid, stop };
   } catch (error) {
     releaseLock();
     throw error;

@@ -248,11 +248,13 @@ async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxy
 
 /** Duplicate names are joined with commas, as API Gateway does in payload format 2.0. */
 function joinedQuery(rawQueryString: string): Record<string, string> {
-  const joined: Record<string, string> = {};
+  // A Map, then own properties: `?constructor=a` or `?__proto__=a` are names like any other.
+  const joined = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    joined[name] = joined[name] === undefined ? value : `${joined[name]},${value}`;
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
   }
-  return joined;
+  return Object.fromEntries(joined);
 }
 
 /** Resolves 'too large' as soon as the limit is passed; the rest of the body is read and dropped. */

@@ -18,7 +18,19 @@ export function localSigningKeyFile(path = SIGNING_KEYS_FILE, clock: Clock = sys
   return new SigningKeyFile(path, settingsFor(deploymentConfig.tokens), clock);
 }
 
-export function localTokenDeps(issuer: string, options: { path?: string; clock?: Clock } = {}): TokenDeps {
+/**
+ * The `iss` of the local run's JWT-format keys. Not the gateway's URL: that names the port, and a
+ * key must keep working when keygate restarts on another PORT (its signing key is kept in
+ * .keygate/). Access tokens and the discovery documents keep the URL: they must point at it.
+ */
+export const LOCAL_KEY_ISSUER = 'urn:keygate:local';
+
+export function localTokenDeps(issuer: string, options: { path?: string; clock?: Clock; keyIssuer?: string } = {}): TokenDeps {
   const settings = settingsFor(deploymentConfig.tokens);
-  return { issuer, keys: new SigningKeyRing(localSigningKeyFile(options.path, options.clock), settings), settings };
+  return {
+    issuer,
+    ...(options.keyIssuer === undefined ? {} : { keyIssuer: options.keyIssuer }),
+    keys: new SigningKeyRing(localSigningKeyFile(options.path, options.clock), settings),
+    settings,
+  };
 }

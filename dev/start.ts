@@ -9,7 +9,7 @@ import { localDemoRoutes } from './local-demo.js';
 import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
-import { localTokenDeps } from './local-tokens.js';
+import { LOCAL_KEY_ISSUER, localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
 
 /**
@@ -58,11 +58,12 @@ async function start(port: number): Promise<Running> {
       saveAdminKey(admin.key);
       console.log(`\n${showAdminKey('First run: keygate minted an admin key', admin)}\nLost or expired? Stop keygate and run: npm run admin:mint`);
     }
-    // The token endpoints' issuer is this gateway; their signing keys live in .keygate/.
+    // The token endpoints' issuer is this gateway; their signing keys live in .keygate/. JWT-format
+    // keys name a fixed issuer instead, so they keep working when PORT changes.
     // Expiry notifications: the local Scheduler stand-in keeps its schedules in DynamoDB Local.
     const localDeps = { ...deps, notifications: localNotificationDeps(deps, OUTBOX_DIR) };
     // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
-    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`) }, routeTable: [...routes, ...localDemoRoutes()] });
+    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }) }, routeTable: [...routes, ...localDemoRoutes()] });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
       server.listen(port, HOST, () => done());

@@ -92,6 +92,12 @@ export interface TokenPolicy {
   jwksMaxAge: string;
   /** How often the signing key is replaced (the rotation schedule on AWS). */
   rotationInterval: string;
+  /**
+   * Issuers keygate used before (its API URL before a custom domain, say) that it still accepts
+   * in its own JWT-format keys, which name the issuer they were signed under. Never in access
+   * tokens (they live minutes). Remove one once every key signed under it has expired.
+   */
+  earlierKeyIssuers: string[];
 }
 
 /** Expiry notifications (PRODUCT §6). Durations are ISO 8601. */
@@ -172,6 +178,7 @@ export const deploymentConfig: DeploymentConfig = {
       algorithm: z.enum(signingAlgorithms),
       jwksMaxAge: duration('tokens.jwksMaxAge'),
       rotationInterval: duration('tokens.rotationInterval'),
+      earlierKeyIssuers: z.array(z.string().min(1).max(2048)).max(10),
     })
     .parse({
       lifetime: 'PT15M',
@@ -179,6 +186,8 @@ export const deploymentConfig: DeploymentConfig = {
       algorithm: 'ES256',
       jwksMaxAge: 'PT1H',
       rotationInterval: 'P30D',
+      // e.g. ['https://abc123.execute-api.eu-west-1.amazonaws.com'] after moving to a custom domain
+      earlierKeyIssuers: [],
     }),
   notifications: z
     .strictObject({

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
+import { pageQuerySchema } from '../shared/page-query.js';
 import { authenticationFailures } from '../shared/errors.js';
 import { type AuditEntry, auditActions } from './audit-model.js';
 
@@ -23,8 +24,7 @@ export const listAuditQuerySchema = z
     from: instant('from').optional(),
     /** Exclusive. */
     to: instant('to').optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().min(1).max(2048).optional(),
+    ...pageQuerySchema.shape,
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, 'from must be before to');
 export type ListAuditInput = z.infer<typeof listAuditQuerySchema>;

@@ -12,7 +12,8 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
+import { countVerification } from '../observability/metrics.js';
 import { logger } from '../observability/logger.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
 
@@ -55,7 +56,7 @@ export interface AuthorizerSettings {
 
 export type Decision =
   | { allow: true; caller: Caller }
-  | { allow: false; status: 401 | 403; reason: string };
+  | { allow: false; status: 401 | 403 | 503; reason: string };
 
 export interface AuthorizerRequest {
   routeKey: string;
@@ -84,7 +85,8 @@ export function checkSettings(catalog: Catalog, settings: AuthorizerSettings): A
 }
 
 export async function decide(deps: Deps, settings: AuthorizerSettings, request: AuthorizerRequest): Promise<Decision> {
-  const rule = settings.routes[request.routeKey];
+  // Own properties only: a route key is never `constructor` or `__proto__`, but it is input.
+  const rule = Object.hasOwn(settings.routes, request.routeKey) ? settings.routes[request.routeKey] : undefined;
   if (!rule) {
     // Fail closed: a route attached to this authorizer that it was not told about.
     logger.error('keygate authorizer: no permission configured for this route; refusing', { routeKey: request.routeKey });
@@ -92,7 +94,7 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
   }
   const requirement: Requirement = {
     permission: rule.permission,
-    instance: rule.instanceFrom === undefined ? undefined : request.pathParameters[rule.instanceFrom],
+    instance: rule.instanceFrom === undefined || !Object.hasOwn(request.pathParameters, rule.instanceFrom) ? undefined : request.pathParameters[rule.instanceFrom],
   };
   try {
     const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens });
@@ -104,6 +106,12 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
       return { allow: false, status: 401, reason: error.reason };
     }
     if (error instanceof ForbiddenError) return { allow: false, status: 403, reason: `lacks ${describeRequirement(requirement)}` };
+    if (error instanceof UnavailableError) {
+      // The table did not answer in time: deny (API Gateway answers 403), never allow, and say so.
+      countVerification({ allowed: false, reason: 'unavailable' });
+      logger.warn('keygate authorizer: the table did not answer in time; denying', { routeKey: request.routeKey });
+      return { allow: false, status: 503, reason: 'unavailable' };
+    }
     throw error;
   }
 }

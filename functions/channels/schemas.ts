@@ -1,15 +1,12 @@
 import * as z from 'zod';
 import { CHANNEL_ID, OPERATOR_MESSAGE_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
+import { pageQuerySchema } from '../shared/page-query.js';
+import { nameSchema } from '../shared/text-schemas.js';
 
 /** One schema per request shape of the channel and operator-message routes. */
 
-const channelName = z
-  .string()
-  .trim()
-  .min(1, 'name must not be empty')
-  .max(64, 'name must be at most 64 characters')
-  .regex(/^[^\p{C}]+$/u, 'name must not contain control characters');
+const channelName = nameSchema();
 
 /** The hard ceiling; the deployment's `notifications.maxEmailAddresses` is usually lower. */
 const MAX_ADDRESSES = 50;
@@ -38,10 +35,6 @@ export const channelIdPathSchema = z.strictObject({
   id: z.string().regex(CHANNEL_ID, 'channel id must be the id POST /v1/channels returned (ch_...)'),
 });
 
-const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
-});
 
 /** Listings by owner: non-admins see only their own owner's (and may name only it); admins all, or one owner's. */
 const ownerFilter = ownerSchema.optional().meta({ description: "Only this owner's; non-admins may give only their own" });

@@ -20,8 +20,9 @@ import type { ChannelDeps } from './channel-deps.js';
  * (webhook-target.ts). This module does no I/O and imports no HTTP client (node:net only for
  * isIP): the channel routes import it, and only the notifier sends.
  *
- * `privateWebhookRanges` lets the local run and tests reach their receivers on 127.0.0.1; the
- * Lambda functions never set it.
+ * `privateWebhookRanges` lets the local run and tests reach their receivers on loopback; the
+ * Lambda functions never set it. The local policy is the AWS one plus loopback written plainly
+ * (127.x.x.x, [::1], `localhost`): no internal names, no other notation of a loopback address.
  */
 export type TargetPolicy = Pick<ChannelDeps, 'allowHttpWebhooks' | 'privateWebhookRanges'>;
 
@@ -53,11 +54,18 @@ function inAllowedRange(ip: ipaddr.IPv4 | ipaddr.IPv6, ranges: readonly string[]
   });
 }
 
-/** Why webhooks may not go to this address, or undefined when they may. */
+/**
+ * Why webhooks may not go to this address, or undefined when they may. The allowed ranges match
+ * the address as written (`ipaddr.parse`, not `process`): an IPv4-mapped IPv6 address such as
+ * ::ffff:127.0.0.1 is judged as the IPv4 address it maps to, but never earns the local exception.
+ */
 export function refusedAddress(policy: TargetPolicy, address: string): string | undefined {
-  const ip = ipaddr.process(address);
-  const reason = nonPublicReason(ip);
-  return reason === undefined || inAllowedRange(ip, policy.privateWebhookRanges ?? []) ? undefined : reason;
+  const reason = nonPublicReason(ipaddr.process(address));
+  return reason === undefined || inAllowedRange(ipaddr.parse(address), policy.privateWebhookRanges ?? []) ? undefined : reason;
+}
+
+function allowsLoopback(policy: TargetPolicy): boolean {
+  return refusedAddress(policy, '127.0.0.1') === undefined;
 }
 
 /** The URL's host as DNS and ipaddr.js take it: no IPv6 brackets, no trailing dot, lower case. */
@@ -73,6 +81,18 @@ export function hostOf(url: URL): string {
  */
 function isLocalName(host: string): boolean {
   return !host.includes('.') || /(^|\.)(localhost|local|localdomain|internal|home\.arpa)$/.test(host);
+}
+
+/**
+ * The host exactly as the URL text wrote it (lower case, no brackets or trailing dot). The URL
+ * parser rewrites `0x7f000001`, `2130706433` or `0177.0.0.1` to `127.0.0.1`: such a host is
+ * judged by the AWS policy alone, so the local run's loopback exception covers only loopback
+ * written plainly (127.x.x.x, [::1], localhost).
+ */
+function writtenHost(text: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? '';
+  const host = authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d*$/, '').toLowerCase();
+  return host.startsWith('[') ? host.slice(1, -1) : host.replace(/\.$/, '');
 }
 
 function invalidUrl(message: string): ValidationError {
@@ -92,11 +112,14 @@ export function checkWebhookUrl(policy: TargetPolicy, text: string): string {
   }
   if (url.username !== '' || url.password !== '') throw invalidUrl('url must not contain a user name or password');
   const host = hostOf(url);
+  const plain = writtenHost(text) === host;
+  const local = plain ? policy : { ...policy, privateWebhookRanges: [] };
   if (isIP(host) !== 0) {
-    const reason = refusedAddress(policy, host);
+    const reason = refusedAddress(local, host);
     if (reason !== undefined) throw invalidUrl(`url host ${host} is ${reason}: webhooks may only go to public addresses`);
-  } else if ((policy.privateWebhookRanges ?? []).length === 0 && isLocalName(host)) {
-    // Where private ranges are allowed (the local run), a name is judged by what it resolves to, at send time.
+  } else if (isLocalName(host) && !(host === 'localhost' && allowsLoopback(local))) {
+    // Where loopback is allowed (the local run), `localhost` is judged by what it resolves to, at
+    // send time; every other local or internal name is refused as on AWS.
     throw invalidUrl(`url host "${host}" names a local or internal host: webhooks may only go to public addresses`);
   }
   return url.toString();

@@ -5,8 +5,9 @@ import { authorize } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
+import { logger } from '../observability/logger.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
 import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route, requestOrigin } from './route-handler.js';
 
@@ -43,6 +44,11 @@ export function oauthErrorResponse(error: unknown, requestId: string): APIGatewa
   if (error instanceof OAuthError) {
     const challenge = CHALLENGE[error.code];
     return oauthJson(oauthErrorStatus[error.code], { error: error.code, error_description: error.message }, challenge ? { 'www-authenticate': challenge } : {});
+  }
+  if (error instanceof UnavailableError) {
+    // RFC 6749 §4.1.2.1's code for a server that cannot answer now; the same 503 and Retry-After as the other routes.
+    logger.warn('database unavailable', { requestId, error: error.message });
+    return oauthJson(503, { error: 'temporarily_unavailable', error_description: error.message }, { 'retry-after': String(error.retryAfterSeconds) });
   }
   logUnhandledError(error, requestId);
   return oauthJson(500, { error: 'server_error', error_description: INTERNAL_ERROR_MESSAGE, request_id: requestId });
@@ -151,6 +157,12 @@ async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: st
   }
 }
 
+/** A route without parameters takes no body: one sent (`null`, `{}`, anything) is a 400, not ignored. */
+function noBody(event: APIGatewayProxyEventV2): FormParameters {
+  if (event.body !== undefined && event.body !== null && event.body !== '') throw new OAuthError('invalid_request', 'this endpoint takes no request body');
+  return new Map<string, string>();
+}
+
 /**
  * An OAuth-style route: its contract (style `oauth`; a `form` request schema means the route takes
  * a form-encoded body, which `run` validates with formParameters) and its run function.
@@ -162,7 +174,7 @@ export function defineOAuthRoute(contract: RouteContract, run: OAuthRunFn): Rout
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const principal = permission === 'public' ? undefined : await bearerPrincipal(deps, event, id, permission);
-      const form = takesForm ? readForm(event) : new Map<string, string>();
+      const form = takesForm ? readForm(event) : noBody(event);
       return await run({ event, requestId, form, principal }, deps);
     } catch (error) {
       return oauthErrorResponse(error, requestId);

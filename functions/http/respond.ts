@@ -6,6 +6,7 @@ import {
   KeygateError,
   NotFoundError,
   PayloadTooLargeError,
+  UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../shared/errors.js';
@@ -31,6 +32,7 @@ const STATUS_BY_CLASS: [new (...args: never[]) => KeygateError, number][] = [
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnavailableError, 503],
 ];
 
 export function errorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
@@ -40,6 +42,10 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
     if (error instanceof AuthenticationError) {
       headers['www-authenticate'] =
         error.reason === 'missing' ? 'Bearer realm="keygate"' : 'Bearer realm="keygate", error="invalid_token"';
+    }
+    if (error instanceof UnavailableError) {
+      headers['retry-after'] = String(error.retryAfterSeconds);
+      logger.warn('database unavailable', { requestId, error: error.message });
     }
     return json(status, { error: { code: error.code, message: error.message, requestId } }, headers);
   }

@@ -129,6 +129,11 @@ function parseInput(contract: RouteContract, event: APIGatewayProxyEventV2): Par
   const body = readBody(event);
   const request = contract.request ?? {};
   if (request.body === undefined && body !== undefined) throw new ValidationError('this route takes no request body');
+  // Only an absent body takes a route's defaults: JSON `null` (or an array, string, number) is
+  // not an empty object, and must not reset a key as `{}` would.
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new ValidationError('the request body must be a JSON object');
+  }
   return {
     body: validate(request.body, body ?? {}, 'body'),
     query: validate(request.query, event.queryStringParameters ?? {}, 'query'),

@@ -64,7 +64,7 @@ export async function readPresentedKey(deps: Deps, presented: string): Promise<P
       const { claims, expired } = await verifyWithKnownKeys(
         trust,
         now,
-        (jwks) => verifyKeyJwt(presented, { issuer: trust.issuer, jwks, now }),
+        (jwks) => verifyKeyJwt(presented, { issuer: [trust.issuer, ...deps.config.tokens.earlierKeyIssuers], jwks, now }),
         (error) => error instanceof InvalidKeyJwtError && error.reason === UNKNOWN_SIGNING_KEY,
       );
       return { keyId: claims.key_id, secret: presented, expired };

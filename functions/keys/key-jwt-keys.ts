@@ -19,5 +19,5 @@ export function keyJwtTrust(deps: HoldsTokens & { keyJwts?: KeyJwtTrust | undefi
 /** What signs a new JWT-format key at `now`: the current token signing key, under keygate's issuer. */
 export async function keyJwtSigner(deps: HoldsTokens, now: Date): Promise<{ issuer: string; signer: Signer }> {
   const tokens = tokenDeps(deps);
-  return { issuer: tokens.issuer, signer: await tokens.keys.signer(now) };
+  return { issuer: tokens.keyIssuer ?? tokens.issuer, signer: await tokens.keys.signer(now) };
 }

@@ -80,7 +80,8 @@ export class InvalidKeyJwtError extends Error {
 }
 
 export interface KeyJwtPolicy {
-  issuer: string;
+  /** The issuer, or the issuers (the current one and earlier ones still accepted). */
+  issuer: string | readonly string[];
   jwks: JSONWebKeySet;
   now: Date;
 }
@@ -109,7 +110,7 @@ export async function verifyKeyJwt(token: string, policy: KeyJwtPolicy): Promise
   try {
     ({ payload } = await jwtVerify(token, localVerifier(policy.jwks), {
       algorithms,
-      issuer: policy.issuer,
+      issuer: typeof policy.issuer === 'string' ? policy.issuer : [...policy.issuer],
       typ: KEY_JWT_TYPE,
       currentDate: policy.now,
       requiredClaims: REQUIRED_CLAIMS,

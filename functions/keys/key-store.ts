@@ -143,24 +143,66 @@ async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<string,
 }
 
 /**
- * Replaces an edited key, conditional on the version it was read at. A rename moves the name
- * lock in the same transaction, and the edit's audit entry is written by it too (never without
- * the edit). `releaseName`: the key gives up its name (revocation).
+ * The attributes a use writes (recordUse), outside the version check: a use does not bump
+ * `version`, so an edit replacing the item must not carry the values it read of these.
+ */
+const USE_ATTRIBUTES = ['lastUsedAt', 'inactiveAt'] as const;
+
+/** A use recorded between an edit's read and its write makes the edit retry this often, with the use's record merged in. */
+const MAX_EDIT_WRITES = 4;
+
+/**
+ * Replaces an edited key, conditional on the version it was read at and on the use record it
+ * read (lastUsedAt, inactiveAt): a use landing in between would otherwise be erased, and the key
+ * expire for inactivity early. When only the use record moved (same version), the edit is
+ * written again over the newer use record, which `after` then carries (its TTL recomputed from
+ * it). A rename moves the name lock in the same transaction, and the edit's audit entry is
+ * written by it too (never without the edit). `releaseName`: the key gives up its name
+ * (revocation).
  */
 async function writeKeyEdit(
   deps: Deps,
   before: KeyRecord,
   after: KeyRecord,
-  ttl: number,
   audit: AuditEntryPut,
   options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean } = {},
+): Promise<EditOutcome> {
+  let read: KeyRecord = before;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await writeKeyEditOnce(deps, before, read, after, audit, options);
+    if (outcome.ok || outcome.reason !== 'changed' || attempt === MAX_EDIT_WRITES) return outcome;
+    const fresh = await findKey(deps, before.id);
+    if (fresh === undefined || fresh.version !== before.version) return outcome;
+    // Only a use was recorded meanwhile: keep it. `after` is the caller's object, so what the
+    // edit returns shows the use too.
+    for (const attribute of USE_ATTRIBUTES) {
+      if (fresh[attribute] === undefined) delete after[attribute];
+      else Object.assign(after, { [attribute]: fresh[attribute] });
+    }
+    read = fresh;
+  }
+}
+
+async function writeKeyEditOnce(
+  deps: Deps,
+  before: KeyRecord,
+  read: KeyRecord,
+  after: KeyRecord,
+  audit: AuditEntryPut,
+  options: { lockTtl?: number; staleHolder?: string; releaseName?: boolean },
 ): Promise<EditOutcome> {
   const put = {
     Put: {
       TableName: deps.tableName,
-      Item: toItem(after, ttl),
-      ConditionExpression: 'attribute_exists(pk) AND version = :version',
-      ExpressionAttributeValues: { ':version': before.version },
+      Item: toItem(after, ttlFor(after, deps.config.policy)),
+      ConditionExpression: `attribute_exists(pk) AND version = :version AND inactiveAt = :inactiveAt AND ${
+        read.lastUsedAt === undefined ? 'attribute_not_exists(lastUsedAt)' : 'lastUsedAt = :lastUsedAt'
+      }`,
+      ExpressionAttributeValues: {
+        ':version': before.version,
+        ':inactiveAt': read.inactiveAt,
+        ...(read.lastUsedAt === undefined ? {} : { ':lastUsedAt': read.lastUsedAt }),
+      },
     },
   };
   const renamed = before.name.toLowerCase() !== after.name.toLowerCase();
@@ -351,7 +393,7 @@ export function dynamoKeyStore(deps: Deps): KeyStore {
       const lock = options.staleHolder === undefined ? {} : { staleHolder: options.staleHolder };
       const release = options.releaseName === undefined ? {} : { releaseName: options.releaseName };
       const lockTtl = nameLockTtl(after, policy);
-      return writeKeyEdit(deps, before, after, ttlFor(after, policy), auditEntryPut(deps, audit), {
+      return writeKeyEdit(deps, before, after, auditEntryPut(deps, audit), {
         ...(lockTtl === undefined ? {} : { lockTtl }),
         ...lock,
         ...release,

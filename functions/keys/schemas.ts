@@ -4,6 +4,8 @@ import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
+import { pageQuerySchema } from '../shared/page-query.js';
+import { descriptionSchema as keyDescriptionSchema, nameSchema as keyNameSchema } from '../shared/text-schemas.js';
 
 /** One schema per request shape; handlers validate with them and the domain types come from them. */
 
@@ -19,17 +21,8 @@ export const notificationInputSchema = z
   .nullable();
 export type NotificationInput = z.infer<typeof notificationInputSchema>;
 
-const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'name must not be empty')
-  .max(64, 'name must be at most 64 characters')
-  .regex(/^[^\p{C}]+$/u, 'name must not contain control characters');
-
-const descriptionSchema = z
-  .string()
-  .max(512, 'description must be at most 512 characters')
-  .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'description must not contain control characters other than tab and newline');
+const nameSchema = keyNameSchema();
+const descriptionSchema = keyDescriptionSchema();
 
 const expiresAtSchema = z.iso.datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z' });
 const durationText = z.string().min(2).max(40);
@@ -70,8 +63,7 @@ export type ResetKeyInput = z.infer<typeof resetKeyBodySchema>;
 export const listKeysQuerySchema = z.strictObject({
   owner: ownerSchema.optional(),
   status: z.enum(keyStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+  ...pageQuerySchema.shape,
 });
 export type ListKeysInput = z.infer<typeof listKeysQuerySchema>;
 

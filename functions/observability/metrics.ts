@@ -32,7 +32,7 @@ function count(name: string, base: Record<string, string>, sets: Record<string, 
 }
 
 /** A presented key or access token was checked: allowed, or refused and why (a credential that works but lacks the permission: `insufficient_permissions`). */
-export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' }): void {
+export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' | 'unavailable' }): void {
   if (outcome.allowed) count(metricNames.verifications, { outcome: 'allowed' });
   else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
 }

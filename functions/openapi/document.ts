@@ -18,6 +18,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Body larger than 16 KB',
   415: 'Body is not JSON',
   500: 'keygate failed; the body carries the request id to quote',
+  503: 'The database did not answer in time (code `unavailable`; OAuth: `temporarily_unavailable`): retry after Retry-After seconds',
 };
 
 function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
@@ -32,9 +33,15 @@ function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
   }
   const errorStatuses = new Set([...(route.errors ?? []), 500]);
   if (route.permission !== 'public') errorStatuses.add(401).add(403);
+  // Every route that reads the table answers 503 when it stalls (functions/shared/dynamodb.ts bounds the wait).
+  if (route.tableAccess !== 'none') errorStatuses.add(503);
   const errorBody = route.style === 'oauth' ? oauthErrorSchema : errorSchema;
   for (const status of [...errorStatuses].sort()) {
-    out[String(status) as `4${string}`] = { description: STATUS_TEXT[status] ?? 'Error', content: { 'application/json': { schema: errorBody } } };
+    out[String(status) as `4${string}`] = {
+      description: STATUS_TEXT[status] ?? 'Error',
+      content: { 'application/json': { schema: errorBody } },
+      ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } } } : {}),
+    };
   }
   return out;
 }

@@ -39,3 +39,19 @@ export const catalogSchema = z.strictObject({
 
 export type CatalogInput = z.input<typeof catalogSchema>;
 export type Catalog = z.output<typeof catalogSchema>;
+
+export type ResourceDefinition = Catalog['resources'][string];
+export type RoleDefinition = Catalog['roles'][string];
+
+/**
+ * Catalog lookups by a name that came from a request. Own properties only: a plain object also
+ * answers `constructor`, `__proto__`, `toString`... from Object.prototype, which must read as
+ * "not in the catalog" (a 400), never as a definition.
+ */
+export function resourceNamed(catalog: Catalog, name: string): ResourceDefinition | undefined {
+  return Object.hasOwn(catalog.resources, name) ? catalog.resources[name] : undefined;
+}
+
+export function roleNamed(catalog: Catalog, name: string): RoleDefinition | undefined {
+  return Object.hasOwn(catalog.roles, name) ? catalog.roles[name] : undefined;
+}

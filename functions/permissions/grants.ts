@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ValidationError } from '../shared/errors.js';
-import { type Access, accessLevels, type Catalog } from './catalog.js';
+import { type Access, accessLevels, type Catalog, resourceNamed, roleNamed } from './catalog.js';
 
 /**
  * Grants: what a key may do. A key holds roles (some scoped to instances) and direct
@@ -48,7 +48,7 @@ export function heldPermissions(expanded: Expanded): HeldPermissions {
 }
 
 function resolveResource(catalog: Catalog, name: string): string | undefined {
-  if (catalog.resources[name]) return name;
+  if (resourceNamed(catalog, name)) return name;
   return Object.entries(catalog.resources).find(([, r]) => r.aliases.includes(name))?.[0];
 }
 
@@ -62,7 +62,7 @@ export function parsePermission(catalog: Catalog, text: string): { resource: str
   if (!(accessLevels as readonly string[]).includes(access)) {
     throw new ValidationError(`"${text}": access must be read or write`, 'invalid_grant');
   }
-  const definition = catalog.resources[resource];
+  const definition = resourceNamed(catalog, resource);
   if (!definition?.grantable) throw new ValidationError(`"${text}": ${resource} can never be granted to a key`, 'invalid_grant');
   if (!definition.access.includes(access as Access)) {
     throw new ValidationError(`"${text}": ${resource} is ${definition.access.join('/')}-only; ${access} cannot be granted`, 'invalid_grant');
@@ -79,7 +79,7 @@ export function normalizeGrants(catalog: Catalog, input: Grants): Grants {
 
   const byRole = new Map<string, RoleGrant>();
   for (const grant of input.roles) {
-    const role = catalog.roles[grant.role];
+    const role = roleNamed(catalog, grant.role);
     if (!role) throw new ValidationError(`role "${grant.role}" is not in the catalog (GET /v1/catalog lists the roles)`, 'invalid_grant');
     if (role.scoped) {
       if (grant.scope === undefined || (Array.isArray(grant.scope) && grant.scope.length === 0)) {
@@ -129,7 +129,7 @@ export function expandGrants(catalog: Catalog, grants: Grants): Expanded {
   let admin = false;
   for (const p of grants.permissions) permissions.set(p, '*');
   for (const grant of grants.roles) {
-    const role = catalog.roles[grant.role];
+    const role = roleNamed(catalog, grant.role);
     if (!role) continue; // a role removed from the catalog grants nothing any more
     admin ||= role.admin;
     const scope: Scope = grant.scope === undefined || grant.scope === '*' ? '*' : new Set(grant.scope);
@@ -158,7 +158,7 @@ export function hasPermission(catalog: Catalog, holder: Expanded, permission: st
 export function missingGrants(catalog: Catalog, holder: Expanded, requested: Grants): string[] {
   const missing: string[] = [];
   for (const grant of requested.roles) {
-    const role = catalog.roles[grant.role];
+    const role = roleNamed(catalog, grant.role);
     if (!role) continue;
     if (role.admin && !holder.admin) {
       missing.push(`role ${grant.role}`);

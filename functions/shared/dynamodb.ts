@@ -1,10 +1,35 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
+import { UnavailableError } from './errors.js';
 
-export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+/** The table's timeouts: functions/shared/bounded-calls.ts. */
+export const DYNAMODB_TIMEOUTS = CALL_TIMEOUTS;
+
+export function documentClient(config: DynamoDBClientConfig = {}, timeouts: CallTimeouts = CALL_TIMEOUTS): DynamoDBDocumentClient {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      // throwOnRequestTimeout: without it the SDK only warns when an attempt passes requestTimeout.
+      requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, throwOnRequestTimeout: true },
+      ...config,
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const send = client.send.bind(client) as (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+  // Every call gets an overall deadline (an abort the retries share), and a stall comes out as UnavailableError.
+  client.send = (async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+    const deadline = AbortSignal.timeout(timeouts.deadlineMs);
+    const abortSignal = options?.abortSignal === undefined ? deadline : AbortSignal.any([options.abortSignal, deadline]);
+    try {
+      return await send(command, { ...options, abortSignal });
+    } catch (error) {
+      if (isUnavailable(error) || deadline.aborted) {
+        throw new UnavailableError('keygate could not reach its database in time; retry shortly', 1);
+      }
+      throw error;
+    }
+  }) as typeof client.send;
+  return client;
 }
 
 /** True when a transaction was cancelled because the condition of item `index` failed. */

@@ -63,3 +63,17 @@ export class PayloadTooLargeError extends KeygateError {
 export class UnsupportedMediaTypeError extends KeygateError {
   readonly code = 'unsupported_media_type';
 }
+
+/**
+ * A dependency (the table) did not answer in time or at all: the request may be retried as it
+ * is, after `retryAfterSeconds`. Never a 500: nothing is wrong with keygate or the request.
+ */
+export class UnavailableError extends KeygateError {
+  readonly code = 'unavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}

@@ -13,7 +13,7 @@ export interface KeyJwtTrust extends JwksSource {
 
 /** Trust in this process's own signing keys (it holds them: token functions, local run, tests). */
 export function ownKeyJwtTrust(tokens: TokenDeps): KeyJwtTrust {
-  return { issuer: tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
+  return { issuer: tokens.keyIssuer ?? tokens.issuer, jwks: (now) => tokens.keys.keyVerificationJwks(now) };
 }
 
 /** Where keygate publishes the key verification keys: the path of the GetKeyJwks route (its contract takes it from here). */

@@ -1,4 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CALL_TIMEOUTS, isUnavailable } from '../shared/bounded-calls.js';
+import { UnavailableError } from '../shared/errors.js';
 import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signing-keys.js';
 
 /**
@@ -21,8 +23,15 @@ export class SigningKeySecret implements SigningKeySource {
 
   async load(): Promise<SigningKeySet> {
     const sdk = await import('@aws-sdk/client-secrets-manager');
-    this.client ??= new sdk.SecretsManagerClient({});
-    const { SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }));
+    // Bounded like the table (functions/shared/dynamodb.ts): a stalled read is a 503, not a request held until the function times out.
+    this.client ??= new sdk.SecretsManagerClient({ requestHandler: { connectionTimeout: CALL_TIMEOUTS.connectionTimeoutMs, requestTimeout: CALL_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true } });
+    let SecretString: string | undefined;
+    try {
+      ({ SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUTS.deadlineMs) }));
+    } catch (error) {
+      if (isUnavailable(error)) throw new UnavailableError('keygate could not read its signing keys in time; retry shortly', 1);
+      throw error;
+    }
     if (SecretString === undefined) throw new Error(`secret ${this.secretId} has no string value`);
     return parseKeySet(SecretString, `secret ${this.secretId}`);
   }

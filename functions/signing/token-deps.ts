@@ -9,6 +9,11 @@ import type { TokenSettings } from './token-settings.js';
 export interface TokenDeps {
   /** The issuer identifier: `iss` of every token and the base of every endpoint URL. */
   issuer: string;
+  /**
+   * The `iss` of JWT-format keys when it is not `issuer`: the local run's fixed identifier, so
+   * its keys outlive a restart on another port. Absent: `issuer`.
+   */
+  keyIssuer?: string;
   keys: SigningKeyRing;
   settings: TokenSettings;
 }

@@ -13,7 +13,7 @@ import { getCatalogContract } from '../../functions/catalog/get-catalog.contract
 import { authenticateKey } from '../../functions/keys/key-authentication.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/signing/signing-keys.js';
-import { localSigningKeyFile } from '../../dev/local-tokens.js';
+import { LOCAL_KEY_ISSUER, localSigningKeyFile, localTokenDeps } from '../../dev/local-tokens.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, fetchJwks, introspect, postForm, START, type KeygateWorld, tokenFor, keygateWorld, verifyAsResourceServer } from '../support/world.js';
 
@@ -333,5 +333,30 @@ describe('signing-key rotation over a JWT-format key’s life', () => {
     fetches.mockClear();
     expect((await authenticateKey(remote, late.key)).keyId).toBe(late.id);
     expect(fetches).not.toHaveBeenCalled();
+  });
+});
+
+describe('a JWT-format key when the issuer URL changes', () => {
+  it('keeps working in the local run restarted on another port: its issuer does not name the port', async () => {
+    // As dev/start.ts builds it: the same signing-key file, the gateway's URL changing with PORT.
+    const first = localTokenDeps('http://127.0.0.1:3000', { path: world.keyFile, clock: world.clock.now, keyIssuer: LOCAL_KEY_ISSUER });
+    const later = localTokenDeps('http://127.0.0.1:3999', { path: world.keyFile, clock: world.clock.now, keyIssuer: LOCAL_KEY_ISSUER });
+    world.deps.tokens = first;
+    const key = await jwtKey({ permissions: ['alerts:read'], expiresIn: 'P30D' });
+    expect(decodeJwt(key.key).iss).toBe(LOCAL_KEY_ISSUER);
+    world.deps.tokens = later;
+    await expect(authenticateKey(world.deps, key.key)).resolves.toMatchObject({ keyId: key.id });
+  });
+
+  it('keeps working on AWS after a custom domain once the earlier issuer is listed, and not before', async () => {
+    const key = await jwtKey({ permissions: ['alerts:read'], expiresIn: 'P30D' });
+    expect(decodeJwt(key.key).iss).toBe(world.url);
+    const moved = { ...world.deps, tokens: { ...world.deps.tokens!, issuer: 'https://keys.example.com' } };
+    await expect(authenticateKey(moved, key.key)).rejects.toMatchObject({ reason: 'invalid' });
+    const listed = { ...moved, config: { ...moved.config, tokens: { ...moved.config.tokens, earlierKeyIssuers: [world.url] } } };
+    await expect(authenticateKey(listed, key.key)).resolves.toMatchObject({ keyId: key.id });
+    // Only keygate's own keys: the earlier issuer is never accepted in an access token.
+    const token = await tokenFor(world, key);
+    expect(decodeJwt(token).iss).toBe(world.url);
   });
 });

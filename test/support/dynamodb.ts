@@ -15,12 +15,17 @@ import { createGateway, type GatewayRoute } from '../../dev/gateway.js';
  * `freshDeps` makes a new table, so each test sees only its own data and tests can run in
  * parallel. Clients are made once per test worker.
  */
+const TEST_TIMEOUTS = { connectionTimeoutMs: 5_000, requestTimeoutMs: 10_000, deadlineMs: 15_000 };
+
 let clients: { raw: DynamoDBClient; ddb: Deps['ddb'] } | undefined;
 
 function localClients() {
   if (!clients) {
     const config = localDynamoClientConfig(inject('dynamoDbEndpoint'));
-    clients = { raw: new DynamoDBClient(config), ddb: documentClient(config) };
+    // Bounded like production, but looser: the test machines are shared and often loaded, and a
+    // slow answer here is not what a test is about. test/integration/database-stall.test.ts
+    // checks the production timeouts against a paused DynamoDB Local.
+    clients = { raw: new DynamoDBClient(config), ddb: documentClient(config, TEST_TIMEOUTS) };
   }
   return clients;
 }

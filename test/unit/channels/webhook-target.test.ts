@@ -65,6 +65,28 @@ describe('a webhook URL at channel creation, in the local run', () => {
     expect(() => checkWebhookUrl(LOCAL_RUN, 'http://10.0.0.5/hook')).toThrow(/private address/);
     expect(() => checkWebhookUrl(LOCAL_RUN, 'http://169.254.169.254/')).toThrow(/link-local/);
   });
+
+  // The local policy is the AWS one plus loopback written plainly (127.x.x.x, [::1], localhost).
+  it.each([
+    ['https://metadata.internal/', /local or internal host/],
+    ['https://metadata.google.internal/computeMetadata/v1/', /local or internal host/],
+    ['https://printer.local/x', /local or internal host/],
+    ['https://intranet/x', /local or internal host/],
+    ['https://0x7f000001/', /loopback/],
+    ['https://2130706433/', /loopback/],
+    ['https://0x7f.1/x', /loopback/],
+    ['https://0177.0.0.1/x', /loopback/],
+    ['https://[::ffff:127.0.0.1]/', /loopback/],
+    ['https://[::ffff:7f00:1]/', /loopback/],
+  ])('refuses %s as the AWS policy does', (url, message) => {
+    expect(() => checkWebhookUrl(AWS_DEFAULT, url)).toThrow(expect.objectContaining({ code: 'invalid_channel', message: expect.stringMatching(message) }));
+    expect(() => checkWebhookUrl(LOCAL_RUN, url)).toThrow(expect.objectContaining({ code: 'invalid_channel', message: expect.stringMatching(message) }));
+  });
+
+  it('refuses an IPv4-mapped loopback address at send time too', async () => {
+    const mapped = async () => [{ address: '::ffff:127.0.0.1', family: 6 }];
+    await expect(resolveWebhookTarget({ ...LOCAL_RUN, resolveHost: mapped }, new URL('http://receiver.test:4000/x'))).rejects.toBeInstanceOf(AddressNotAllowedError);
+  });
 });
 
 describe('a webhook host at send time', () => {

@@ -13,6 +13,8 @@ import { runRotationStep, type SecretRotationEvent } from '../../../functions/si
 import { SigningKeySecret } from '../../../functions/signing/signing-key-secret.js';
 import { parseKeySet, rotateKeySet, serializeKeySet, signingKeyAt } from '../../../functions/signing/signing-keys.js';
 import { tokenSettings } from '../../../functions/signing/token-settings.js';
+import { CALL_TIMEOUTS } from '../../../functions/shared/bounded-calls.js';
+import { UnavailableError } from '../../../functions/shared/errors.js';
 import { testClock } from '../../support/dynamodb.js';
 
 /*
@@ -168,5 +170,20 @@ describe('signing keys in Secrets Manager', () => {
     await secret.load();
     expect(sm.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET }, { SecretId: SECRET }]);
     expect(new Set(sm.calls().map((c) => c.thisValue)).size).toBe(1);
+  });
+});
+
+describe('reading the signing keys from a stalled Secrets Manager', () => {
+  it('gives up within the deadline with UnavailableError (a 503), never waiting for the function timeout', async () => {
+    // A client that never answers, but honours the abort signal the read must pass.
+    const stalled = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
+        new Promise<never>((_done, fail) => {
+          options?.abortSignal?.addEventListener('abort', () => fail(Object.assign(new Error('aborted'), { name: 'AbortError' })));
+        }),
+    };
+    const started = Date.now();
+    await expect(new SigningKeySecret(SECRET, stalled as never).load()).rejects.toBeInstanceOf(UnavailableError);
+    expect(Date.now() - started).toBeLessThan(CALL_TIMEOUTS.deadlineMs + 1_000);
   });
 });
