@@ -1,5 +1,5 @@
 import { isKeyJwt, JWS_COMPACT } from '../keys/key-jwt.js';
-import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-service.js';
+import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
