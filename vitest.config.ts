@@ -6,7 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/infra/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/browser/**/*.test.ts'],
     // One DynamoDB Local for the whole run; each test gets its own table (test/support/dynamodb.ts).
     globalSetup: ['test/support/global-setup.ts'],
     // Captures stdout/stderr of every test file and fails it if a key, token or secret was logged.

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { IssuedKey } from '../functions/keys/key-service.js';
+import type { IssuedKey } from '../functions/keys/key-issuing.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { systemClock } from '../functions/shared/clock.js';
 import type { Deps } from '../functions/runtime/deps.js';

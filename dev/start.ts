@@ -8,6 +8,10 @@ import { localDynamoClientConfig } from './dynamodb-local.js';
 import { localDemoRoutes } from './local-demo.js';
 import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
+import { buildConsole, CONSOLE_DIST } from '../console/build.js';
+import { deploymentConfig } from '../functions/deployment-config.js';
+import { personTrust } from '../functions/access/person-credential.js';
+import { type IdentityProvider, startIdentityProvider } from './identity-provider.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { LOCAL_KEY_ISSUER, localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
@@ -20,6 +24,8 @@ const HOST = '127.0.0.1';
 
 interface Running {
   server: Server;
+  identityProvider: IdentityProvider;
+  consoleBuildMs: number;
   dynamoDb: DynamoDbLocal;
   notifications: LocalNotifications;
 }
@@ -34,6 +40,15 @@ function portFromEnvironment(): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new LocalRunError(`PORT must be a port number from 1 to 65535, not "${text}"`);
   return port;
+}
+
+/** The development identity provider listens on the port after keygate's (IDP_PORT to choose another). */
+function idpPort(port: number): number {
+  const text = process.env.IDP_PORT;
+  if (text === undefined) return port + 1;
+  const chosen = Number(text);
+  if (!/^\d+$/.test(text) || chosen < 1 || chosen > 65535) throw new LocalRunError(`IDP_PORT must be a port number from 1 to 65535, not "${text}"`);
+  return chosen;
 }
 
 function portInUse(port: number): LocalRunError {
@@ -62,8 +77,19 @@ async function start(port: number): Promise<Running> {
     // keys name a fixed issuer instead, so they keep working when PORT changes.
     // Expiry notifications: the local Scheduler stand-in keeps its schedules in DynamoDB Local.
     const localDeps = { ...deps, notifications: localNotificationDeps(deps, OUTBOX_DIR) };
+    // The console: built from console/src (esbuild, a fraction of a second), served on /console;
+    // people sign in at the development identity provider on the next port (loopback only).
+    const { ms: consoleBuildMs } = await buildConsole();
+    const identityProvider = await startIdentityProvider({ host: HOST, port: idpPort(port), consoleUrl: `http://${HOST}:${port}/console` }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw new LocalRunError(`${HOST}:${idpPort(port)} (the local identity provider) is already in use: stop what holds it, or choose another port with IDP_PORT=...`);
+    });
+    const people = personTrust(identityProvider.issuer, identityProvider.clientId, deploymentConfig.people);
     // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
-    const server = createGateway({ deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }) }, routeTable: [...routes, ...localDemoRoutes()] });
+    const server = createGateway({
+      deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }), people, consoleAssets: CONSOLE_DIST },
+      routeTable: [...routes, ...localDemoRoutes()],
+    });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));
       server.listen(port, HOST, () => done());
@@ -73,7 +99,7 @@ async function start(port: number): Promise<Running> {
       intervalMs: NOTIFICATION_TICK_MS,
       log: (line) => console.log(line),
     });
-    return { server, dynamoDb, notifications };
+    return { server, dynamoDb, notifications, identityProvider, consoleBuildMs };
   } catch (error) {
     await dynamoDb.stop();
     throw error;
@@ -110,6 +136,7 @@ async function main(): Promise<void> {
     if (running) {
       running.server.close();
       running.server.closeAllConnections();
+      await running.identityProvider.close();
       await running.notifications.stop();
       await running.dynamoDb.stop();
     }
@@ -121,7 +148,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop();
   }, 1_000).unref();
 
-  await starting;
+  const running = await starting;
   if (stopping) return;
   const base = `http://${HOST}:${port}`;
   console.log(
@@ -132,6 +159,9 @@ async function main(): Promise<void> {
       'Try it: create a key for alice, call the API with it, list the keys, delete it (bash):',
       '',
       ...tryItLines(base).map((line) => `  ${line}`),
+      '',
+      `Console: ${base}/console (built in ${running.consoleBuildMs.toFixed(0)} ms). Sign in at the local development identity provider (${running.identityProvider.issuer}, for this local run only) as:`,
+      ...running.identityProvider.users.map((u) => `  ${u.email}  password ${u.password}  (${u.role})`),
       '',
       `Expiry notifications fire from here: email goes to ${displayPath(OUTBOX_DIR)}/, webhooks are sent, operator messages are in GET /v1/operator-messages.`,
       '',

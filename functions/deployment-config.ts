@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type Catalog, type CatalogInput, catalogSchema } from './permissions/catalog.js';
+import type { Grants } from './permissions/grants.js';
 import { parseDuration } from './shared/durations.js';
 
 /**
@@ -125,6 +126,32 @@ export interface AuditPolicy {
   retention: string;
 }
 
+/**
+ * People who sign in (the console) with OpenID Connect: how their ID token becomes a principal.
+ * Which issuer and client are trusted is decided at deploy time (the stack's Cognito user pool or
+ * an external issuer, see infra/) and reaches the functions as their environment.
+ */
+export interface PeoplePolicy {
+  /** The ID token claim that names a person's owner (keys, channels and messages they manage). */
+  ownerClaim: string;
+  /** The claim listing a person's groups (Cognito: `cognito:groups`; Okta/Entra: `groups`). */
+  groupsClaim: string;
+  /** Members of this group hold `adminRole`: they manage every key. */
+  adminGroup: string;
+  /** What everybody else holds: by default, managing their own keys, channels and messages. */
+  memberGrants: Grants;
+  /** The signature algorithms accepted from the issuer (Cognito signs with RS256). */
+  algorithms: string[];
+  /**
+   * The OpenID Connect issuer people sign in with. null: the stack creates a Cognito user pool
+   * with managed login, the console's app client and the admin group (infra/sign-in.ts). Or the
+   * company's own issuer (Okta, Entra ID, Google…): its URL and the console's client id there,
+   * a public client (no secret) allowing authorization code + PKCE with the redirect URI
+   * `<API URL>/console`, whose ID tokens carry `ownerClaim` and `groupsClaim`.
+   */
+  issuer: { url: string; clientId: string } | null;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
@@ -133,6 +160,7 @@ export interface DeploymentConfig {
   tokens: TokenPolicy;
   audit: AuditPolicy;
   notifications: NotificationPolicy;
+  people: PeoplePolicy;
 }
 
 const duration = (field: string) =>
@@ -206,4 +234,24 @@ export const deploymentConfig: DeploymentConfig = {
     /** One year. Changing it applies to entries written from then on: each stores its own expiry. */
     retention: 'P1Y',
   }),
+  people: z
+    .strictObject({
+      ownerClaim: z.string().min(1),
+      groupsClaim: z.string().min(1),
+      adminGroup: z.string().min(1),
+      memberGrants: z.strictObject({ roles: z.array(z.strictObject({ role: z.string(), scope: z.union([z.literal('*'), z.array(z.string())]).optional() })), permissions: z.array(z.string()) }),
+      algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).min(1),
+      issuer: z.strictObject({ url: z.url({ protocol: /^https$/ }), clientId: z.string().min(1) }).nullable(),
+    })
+    .parse({
+      ownerClaim: 'email',
+      groupsClaim: 'cognito:groups',
+      adminGroup: 'keygate-admins',
+      memberGrants: {
+        roles: [],
+        permissions: ['keys:read', 'keys:write', 'channels:read', 'channels:write', 'operator-messages:read', 'operator-messages:write'],
+      },
+      algorithms: ['RS256'],
+      issuer: null,
+    }),
 };

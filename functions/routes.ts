@@ -17,6 +17,9 @@ import { deleteChannelContract } from './channels/handlers/delete-channel.contra
 import { getChannelContract } from './channels/handlers/get-channel.contract.js';
 import { listChannelsContract } from './channels/handlers/list-channels.contract.js';
 import { listOperatorMessagesContract } from './channels/handlers/list-operator-messages.contract.js';
+import { getCallerContract } from './console/handlers/get-caller.contract.js';
+import { getConsoleAssetContract } from './console/handlers/serve-console-asset.contract.js';
+import { getConsoleContract } from './console/handlers/serve-console-page.contract.js';
 import { createKeyContract } from './keys/handlers/create-key.contract.js';
 import { deleteKeyContract } from './keys/handlers/delete-key.contract.js';
 import { getKeyContract } from './keys/handlers/get-key.contract.js';
@@ -56,6 +59,9 @@ export const routes = [
   listOperatorMessagesContract,
   acknowledgeOperatorMessageContract,
   listAuditEntriesContract,
+  getCallerContract,
+  getConsoleContract,
+  getConsoleAssetContract,
   getOpenApiContract,
 ] as const;
 

@@ -11,6 +11,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type RouteDefinition, routes } from '../functions/routes.js';
 import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
+import { buildConsoleSync } from '../console/build.js';
 import { loggedHttpApi } from './http-api.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -32,6 +33,8 @@ export interface KeygateFunctionProps {
    * configuration too large for the environment (Lambda allows 4 KB of variables in all).
    */
   readonly define?: Record<string, string>;
+  /** Built files the bundle carries next to the code: `console` builds console/ and copies console/dist. */
+  readonly assets?: RouteDefinition['assets'];
 }
 
 /**
@@ -75,6 +78,18 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       sourcesContent: false,
       ...(props.define === undefined ? {} : { define: props.define }),
       // `@aws-sdk/*` stays out of the bundle (the default): the Lambda runtime provides it.
+      ...(props.assets === 'console'
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              // The console's files go in the bundle, at <task root>/console (functions/runtime/route-deps.ts).
+              afterBundling: (inputDir: string, outputDir: string) => [
+                `mkdir -p "${outputDir}/console" && cp "${inputDir}/console/dist/index.html" "${inputDir}/console/dist/app.js" "${inputDir}/console/dist/app.css" "${outputDir}/console/"`,
+              ],
+            },
+          }
+        : {}),
     },
   });
 }
@@ -146,6 +161,10 @@ export class KeygateApi extends Construct {
       },
     }));
 
+    // The console's files, built once here from console/src (a fraction of a second): the bundles
+    // of its routes copy them (keygateFunction's `assets`).
+    if ((routes as readonly RouteDefinition[]).some((route) => route.assets === 'console')) buildConsoleSync();
+
     const functions = new Map<string, NodejsFunction>();
     for (const route of routes as readonly RouteDefinition[]) {
       const fn = keygateFunction(this, route.id, {
@@ -153,6 +172,7 @@ export class KeygateApi extends Construct {
         description: `keygate ${route.method} ${route.path}: ${route.summary}`,
         environment: { TABLE_NAME: props.table.tableName },
         logRetention: props.logRetention,
+        assets: route.assets,
       });
       grantTableAccess(fn, props.table, route.tableAccess);
       const httpRoute = new HttpRoute(this, `${route.id}Route`, {
@@ -170,5 +190,18 @@ export class KeygateApi extends Construct {
       functions.set(route.id, fn);
     }
     this.functions = functions;
+  }
+
+  /**
+   * Where people sign in: every function that authenticates a caller trusts the issuer's ID tokens
+   * for the console's client, and the console's own functions hand both to the browser.
+   */
+  connectSignIn(issuer: string, clientId: string): void {
+    for (const route of routes as readonly RouteDefinition[]) {
+      if (route.permission === 'public' && route.assets !== 'console') continue;
+      const fn = this.functions.get(route.id);
+      fn?.addEnvironment('PEOPLE_ISSUER', issuer);
+      fn?.addEnvironment('PEOPLE_CLIENT_ID', clientId);
+    }
   }
 }

@@ -10,6 +10,8 @@ import { type KeygateAlarmProps, KeygateMonitoring } from './monitoring.js';
 import { SigningKeys } from './signing-keys.js';
 import { KeygateNotifications } from './notifications.js';
 import { KeygateState } from './stateful.js';
+import { KeygateSignIn } from './sign-in.js';
+import { deploymentConfig } from '../functions/deployment-config.js';
 
 export interface KeygateStackProps extends StackProps {
   /** Default stage throttling for the whole API. @default burst 100, rate 50 per second */
@@ -34,6 +36,7 @@ export class KeygateStack extends Stack {
   readonly notifications: KeygateNotifications;
   readonly signingKeys: SigningKeys;
   readonly monitoring: KeygateMonitoring;
+  readonly signIn: KeygateSignIn;
 
   constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, { description: 'keygate: self-hosted API keys and client credentials', ...props });
@@ -47,6 +50,10 @@ export class KeygateStack extends Stack {
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
     this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });
     this.signingKeys.connectTokenRoutes(this.api, this.api.httpApi.apiEndpoint);
+
+    // People sign in to the console (at <API URL>/console) with OpenID Connect.
+    this.signIn = new KeygateSignIn(this, 'SignIn', { consoleUrl: `${this.api.httpApi.apiEndpoint}/console`, people: deploymentConfig.people });
+    this.api.connectSignIn(this.signIn.issuer, this.signIn.clientId);
 
     // First admin credential: minted on stack creation, straight into the secret.
     const bootstrapFunction = keygateFunction(this, 'Bootstrap', {
@@ -100,6 +107,10 @@ export class KeygateStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'keygate API base URL' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'ConsoleUrl', { value: `${this.api.httpApi.apiEndpoint}/console`, description: 'keygate console (people sign in with OpenID Connect)' });
+    if (this.signIn.userPool) {
+      new CfnOutput(this, 'UserPoolId', { value: this.signIn.userPool.userPoolId, description: 'Cognito user pool of the console: add people here, admins to the group keygate-admins' });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of keygate' });
     new CfnOutput(this, 'AdminKeySecretArn', { value: adminKeySecret.secretArn, description: 'Secret holding the admin key (ARN only)' });
     new CfnOutput(this, 'AdminKeyCommand', {

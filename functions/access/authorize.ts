@@ -1,10 +1,12 @@
+import type { RequestOrigin } from '../audit/audit-model.js';
+import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import { hasPermission, parsePermission } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
-import type { KeyLookup } from '../keys/key-service.js';
+import type { KeyLookup } from '../keys/key-authentication.js';
 import { type Caller, type TokenTrust, verifyCredentialAlongside } from './verify-credential.js';
 
 /**
@@ -37,6 +39,8 @@ export interface AcceptedCredentials {
   headers: readonly CredentialHeader[];
   /** Undefined: keys only. */
   tokens?: TokenTrust | undefined;
+  /** People signed in with OpenID Connect, from the issuer the deps name (`deps.people`). */
+  people?: boolean;
 }
 
 /**
@@ -48,11 +52,46 @@ export async function authorize(deps: Deps, headers: Headers, requirement: Requi
 }
 
 /**
+ * keygate's own routes take a keygate key as a bearer token, or a signed-in person's ID token
+ * (the console; when the deployment names an issuer). Access tokens are for the APIs that keygate
+ * protects: on the management API a deleted key's token would keep working until it expired.
+ */
+export const MANAGEMENT_CREDENTIALS: AcceptedCredentials = { headers: ['authorization'], people: true };
+
+/** A request to one of keygate's own routes, as far as authorizing its caller goes. */
+export interface CallerRequest {
+  headers: Headers;
+  origin: RequestOrigin;
+  /** The route (its id), named in the audit entry of a failed authentication. */
+  where: string;
+}
+
+/**
+ * authorize for a request to one of keygate's routes: a failed authentication is audited
+ * (audit-service.ts decides what is worth an entry) before it is thrown. `alongside`: see
+ * authorizeAlongside (only verifyKeyForCaller, in verify-key.ts, names one).
+ */
+export async function authorizeRequest(
+  deps: Deps,
+  request: CallerRequest,
+  requirement: Requirement,
+  accepted: AcceptedCredentials,
+  alongside?: string,
+): Promise<{ caller: Caller; alongside?: KeyLookup }> {
+  try {
+    return await authorizeAlongside(deps, request.headers, requirement, accepted, alongside);
+  } catch (error) {
+    if (error instanceof AuthenticationError) await auditFailedAuthentication(deps, error, request.origin, request.where);
+    throw error;
+  }
+}
+
+/**
  * authorize, reading the key `alongside` names in the same request as the caller's key
  * (verifyCredentialAlongside). It comes back looked up, not judged, and only to an authorized
- * caller: judging it is the route's business.
+ * caller: judging it is verify-key.ts's business.
  */
-export async function authorizeAlongside(
+async function authorizeAlongside(
   deps: Deps,
   headers: Headers,
   requirement: Requirement,
@@ -61,7 +100,7 @@ export async function authorizeAlongside(
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   let verified: { caller: Caller; alongside?: KeyLookup };
   try {
-    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside);
+    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside, accepted.people ? deps.people : undefined);
   } catch (error) {
     if (error instanceof AuthenticationError) countVerification({ allowed: false, reason: error.reason });
     throw error;

@@ -1,5 +1,5 @@
 import { isKeyJwt, JWS_COMPACT } from '../keys/key-jwt.js';
-import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-service.js';
+import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
@@ -8,11 +8,13 @@ import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js'
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 import type { Credential } from './credentials.js';
+import { claimsIssuer, type PersonTrust, verifyPersonToken } from './person-credential.js';
 
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
 export interface Caller extends Principal {
-  credential: 'key' | 'token';
-  keyId: string;
+  credential: 'key' | 'token' | 'person';
+  /** The key, or the key a token was minted with; absent for a signed-in person (see `person`). */
+  keyId?: string;
   /** A key's fixed expiry (null: none), or a token's `exp`. */
   expiresAt: string | null;
 }
@@ -44,6 +46,13 @@ export async function verifyCredential(deps: Deps, credential: Credential, trust
 }
 
 /**
+ * Where people may sign in (the management API): the issuer they come from. Its JWTs are told
+ * apart from keygate's access tokens by their `iss` (read before verifying, to choose the
+ * verification, which then pins it again).
+ */
+export type PeopleTrust = PersonTrust | undefined;
+
+/**
  * verifyCredential; when the credential is a key and `alongside` names another, that one is read
  * in the same request (authenticateKeyAlongside) and returned looked up but not judged. Not read
  * for other credentials (`alongside` undefined in the result): the caller then reads it itself.
@@ -53,6 +62,7 @@ export async function verifyCredentialAlongside(
   credential: Credential,
   trust: TokenTrust | undefined,
   alongside: string | undefined,
+  people?: PeopleTrust,
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   const { value } = credential;
   if (value.startsWith(`${deps.config.keyPrefix}_`) || isKeyJwt(value)) {
@@ -64,10 +74,16 @@ export async function verifyCredentialAlongside(
     if (credential.header !== 'authorization') {
       throw new AuthenticationError('malformed', 'x-api-key takes keygate keys only: send an access token as "Authorization: Bearer <token>"');
     }
-    if (!trust) throw new AuthenticationError('invalid', 'this route takes keygate keys only, not access tokens');
+    if (people && claimsIssuer(value, people.issuer)) return { caller: await verifyPerson(deps, value, people) };
+    if (!trust) throw new AuthenticationError('invalid', people ? 'this route takes keygate keys or a signed-in person, not access tokens' : 'this route takes keygate keys only, not access tokens');
     return { caller: await verifyToken(deps, value, trust) };
   }
   throw new AuthenticationError('malformed', 'not a keygate credential: expected a keygate key or an access token');
+}
+
+async function verifyPerson(deps: Deps, token: string, people: PersonTrust): Promise<Caller> {
+  const person = await verifyPersonToken(token, people, deps.config.catalog, deps.config.adminRole, deps.clock());
+  return { credential: 'person', owner: person.owner, person: person.person, grants: person.grants, expanded: person.expanded, expiresAt: person.expiresAt };
 }
 
 function keyCaller(principal: Principal): Caller {

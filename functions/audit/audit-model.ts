@@ -27,8 +27,17 @@ export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditActor {
   owner: string;
-  /** Absent for callers that are not keys (the bootstrap, the notifier). */
+  /** Absent for callers that are not keys (the bootstrap, the notifier, a signed-in person). */
   keyId?: string;
+  /** A person signed in with OpenID Connect (the console): who they are at their issuer. */
+  person?: PersonIdentity;
+}
+
+/** A signed-in person: the issuer and subject identify them; the email is for reading. */
+export interface PersonIdentity {
+  issuer: string;
+  subject: string;
+  email?: string;
 }
 
 /** Where a request came from. API Gateway sets the source IP from the connection: it cannot be forged by a header. */

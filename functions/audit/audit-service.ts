@@ -32,7 +32,8 @@ export function changeEntry(
   action: AuditAction,
   about: { keyId?: string; target?: { type: string; id: string }; details: Record<string, unknown> },
 ): AuditEntry {
-  const actor: AuditActor = caller.actor.keyId === undefined ? { owner: caller.actor.owner } : { owner: caller.actor.owner, keyId: caller.actor.keyId };
+  const { owner, keyId, person } = caller.actor;
+  const actor: AuditActor = { owner, ...(keyId === undefined ? {} : { keyId }), ...(person === undefined ? {} : { person: { ...person } }) };
   return {
     id: newEntryId(),
     at: deps.clock().toISOString(),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { personSchema } from '../contract/response-parts.js';
 import { KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 import { pageQuerySchema } from '../shared/page-query.js';
@@ -31,13 +32,15 @@ export type ListAuditInput = z.infer<typeof listAuditQuerySchema>;
 
 const nullableString = z.string().nullable();
 
+export { personSchema };
+
 export const auditEntrySchema = z
   .strictObject({
     id: z.string(),
     at: z.iso.datetime(),
     action: z.enum(auditActions),
     outcome: z.enum(['success', 'failure']),
-    actor: z.strictObject({ owner: z.string(), keyId: z.string().optional() }).nullable(),
+    actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).nullable(),
     keyId: nullableString,
     target: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
     reason: z.enum(authenticationFailures).nullable(),

@@ -27,9 +27,11 @@ export interface CallerContext {
 }
 
 export function callerContext(caller: Caller): CallerContext {
+  // The authorizer never accepts people (AcceptedCredentials.people): only keys and access tokens reach here.
+  if (caller.credential === 'person') throw new Error('a signed-in person is not a credential of protected APIs');
   return {
     credential: caller.credential,
-    keyId: caller.keyId,
+    keyId: caller.keyId ?? '',
     owner: caller.owner,
     expiresAt: caller.expiresAt,
     admin: caller.expanded.admin,

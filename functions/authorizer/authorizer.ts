@@ -164,7 +164,7 @@ export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings,
   if (!decision.allow) logRefusal(request, decision, event.requestContext?.requestId);
   if (!decision.allow && decision.status === 401) throw new Error(REST_UNAUTHORIZED);
   return {
-    principalId: decision.allow ? decision.caller.keyId : 'refused',
+    principalId: decision.allow ? (decision.caller.keyId ?? 'refused') : 'refused',
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.allow ? 'Allow' : 'Deny', Resource: event.methodArn }],

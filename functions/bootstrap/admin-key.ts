@@ -1,6 +1,6 @@
 import { expandGrants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
-import { createKey, type IssuedKey } from '../keys/key-service.js';
+import { createKey, type IssuedKey } from '../keys/key-lifecycle.js';
 import type { Principal } from '../permissions/principal.js';
 
 /** The owner of the first admin credential, and the actor recorded as its creator. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import type { Actor, Principal } from '../permissions/principal.js';
+import { actorOf, type Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
 import { newChannelId } from '../shared/ids.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
@@ -10,9 +10,6 @@ import { listedOwner, mayAccess } from '../permissions/ownership.js';
 import type { CreateChannelInput, ListChannelsInput } from './schemas.js';
 import { checkWebhookUrl } from './webhook-url.js';
 
-function actorOf(principal: Principal): Actor {
-  return principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
-}
 
 /** What the API shows of a channel: never the webhook signing secret (only the create response has it). */
 export function channelDetails(channel: Channel) {

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
-import type { Actor, Principal } from '../permissions/principal.js';
+import { type Actor, actorOf, type Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
 import { isConditionFailed } from '../shared/dynamodb.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -100,7 +100,7 @@ async function findMessage(deps: Deps, id: string): Promise<OperatorMessage | un
 export async function acknowledgeOperatorMessage(deps: Deps, principal: Principal, id: string) {
   const found = await findMessage(deps, id);
   if (!found || !mayAccess(principal, found.owner)) throw new NotFoundError(`no operator message with id ${id}`);
-  const by: Actor = principal.keyId === undefined ? { owner: principal.owner } : { owner: principal.owner, keyId: principal.keyId };
+  const by: Actor = actorOf(principal);
   const audit = changeEntry(deps, { actor: by, request: principal.request }, 'operator-message.acknowledge', {
     target: { type: 'operator-message', id },
     details: {},

@@ -37,6 +37,11 @@ export interface RouteContract {
    * keys (which also sign JWT-format keys). See tokenAccess() for what authenticated routes get.
    */
   readonly tokens?: 'issuer' | 'signing-keys';
+  /**
+   * Built files the function's bundle carries: `console` is console/dist (console/build.ts;
+   * infra/api.ts copies it into the bundle, functions/runtime/route-deps.ts finds it there).
+   */
+  readonly assets?: 'console';
   readonly summary: string;
   /**
    * `management` (the default): JSON bodies, `{"error": {...}}` errors (functions/http/route-handler.ts).

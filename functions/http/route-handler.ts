@@ -1,13 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import type { RouteContract } from '../contract/route-contract.js';
-import { type AcceptedCredentials, authorizeAlongside } from '../access/authorize.js';
+import { authorizeRequest, type CallerRequest, MANAGEMENT_CREDENTIALS } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
-import { auditFailedAuthentication } from '../audit/audit-service.js';
-import type { KeyLookup } from '../keys/key-service.js';
 import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.js';
+import { type Settled, settle } from '../shared/settled.js';
 import { errorResponse } from './respond.js';
 
 /**
@@ -30,8 +29,6 @@ export interface RouteInput<B, Q, P> extends ParsedInput<B, Q, P> {
   /** The authorized caller, with the request it came in (for audit entries). */
   principal: Principal & { request: RequestOrigin };
   requestId: string;
-  /** The key the route's `readsKey` named, looked up with the caller's key but not judged. */
-  alongside?: KeyLookup | undefined;
 }
 
 /** The parsed type of one of a contract's request schemas (undefined when it has none). */
@@ -42,15 +39,23 @@ export type ContractInput<C extends RouteContract> = RouteInput<RequestOf<C, 'bo
 
 export type RunFn<C extends RouteContract> = (input: ContractInput<C>, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export interface RouteOptions<C extends RouteContract> {
-  /**
-   * A key string in the route's valid input that `run` will authenticate: it is read in the same
-   * request as the caller's key (one BatchGetItem, not two reads in turn) and reaches `run` as
-   * `alongside`, looked up but not judged. Only an authorized caller's request gets to `run`, so
-   * a refused caller causes nothing about that key and learns nothing of it. No I/O here.
-   */
-  readsKey?(input: ParsedInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>): string;
+/** The input a contract validates, before any caller is authorized. */
+type ContractParsedInput<C extends RouteContract> = ParsedInput<RequestOf<C, 'body'>, RequestOf<C, 'query'>, RequestOf<C, 'path'>>;
+
+/** What a route that authorizes its caller itself (through functions/access/) gets. */
+export interface UnauthorizedRouteInput<C extends RouteContract> {
+  /** The input as validated, or the error to throw once the caller is authorized (a 401 comes before a 400). */
+  input: Settled<ContractParsedInput<C>>;
+  request: CallerRequest;
+  /** The route's permission, from its contract. */
+  permission: string;
+  requestId: string;
 }
+
+export type SelfAuthorizingRunFn<C extends RouteContract> = (
+  input: UnauthorizedRouteInput<C>,
+  deps: Deps,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export type HandleFn = (event: APIGatewayProxyEventV2, deps: Deps) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -71,26 +76,17 @@ export function requestOrigin(event: APIGatewayProxyEventV2): RequestOrigin {
   };
 }
 
+function callerRequest(event: APIGatewayProxyEventV2, id: string): CallerRequest {
+  return { headers: event.headers ?? {}, origin: requestOrigin(event), where: id };
+}
+
 /**
- * Authorizes a management request; a failed authentication is audited (audit-service.ts decides
- * what is worth an entry) before the 401 goes out. The principal carries the request's origin
- * into the audit entries of the changes it makes. `alongside`: see RouteSpec.readsKey.
+ * Authorizes a management request (a failed authentication is audited before the 401 goes out).
+ * The principal carries the request's origin into the audit entries of the changes it makes.
  */
-async function authorizedPrincipal(
-  deps: Deps,
-  event: APIGatewayProxyEventV2,
-  id: string,
-  permission: string,
-  alongside: string | undefined,
-): Promise<{ principal: Principal & { request: RequestOrigin }; alongside?: KeyLookup | undefined }> {
-  const request = requestOrigin(event);
-  try {
-    const authorized = await authorizeAlongside(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS, alongside);
-    return { principal: { ...authorized.caller, request }, alongside: authorized.alongside };
-  } catch (error) {
-    if (error instanceof AuthenticationError) await auditFailedAuthentication(deps, error, request, id);
-    throw error;
-  }
+async function authorizedPrincipal(deps: Deps, request: CallerRequest, permission: string): Promise<Principal & { request: RequestOrigin }> {
+  const { caller } = await authorizeRequest(deps, request, { permission }, MANAGEMENT_CREDENTIALS);
+  return { ...caller, request: request.origin };
 }
 
 function describeIssues(error: z.ZodError, where: string): string {
@@ -114,11 +110,7 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   return event.headers?.[name];
 }
 
-/**
- * keygate's own routes take a keygate key as a bearer token. Access tokens are for the APIs that
- * keygate protects: on the management API a deleted key's token would keep working until it expired.
- */
-export const MANAGEMENT_CREDENTIALS: AcceptedCredentials = { headers: ['authorization'] };
+export { MANAGEMENT_CREDENTIALS } from '../access/authorize.js';
 
 function readBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
@@ -149,28 +141,33 @@ function parseInput(contract: RouteContract, event: APIGatewayProxyEventV2): Par
   };
 }
 
-/** Runs `parse`, keeping what it throws to be thrown later. */
-function settle<T>(parse: () => T): { value: T } | { error: unknown } {
-  try {
-    return { value: parse() };
-  } catch (error) {
-    return { error };
-  }
-}
-
 /** A management route: its contract (what it validates and needs) and the one domain call it makes. */
-export function defineRoute<const C extends RouteContract>(contract: C, run: RunFn<C>, options: RouteOptions<C> = {}): Route {
+export function defineRoute<const C extends RouteContract>(contract: C, run: RunFn<C>): Route {
   const { id, permission } = contract;
   const handle: HandleFn = async (event, deps) => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
-      // Parsed first so that readsKey can name its key; an input error is thrown only once the
-      // caller is authorized: without a valid credential a request is a 401 whatever its body.
-      const input = settle(() => parseInput(contract, event) as Parameters<NonNullable<RouteOptions<C>['readsKey']>>[0]);
-      const alongside = 'value' in input ? options.readsKey?.(input.value) : undefined;
-      const authorized = await authorizedPrincipal(deps, event, id, permission, alongside);
-      if ('error' in input) throw input.error;
-      return await run({ ...input.value, principal: authorized.principal, alongside: authorized.alongside, requestId }, deps);
+      const principal = await authorizedPrincipal(deps, callerRequest(event, id), permission);
+      return await run({ ...(parseInput(contract, event) as ContractParsedInput<C>), principal, requestId }, deps);
+    } catch (error) {
+      return errorResponse(error, requestId);
+    }
+  };
+  return { id, contract, handle };
+}
+
+/**
+ * A route whose `run` authorizes the caller itself, through one functions/access/ call (the
+ * verify route: its caller's key and the key it asks about are read together). `run` gets the
+ * input as its contract validated it, or its error, to be thrown only once the caller is authorized.
+ */
+export function defineSelfAuthorizingRoute<const C extends RouteContract>(contract: C, run: SelfAuthorizingRunFn<C>): Route {
+  const { id, permission } = contract;
+  const handle: HandleFn = async (event, deps) => {
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    try {
+      const input = settle(() => parseInput(contract, event) as ContractParsedInput<C>);
+      return await run({ input, request: callerRequest(event, id), permission, requestId }, deps);
     } catch (error) {
       return errorResponse(error, requestId);
     }

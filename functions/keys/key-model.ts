@@ -1,3 +1,4 @@
+import type { PersonIdentity } from '../audit/audit-model.js';
 import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
@@ -104,3 +105,39 @@ export function keyDetails(key: KeyRecord, now: Date) {
 }
 
 export type KeyDetails = ReturnType<typeof keyDetails>;
+
+/** The name lock outlives every state of its key in which the name is still held. */
+export function nameLockTtl(key: Pick<KeyRecord, 'expiresAt'>, policy: Policy): number | undefined {
+  return key.expiresAt === null ? undefined : Math.ceil(addDuration(new Date(key.expiresAt), policy.retention).getTime() / 1000);
+}
+
+/**
+ * What an edit changes on a key: the attributes it sets, and the optional ones it removes. The
+ * store writes these (an edit never sends the key's other attributes as the edit's own).
+ */
+export interface KeyChanges {
+  set: Partial<KeyRecord>;
+  remove: (keyof KeyRecord)[];
+}
+
+/** The changes that turn `before` into `after` (attributes compared by value). */
+export function keyChanges(before: KeyRecord, after: KeyRecord): KeyChanges {
+  const set: Record<string, unknown> = {};
+  const remove: (keyof KeyRecord)[] = [];
+  const fields = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof KeyRecord>;
+  for (const field of fields) {
+    if (after[field] === undefined) {
+      if (before[field] !== undefined) remove.push(field);
+    } else if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) {
+      set[field] = after[field];
+    }
+  }
+  return { set: set as Partial<KeyRecord>, remove };
+}
+
+/** The key an edit leaves: `before` with `changes` applied. */
+export function applyKeyChanges(before: KeyRecord, changes: KeyChanges): KeyRecord {
+  const after: KeyRecord = { ...before, ...changes.set };
+  for (const field of changes.remove) delete (after as Partial<KeyRecord>)[field];
+  return after;
+}

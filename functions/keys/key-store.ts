@@ -3,12 +3,14 @@ import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, Update
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
-import { type AuditEntryPut, updateWithAudit } from '../audit/audit-store.js';
+import type { AuditEntry } from '../audit/audit-model.js';
+import { type AuditEntryPut, auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
 import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { ValidationError } from '../shared/errors.js';
 import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
-import { type KeyRecord, type KeyStatus, ttlFor } from './key-model.js';
+import { applyKeyChanges, type KeyChanges, type KeyRecord, type KeyStatus, nameLockTtl, ttlFor } from './key-model.js';
+import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim } from './key-store-interface.js';
 
 /*
  * Items (see functions/contract/table-schema.ts):
@@ -51,13 +53,11 @@ function fromItem(item: Item): KeyRecord {
   return record as KeyRecord;
 }
 
-export type NameClaim = { ok: true } | { ok: false; holder: string | undefined };
-
 /**
  * Creates a key, its name lock and the audit entry of its creation in one transaction.
  * `staleHolder`: take over that key's lock.
  */
-export async function insertKey(
+async function insertKey(
   deps: Deps,
   key: KeyRecord,
   ttl: number,
@@ -118,7 +118,7 @@ const BATCH_RETRY_BASE_MS = 10;
  * request refuses them). Keys BatchGetItem leaves unprocessed are asked again, a bounded number
  * of times; if some are still unread that is an error, never an absent key.
  */
-export async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<string, KeyRecord>> {
+async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<string, KeyRecord>> {
   const found = new Map<string, KeyRecord>();
   const unique = [...new Set(ids)];
   if (unique.length <= 1) {
@@ -142,8 +142,6 @@ export async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<
   return found;
 }
 
-export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok: false; reason: 'name_taken'; holder: string | undefined };
-
 /**
  * The attributes a use writes (recordUse), outside the version check: a use does not bump
  * `version`, so an edit replacing the item must not carry the values it read of these.
@@ -162,7 +160,7 @@ const MAX_EDIT_WRITES = 4;
  * written by it too (never without the edit). `releaseName`: the key gives up its name
  * (revocation).
  */
-export async function writeKeyEdit(
+async function writeKeyEdit(
   deps: Deps,
   before: KeyRecord,
   after: KeyRecord,
@@ -255,7 +253,7 @@ async function writeKeyEditItems(deps: Deps, items: object[]): Promise<EditOutco
  * minute old, so however many requests race here, one write per key per minute gets through.
  * It also refuses to touch a revoked or inactive key: using an expired key must not revive it.
  */
-export async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, ttl: number): Promise<boolean> {
+async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, ttl: number): Promise<boolean> {
   const nowIso = now.toISOString();
   const minuteAgo = new Date(now.getTime() - 60_000).toISOString();
   try {
@@ -287,17 +285,10 @@ const STATUS_FILTERS: Record<KeyStatus, string> = {
   revoked: 'attribute_exists(revokedAt)',
 };
 
-export interface ListQuery {
-  owner?: string;
-  status?: KeyStatus;
-  limit: number;
-  cursor?: string;
-}
-
 /** Bounds the work one page may do when a status filter skips many items. */
 const MAX_QUERY_ROUNDS = 10;
 
-export async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<{ items: KeyRecord[]; nextCursor: string | null }> {
+async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<KeyPage> {
   const [indexName, partitionAttribute, sortAttribute, partition] =
     query.owner === undefined ? ['all', 'gsi2pk', 'gsi2sk', ALL_KEYS] : ['byOwner', 'gsi1pk', 'gsi1sk', `OWNER#${query.owner}`];
   let startKey: Item | undefined =
@@ -382,4 +373,37 @@ export async function recordNotificationOutcome(
     },
     audit,
   );
+}
+
+/**
+ * The key store over DynamoDB: the only production implementation of KeyStore. The table's own
+ * attributes are computed here from the key: TTLs (ttlFor, and the name lock's nameLockTtl) and
+ * the audit entry's Put, which joins the change's transaction.
+ */
+export function dynamoKeyStore(deps: Deps): KeyStore {
+  const { policy } = deps.config;
+  return {
+    findKey: (id) => findKey(deps, id),
+    findKeys: (ids) => findKeys(deps, ids),
+    queryKeys: (query, now) => queryKeys(deps, query, now),
+    insertKey: (key, audit, staleHolder) =>
+      insertKey(deps, key, ttlFor(key, policy), nameLockTtl(key, policy), auditEntryPut(deps, audit), staleHolder),
+    editKey(before, changes: KeyChanges, audit: AuditEntry, options = {}) {
+      const after = applyKeyChanges(before, changes);
+      const lock = options.staleHolder === undefined ? {} : { staleHolder: options.staleHolder };
+      const release = options.releaseName === undefined ? {} : { releaseName: options.releaseName };
+      const lockTtl = nameLockTtl(after, policy);
+      return writeKeyEdit(deps, before, after, auditEntryPut(deps, audit), {
+        ...(lockTtl === undefined ? {} : { lockTtl }),
+        ...lock,
+        ...release,
+      });
+    },
+    recordUse: (key, now, inactiveAt) => recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, policy)),
+  };
+}
+
+/** The key store `deps` carries (the composition root sets it), or the DynamoDB one over its table. */
+export function keyStore(deps: Deps): KeyStore {
+  return deps.keys ?? dynamoKeyStore(deps);
 }

@@ -1,4 +1,4 @@
-import type { RequestOrigin } from '../audit/audit-model.js';
+import type { PersonIdentity, RequestOrigin } from '../audit/audit-model.js';
 import type { Expanded, Grants } from './grants.js';
 
 /** Who is calling: resolved from a keygate credential. */
@@ -11,11 +11,24 @@ export interface Principal {
   expiresAt?: string | null;
   /** The request it made, for the audit log; absent outside HTTP requests (the bootstrap). */
   request?: RequestOrigin;
+  /** A person signed in to the console (OpenID Connect), rather than a key. */
+  person?: PersonIdentity;
 }
 
 /** Who did something, as stored on keys, channels, operator messages and audit entries. */
 export interface Actor {
   owner: string;
-  /** Absent for the bootstrap admin credential, which no key created. */
+  /** Absent for the bootstrap admin credential, which no key created, and for a signed-in person. */
   keyId?: string;
+  /** A person signed in to the console: issuer, subject and email. */
+  person?: PersonIdentity;
+}
+
+/** Who a principal is, as records and the audit log keep it: its owner, and its key or the signed-in person. */
+export function actorOf(principal: Pick<Principal, 'owner' | 'keyId' | 'person'>): Actor {
+  return {
+    owner: principal.owner,
+    ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }),
+    ...(principal.person === undefined ? {} : { person: { ...principal.person } }),
+  };
 }

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PersonTrust } from '../access/person-credential.js';
 import type { ChannelDeps } from '../channels/channel-deps.js';
 import type { DeploymentConfig } from '../deployment-config.js';
+import type { KeyStore } from '../keys/key-store-interface.js';
 import type { ReminderDeps } from '../reminders/schedules.js';
 import type { KeyJwtTrust } from '../signing/key-jwt-trust.js';
 import type { TokenDeps } from '../signing/token-deps.js';
@@ -28,4 +30,16 @@ export interface Deps {
    * it trusts its own (functions/keys/key-jwt-keys.ts).
    */
   keyJwts?: KeyJwtTrust | undefined;
+  /**
+   * The OpenID Connect issuer people sign in with (the console), on the management API only.
+   * Absent: no sign-in, keys only.
+   */
+  people?: PersonTrust | undefined;
+  /** The folder holding the console's built files (console/dist locally; in the bundle on Lambda). */
+  consoleAssets?: string | undefined;
+  /**
+   * Where keys are stored. The composition root sets the DynamoDB store; unit tests an in-memory
+   * one. Absent: the DynamoDB store over `ddb` and `tableName` (functions/keys/key-store.ts keyStore).
+   */
+  keys?: KeyStore | undefined;
 }

@@ -3,6 +3,7 @@ import { deploymentConfig } from '../deployment-config.js';
 import { systemClock } from '../shared/clock.js';
 import type { Deps } from './deps.js';
 import { documentClient } from '../shared/dynamodb.js';
+import { dynamoKeyStore } from '../keys/key-store.js';
 
 /**
  * The one place that reads process.env. Each Lambda function's entry asks functions/runtime/ for
@@ -28,7 +29,7 @@ const tableEnvironment = z.object({
 
 let cached: Deps | undefined;
 
-/** The table, its client, the clock and the deployment config: what every function gets. */
+/** The table, its client, the key store over it, the clock and the deployment config: what every function gets. */
 export function baseDeps(): Deps {
   if (cached) return cached;
   const env = readEnvironment(tableEnvironment);
@@ -38,5 +39,6 @@ export function baseDeps(): Deps {
     clock: systemClock,
     config: deploymentConfig,
   };
+  cached.keys = dynamoKeyStore(cached);
   return cached;
 }

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import * as z from 'zod';
+import { personTrust } from '../access/person-credential.js';
 import { type RouteContract, tokenAccess } from '../contract/route-contract.js';
 import { deploymentConfig } from '../deployment-config.js';
 import type { Deps } from './deps.js';
@@ -37,6 +39,33 @@ export function routeTokenDeps(route: RouteContract): Pick<Deps, 'tokens' | 'iss
   return {};
 }
 
+/**
+ * Where people sign in (infra/api.ts connectSignIn sets both on every function that authenticates
+ * a caller, and on the console's own): the issuer (the stack's Cognito user pool, or the
+ * deployment's own) and the console's client id there, the audience its ID tokens must name.
+ */
+const peopleEnvironment = z
+  .object({
+    PEOPLE_ISSUER: z.url().optional(),
+    PEOPLE_CLIENT_ID: z.string().min(1).optional(),
+  })
+  .refine((env) => (env.PEOPLE_ISSUER === undefined) === (env.PEOPLE_CLIENT_ID === undefined), {
+    message: 'PEOPLE_ISSUER and PEOPLE_CLIENT_ID go together: set both, or neither',
+  });
+/** Set by Lambda: where the function's bundle is; the console's files travel in it (infra/api.ts). */
+const bundleEnvironment = z.object({ LAMBDA_TASK_ROOT: z.string().min(1) });
+
+/** The sign-in part of a route's dependencies: the people's issuer, and the console's files for its own routes. */
+export function routePeopleDeps(route: RouteContract): Pick<Deps, 'people' | 'consoleAssets'> {
+  const env = readEnvironment(peopleEnvironment);
+  return {
+    ...(env.PEOPLE_ISSUER === undefined || env.PEOPLE_CLIENT_ID === undefined
+      ? {}
+      : { people: personTrust(env.PEOPLE_ISSUER, env.PEOPLE_CLIENT_ID, deploymentConfig.people) }),
+    ...(route.assets === 'console' ? { consoleAssets: join(readEnvironment(bundleEnvironment).LAMBDA_TASK_ROOT, 'console') } : {}),
+  };
+}
+
 export function routeDeps(route: RouteContract): Deps {
-  return { ...baseDeps(), ...routeTokenDeps(route) };
+  return { ...baseDeps(), ...routeTokenDeps(route), ...routePeopleDeps(route) };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
-import { authenticateKey, type PresentedKey, readPresentedKey } from '../keys/key-service.js';
+import { authenticateKey, type PresentedKey, readPresentedKey } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
 import { keyStatus } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';

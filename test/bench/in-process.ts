@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ownTokenTrust, verifyCredential } from '../../functions/access/verify-credential.js';
-import { verifyKey } from '../../functions/keys/key-verification.js';
+import { verifyKey } from '../../functions/access/verify-key.js';
 import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
 import { issueAccessToken } from '../../functions/tokens/token-service.js';
 import { testClock } from '../support/dynamodb.js';

@@ -84,6 +84,8 @@ describe('cdk-nag AwsSolutions', () => {
         ),
         'Keygate/SigningKeys/FirstKeyProvider/waiter-state-machine AwsSolutions-SF2',
         'Keygate/SigningKeys/FirstKeyProvider/waiter-state-machine AwsSolutions-IAM5[Resource::*]',
+        // The console's user pool: Essentials tier (Plus is billed per active user), MFA required.
+        'Keygate/SignIn/UserPool AwsSolutions-COG8',
         ...routes.map((route) => `Keygate/Api/${route.id}Route AwsSolutions-APIG4`),
         ...routes
           .filter((route) => route.tableAccess === 'read' || route.tableAccess === 'write')

@@ -149,7 +149,9 @@ describe('the functions', () => {
       const route = routeTable.find((r) => routeFunctionId(r) === id);
       const tokens = route === undefined ? undefined : tokenAccess(route);
       const tokenVariables = tokens === 'signing-keys' ? ['ISSUER_URL', 'SIGNING_KEYS_SECRET_ARN'] : tokens === 'issuer' ? ['ISSUER_URL'] : [];
-      expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables].sort());
+      // Routes that authenticate a caller, and the console's own, know where people sign in.
+      const signIn = route !== undefined && (route.permission !== 'public' || route.assets === 'console') ? ['PEOPLE_CLIENT_ID', 'PEOPLE_ISSUER'] : [];
+      expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables, ...signIn].sort());
     }
   });
 
@@ -316,7 +318,7 @@ describe('secrets stay out of the template', () => {
 describe('stack outputs', () => {
   it('give the API URL, the table name, the secret ARN and ready commands, never the key', () => {
     const outputs = template.toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['AdminKeyCommand', 'AdminKeySecretArn', 'ApiUrl', 'DashboardName', 'MintAdminKeyCommand', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['AdminKeyCommand', 'AdminKeySecretArn', 'ApiUrl', 'ConsoleUrl', 'DashboardName', 'MintAdminKeyCommand', 'TableName', 'UserPoolId']);
     expect(outputs.TableName.Value).toEqual(tableRef());
     expect(outputs.AdminKeySecretArn.Value).toEqual(secretRef());
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('.execute-api.');
@@ -324,5 +326,64 @@ describe('stack outputs', () => {
     expect(command).toEqual(expect.arrayContaining([secretRef(), ' --query SecretString --output text']));
     expect(command[0]).toBe('aws secretsmanager get-secret-value --region ');
     expect(JSON.stringify(outputs.MintAdminKeyCommand.Value)).toContain('{\\"action\\":\\"mint-admin-key\\"}');
+  });
+});
+
+describe('sign-in for the console', () => {
+  const userPoolId = () => logicalId(stack.signIn.userPool?.node.defaultChild);
+  const clientId = () => logicalId(stack.signIn.client?.node.defaultChild);
+
+  it('makes a retained Cognito user pool: no self sign-up, email sign-in, strong passwords, MFA required', () => {
+    const pool = resources[userPoolId()];
+    expect(pool?.Type).toBe('AWS::Cognito::UserPool');
+    expect(pool?.DeletionPolicy).toBe('Retain');
+    expect(pool?.Properties).toMatchObject({
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameAttributes: ['email'],
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      DeletionProtection: 'ACTIVE',
+      Policies: { PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true } },
+    });
+  });
+
+  it('has managed login and a public console client: authorization code only, callback on the API’s /console', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2, UserPoolId: { Ref: userPoolId() } });
+    template.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', { UseCognitoProvidedValues: true, ClientId: { Ref: clientId() } });
+    const client = resources[clientId()]?.Properties ?? {};
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect([...client.AllowedOAuthScopes].sort()).toEqual(['email', 'openid', 'profile']);
+    expect(client.SupportedIdentityProviders).toEqual(['COGNITO']);
+    const apiId = logicalId(stack.api.httpApi.node.defaultChild);
+    const consoleUrl = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, '/console']] };
+    expect(client.CallbackURLs).toEqual([consoleUrl]);
+    expect(client.LogoutURLs).toEqual([consoleUrl]);
+  });
+
+  it('has the admin group the deployment config names', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: deploymentConfig.people.adminGroup, UserPoolId: { Ref: userPoolId() } });
+    expect(deploymentConfig.people.adminGroup).toBe('keygate-admins');
+  });
+
+  it('serves the console on /console and its files on /console/{asset}, both from bundles that carry them', () => {
+    const apiId = logicalId(stack.api.httpApi.node.defaultChild);
+    for (const key of ['GET /console', 'GET /console/{asset}']) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: apiId }, RouteKey: key });
+    for (const route of routeTable.filter((r) => r.assets === 'console')) {
+      const hash = String(resources[routeFunctionId(route)]?.Properties.Code.S3Key).replace(/\.zip$/, '');
+      for (const file of ['index.html', 'app.js', 'app.css']) {
+        expect(readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'console', file), 'utf8').length, `${route.id} ${file}`).toBeGreaterThan(100);
+      }
+    }
+  });
+
+  it('tells every function that authenticates callers which issuer and client to trust', () => {
+    const getKeys = routeTable.find((r) => r.id === 'ListKeys') as RouteDefinition;
+    const variables = resources[routeFunctionId(getKeys)]?.Properties.Environment.Variables;
+    expect(variables.PEOPLE_CLIENT_ID).toEqual({ Ref: clientId() });
+    expect(variables.PEOPLE_ISSUER).toEqual({
+      'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: userPoolId() }]],
+    });
   });
 });

@@ -10,7 +10,7 @@ import { KEY_JWT_TYPE } from '../../functions/keys/key-jwt.js';
 import { remoteKeyJwtTrust } from '../../functions/signing/key-jwt-trust.js';
 import { routeTokenDeps } from '../../functions/runtime/route-deps.js';
 import { getCatalogContract } from '../../functions/catalog/get-catalog.contract.js';
-import { authenticateKey } from '../../functions/keys/key-service.js';
+import { authenticateKey } from '../../functions/keys/key-authentication.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { generateSigningKey } from '../../functions/signing/signing-keys.js';
 import { LOCAL_KEY_ISSUER, localSigningKeyFile, localTokenDeps } from '../../dev/local-tokens.js';

@@ -146,6 +146,11 @@ describe('responses match the document', () => {
     for (const path of ['/.well-known/jwks.json', '/v1/keys/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/openapi.json']) {
       await call('GET', path);
     }
+    await call('GET', '/v1/me', { key: admin });
+    await call('GET', '/v1/me', {});
+    // This keygate serves no console (no built files given): both answer 404 with the error body.
+    await call('GET', '/console');
+    await call('GET', '/console/app.js');
     await call('DELETE', `/v1/keys/${id}`, { key: admin });
     await call('DELETE', `/v1/keys/${id}`, { key: admin });
 

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteContract } from '../../functions/contract/route-contract.js';
 import { fireNotification } from '../../functions/reminders/notifier.js';
@@ -33,8 +36,14 @@ const validBodies: Record<string, unknown> = {
   ResetKeySecret: {},
 };
 
+/** Path parameters of public routes, which name no owner's resource: one value each route serves. */
+const publicParameters: Record<string, string> = { asset: 'app.js' };
+/** The console's files, as the public console routes serve them (stand-ins: what matters here is who may read them). */
+let consoleDir: string;
+
 function concretePath(route: RouteContract): string {
-  return route.path.replace(/\{(\w+)\}/g, () => {
+  return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    if (route.permission === 'public') return publicParameters[name] ?? 'unknown-parameter';
     const kind = route.path.split('/')[2] ?? '';
     return resources[kind] ?? 'unknown-kind';
   });
@@ -57,6 +66,9 @@ beforeAll(async () => {
   world = await keygateWorld();
   const { deps } = withLocalNotifications(world.deps);
   Object.assign(world.deps, { notifications: deps.notifications });
+  consoleDir = await mkdtemp(join(tmpdir(), 'keygate-console-files-'));
+  for (const file of ['index.html', 'app.js', 'app.css']) await writeFile(join(consoleDir, file), `/* ${file} */`);
+  world.deps.consoleAssets = consoleDir;
   const channel = await world.api('POST', '/v1/channels', { key: world.admin, body: { name: 'alice-ops', type: 'operator', owner: 'alice' } });
   expect(channel.status).toBe(201);
   resources.channels = channel.json.id;
@@ -87,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world.close();
+  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
 });
 
 describe.each(protectedRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))('%s', (_name, route) => {
@@ -114,8 +127,10 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.path}`, r
 
 describe.each(publicRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))('%s (public)', (_name, route) => {
   // The token endpoint authenticates its client in the request (tests/integration/tokens); the
-  // other public routes are documents anyone may read.
+  // other public routes are documents anyone may read (the console's files hold nothing secret:
+  // it signs people in itself).
   it.skipIf(route.method !== 'GET')('answers 200 without any credential', async () => {
-    expect((await call(route, undefined)).status).toBe(200);
+    // Fetched as is: not every public document is JSON (the console's page, script and style sheet).
+    expect((await fetch(world.url + concretePath(route))).status).toBe(200);
   });
 });

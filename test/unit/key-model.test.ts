@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { effectiveExpiry, keyStatus, ttlFor } from '../../functions/keys/key-model.js';
-import { resolveExpiry } from '../../functions/keys/key-service.js';
+import { resolveExpiry } from '../../functions/keys/key-expiry-policy.js';
 import { addDuration } from '../../functions/shared/durations.js';
 import { ValidationError } from '../../functions/shared/errors.js';
 

@@ -1,7 +1,7 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
-import { createKey } from '../key-service.js';
+import { createKey } from '../key-lifecycle.js';
 import { createKeyContract } from './create-key.contract.js';
 
 export const route = defineRoute(createKeyContract, async ({ body, principal }, deps) => {

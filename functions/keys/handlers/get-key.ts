@@ -1,7 +1,7 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
-import { getKey } from '../key-service.js';
+import { getKey } from '../key-lifecycle.js';
 import { getKeyContract } from './get-key.contract.js';
 
 export const route = defineRoute(getKeyContract, async ({ path, principal }, deps) => {

@@ -1,7 +1,7 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
-import { resetKeySecret } from '../key-service.js';
+import { resetKeySecret } from '../key-lifecycle.js';
 import { resetKeySecretContract } from './reset-key-secret.contract.js';
 
 export const route = defineRoute(resetKeySecretContract, async ({ path, body, principal }, deps) => {

@@ -1,7 +1,7 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
-import { updateKey } from '../key-service.js';
+import { updateKey } from '../key-lifecycle.js';
 import { updateKeyContract } from './update-key.contract.js';
 
 export const route = defineRoute(updateKeyContract, async ({ path, body, principal }, deps) => {

@@ -1,18 +1,13 @@
-import { defineRoute } from '../../http/route-handler.js';
+import { defineSelfAuthorizingRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { json } from '../../http/respond.js';
-import { verifyKey } from '../key-verification.js';
+import { verifyKeyForCaller } from '../../access/verify-key.js';
 import { verifyKeyContract } from './verify-key.contract.js';
 
-export const route = defineRoute(
-  verifyKeyContract,
-  async ({ body, principal, alongside }, deps) => {
-    return json(200, await verifyKey(deps, body, principal.request, alongside));
-  },
-  {
-    // Read with the service's own key, in one request; judged by verifyKey only once the service is authorized.
-    readsKey: ({ body }) => body.key,
-  },
-);
+export const route = defineSelfAuthorizingRoute(verifyKeyContract, async ({ input, request, permission }, deps) => {
+  // The service's key and the key it asks about are read together; the second is judged only once the service is authorized.
+  const body = 'value' in input ? { value: input.value.body } : input;
+  return json(200, await verifyKeyForCaller(deps, request, { permission }, body));
+});
 
 export const handler = lambdaHandler(route);

@@ -1,13 +1,14 @@
-import { permits, type Requirement } from '../access/authorize.js';
 import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
+import { authenticateLookup, type KeyLookup, lookUpKey } from '../keys/key-authentication.js';
+import type { VerifyKeyInput } from '../keys/schemas.js';
 import { countVerification } from '../observability/metrics.js';
 import { type HeldPermissions, heldPermissions, parsePermission } from '../permissions/grants.js';
+import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
-import { authenticateLookup, type KeyLookup, lookUpKey } from './key-service.js';
-import type { Principal } from '../permissions/principal.js';
-import type { VerifyKeyInput } from './schemas.js';
+import type { Settled } from '../shared/settled.js';
+import { authorizeRequest, type CallerRequest, MANAGEMENT_CREDENTIALS, permits, type Requirement } from './authorize.js';
 
 /**
  * POST /v1/keys/verify, for services that are not behind API Gateway: the same judgement as the
@@ -33,7 +34,7 @@ const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null }
 /**
  * `origin`: the verifying service's request. A refused key is audited like one refused at keygate's
  * own routes (where: VerifyKey); its source IP is the service's, since the key's presenter is not known here.
- * `lookup`: `input.key` already looked up (read with the service's own key by the route); absent, it is read here.
+ * `lookup`: `input.key` already looked up (read with the service's own key: verifyKeyForCaller); absent, it is read here.
  */
 export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: RequestOrigin, lookup?: KeyLookup): Promise<KeyVerification> {
   // A permission that is not in the catalog is the service's mistake: a 400 (ValidationError).
@@ -63,4 +64,25 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: Reque
   }
   countVerification({ allowed: true });
   return { valid: true, code: 'valid', ...details };
+}
+
+/**
+ * POST /v1/keys/verify as a whole: authorizes the calling service (`requirement`, its key in the
+ * request's Authorization header) and verifies the key it asks about. Both keys are read in one
+ * consistent request (one BatchGetItem; authenticateKeyAlongside), but the asked-about key is
+ * judged (its use recorded, a refusal audited) only once the caller is authorized: a refused
+ * caller causes nothing about that key and learns nothing of it. `input` is the request body as
+ * parsed, or its parse error, thrown only once the caller is authorized (without a valid
+ * credential a request is a 401 whatever its body).
+ */
+export async function verifyKeyForCaller(
+  deps: Deps,
+  request: CallerRequest,
+  requirement: Requirement,
+  input: Settled<VerifyKeyInput>,
+): Promise<KeyVerification> {
+  const asked = 'value' in input ? input.value.key : undefined;
+  const { alongside } = await authorizeRequest(deps, request, requirement, MANAGEMENT_CREDENTIALS, asked);
+  if ('error' in input) throw input.error;
+  return verifyKey(deps, input.value, request.origin, alongside);
 }

@@ -1,0 +1,158 @@
+import { useState } from 'preact/hooks';
+import type { Api } from './api.js';
+import type { KeyDetails, Secret } from './types.js';
+import { Dialog, FieldError, formatDate } from './ui.js';
+
+/**
+ * The shown-once window: the id, the secret and where to use them, with copy buttons. Closing it
+ * before anything was copied asks for confirmation: the secret cannot be shown again.
+ */
+export function ShownOnce(props: { secret: Secret; onClose: () => void }) {
+  const { secret } = props;
+  const [copied, setCopied] = useState<string | undefined>();
+  const [confirming, setConfirming] = useState(false);
+  const copy = async (label: string, text: string) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(label);
+    } catch {
+      setCopied(undefined);
+    }
+  };
+  const rows: [string, string][] = [
+    [secret.idLabel, secret.id],
+    [secret.secretLabel, secret.secret],
+    ...(secret.endpoints
+      ? ([
+          ['Token endpoint', secret.endpoints.tokenEndpoint],
+          ['Base URL', secret.endpoints.baseUrl],
+        ] as [string, string][])
+      : []),
+  ];
+  return (
+    <Dialog title={secret.title} onClose={() => (copied ? props.onClose() : setConfirming(true))} wide testId="shown-once">
+      <p class="warning" role="note">
+        Copy the {secret.secretLabel.toLowerCase()} now and keep it in a safe place such as a password manager. This is the only time it is shown: keygate keeps only a hash
+        of it. If you lose it, reset it.
+      </p>
+      <dl class="secret">
+        {rows.map(([label, value]) => (
+          <div>
+            <dt>{label}</dt>
+            <dd>
+              <code data-testid={`shown-${label.toLowerCase().replace(/\W+/g, '-')}`}>{value}</code>
+              <button type="button" onClick={() => void copy(label, value)} aria-label={`Copy ${label.toLowerCase()}`}>
+                Copy
+              </button>
+            </dd>
+          </div>
+        ))}
+      </dl>
+      <p aria-live="polite" class="hint">
+        {copied ? `${copied} copied to the clipboard.` : ''}
+      </p>
+      {confirming ? (
+        <div class="confirm" role="alertdialog" aria-label="Close without copying?">
+          <p>You have not copied anything. Once this window is closed, the {secret.secretLabel.toLowerCase()} cannot be shown again.</p>
+          <div class="actions">
+            <button type="button" onClick={() => setConfirming(false)} autoFocus>
+              Go back
+            </button>
+            <button type="button" class="danger" onClick={props.onClose}>
+              Close without copying
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div class="actions">
+          <button type="button" class="primary" onClick={() => (copied ? props.onClose() : setConfirming(true))}>
+            Done
+          </button>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+const GRACE_CHOICES: [string, string][] = [
+  ['', 'None: the old secret stops working at once'],
+  ['PT1H', '1 hour'],
+  ['P1D', '1 day'],
+  ['P7D', '7 days'],
+];
+
+/** Reset secret: a new secret for the same id, with an optional grace period for the old one. */
+export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace: string; onDone: (key: string) => void; onCancel: () => void }) {
+  const [grace, setGrace] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      const result = await props.api<{ key: string }>('POST', `/v1/keys/${props.keyDetails.id}/reset`, grace ? { gracePeriod: grace } : {});
+      props.onDone(result.key);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Reset the secret of ${props.keyDetails.name}`} onClose={props.onCancel} testId="reset-dialog">
+      <form onSubmit={submit}>
+        <p>The key id stays the same. Whatever uses the old secret loses access when the grace period ends.</p>
+        <label for="grace">Grace period for the old secret (at most {props.maxGrace})</label>
+        <select id="grace" value={grace} aria-describedby={error ? 'grace-error' : undefined} onChange={(e) => setGrace(e.currentTarget.value)}>
+          {GRACE_CHOICES.map(([value, label]) => (
+            <option value={value}>{label}</option>
+          ))}
+        </select>
+        <FieldError id="grace-error" message={error} />
+        <div class="actions">
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class="danger" disabled={busy}>
+            Reset secret
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Delete: confirms, and says when the key was last used (so nobody deletes a key still in use unawares). */
+export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: () => void; onCancel: () => void }) {
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const { keyDetails } = props;
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await props.api('DELETE', `/v1/keys/${keyDetails.id}`);
+      props.onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Delete ${keyDetails.name}?`} onClose={props.onCancel} testId="delete-dialog">
+      <p>
+        Last used: <strong data-testid="delete-last-used">{keyDetails.lastUsedAt ? formatDate(keyDetails.lastUsedAt) : 'never'}</strong>.
+      </p>
+      <p>Whatever still uses this key stops working at once. This cannot be undone.</p>
+      <FieldError id="delete-error" message={error} />
+      <div class="actions">
+        <button type="button" onClick={props.onCancel} autoFocus>
+          Cancel
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>
+          Delete key
+        </button>
+      </div>
+    </Dialog>
+  );
+}

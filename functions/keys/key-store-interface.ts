@@ -1,0 +1,51 @@
+import type { AuditEntry } from '../audit/audit-model.js';
+import type { KeyChanges, KeyRecord, KeyStatus } from './key-model.js';
+
+/**
+ * What the key domain (key-lifecycle, key-authentication) asks of the table, and nothing more.
+ * One production implementation: DynamoDB (key-store.ts, `dynamoKeyStore`). Unit tests use the
+ * in-memory twin (test/support/memory-key-store.ts), which keeps the same rules: a name is
+ * unique per owner, case-insensitive, held by a lock that only a write naming a stale holder
+ * may take over; an edit is conditional on the version it read; an audit entry is written with
+ * the change it records, or not at all.
+ */
+export interface KeyStore {
+  /** Strongly consistent: a reset or delete must bite on the very next request. Absent: undefined. */
+  findKey(id: string): Promise<KeyRecord | undefined>;
+  /** The keys with these ids, by id, in one consistent read (an id with no key is absent). */
+  findKeys(ids: readonly string[]): Promise<Map<string, KeyRecord>>;
+  /** A page of keys, newest first, of one owner or of all; `status` filters as keyStatus() decides. */
+  queryKeys(query: ListQuery, now: Date): Promise<KeyPage>;
+  /**
+   * Creates a key, claiming its name, with its audit entry. `staleHolder`: take over the name
+   * lock of that key (no longer active); refused if the lock names another key by then.
+   */
+  insertKey(key: KeyRecord, audit: AuditEntry, staleHolder?: string): Promise<NameClaim>;
+  /**
+   * Writes an edit of `before` (as read: the edit is conditional on its version), with its audit
+   * entry. A rename moves the name lock (`staleHolder` as for insertKey); `releaseName`: the key
+   * gives up its name (revocation).
+   */
+  editKey(before: KeyRecord, changes: KeyChanges, audit: AuditEntry, options?: { staleHolder?: string | undefined; releaseName?: boolean }): Promise<EditOutcome>;
+  /**
+   * Records a use at `now` (lastUsedAt, and the inactivity expiry it moves to `inactiveAt`), at
+   * most once a minute per key, never on a revoked or inactive key. True when it was written.
+   */
+  recordUse(key: KeyRecord, now: Date, inactiveAt: string): Promise<boolean>;
+}
+
+export interface ListQuery {
+  owner?: string | undefined;
+  status?: KeyStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface KeyPage {
+  items: KeyRecord[];
+  nextCursor: string | null;
+}
+
+export type NameClaim = { ok: true } | { ok: false; holder: string | undefined };
+
+export type EditOutcome = { ok: true } | { ok: false; reason: 'changed' } | { ok: false; reason: 'name_taken'; holder: string | undefined };
