@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import type { Deps } from '../../functions/runtime/deps.js';
-import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
-import { apiClient, storedItems } from './api-client.js';
+import { type KeygateWorld, keygateWorld, START } from '../support/world.js';
+import { storedItems } from './api-client.js';
 
 /**
  * An admin's edit (PATCH, reset, delete) at the same moment as a use of the same key: the use's
@@ -10,24 +8,20 @@ import { apiClient, storedItems } from './api-client.js';
  * early. Run as real races over DynamoDB Local, many at once, so the use often lands between the
  * edit's read and its write.
  */
-const START = new Date('2026-11-23T12:00:00.000Z');
 const RACES = 60;
 
-let deps: Deps;
-let gateway: Awaited<ReturnType<typeof startGateway>>;
-let api: ReturnType<typeof apiClient>;
+let world: KeygateWorld;
+let api: KeygateWorld['api'];
 let admin: string;
 
 beforeEach(async () => {
-  deps = await freshDeps({ clock: testClock(START).now });
-  gateway = await startGateway(deps);
-  api = apiClient(gateway.url);
-  admin = (await mintAdminKey(deps)).key;
+  world = await keygateWorld();
+  ({ api, admin } = world);
   expect((await api('GET', '/v1/catalog', { key: admin })).status).toBe(200);
 });
 
 afterEach(async () => {
-  await gateway.close();
+  await world.close();
 });
 
 describe('an edit racing a use of the same key', () => {
@@ -55,7 +49,7 @@ describe('an edit racing a use of the same key', () => {
     const usedIds = new Set(keys.filter((_, i) => outcomes[i]?.used === 200).map((k) => k.id));
     expect(usedIds.size).toBeGreaterThan(RACES / 2);
 
-    const stored = new Map((await storedItems(deps)).filter((item) => item.sk === 'KEY').map((item) => [item.id as string, item]));
+    const stored = new Map((await storedItems(world.deps)).filter((item) => item.sk === 'KEY').map((item) => [item.id as string, item]));
     const lost = [...usedIds].filter((id) => stored.get(id)?.lastUsedAt !== START.toISOString());
     expect(lost).toEqual([]);
     for (const [i, { id }] of keys.entries()) {
