@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import type { RouteContract } from '../contract/route-contract.js';
-import { authorize } from '../access/authorize.js';
+import { authorize, MANAGEMENT_CREDENTIALS } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
@@ -9,7 +9,7 @@ import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { logger } from '../observability/logger.js';
 import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
-import { type HandleFn, MANAGEMENT_CREDENTIALS, type Route, requestOrigin } from './route-handler.js';
+import { type HandleFn, type Route, requestOrigin } from './route-handler.js';
 
 /**
  * The OAuth-flavoured sibling of route-handler.ts, for /oauth/* and /.well-known/*: errors in
