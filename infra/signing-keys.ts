@@ -1,9 +1,9 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { type CfnFunction, CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -59,6 +59,16 @@ export class SigningKeys extends Construct {
       automaticallyAfter: Duration.millis(settings.rotationIntervalMs),
       rotateImmediatelyOnUpdate: true,
     });
+    // Secrets Manager may invoke the rotation function for this secret's rotation only: CDK's
+    // grant names the service alone, so any secret's rotation in any account could call it.
+    const invokes = this.rotationFunction.node.children.filter(
+      (child): child is CfnPermission => child instanceof CfnPermission && child.principal === 'secretsmanager.amazonaws.com',
+    );
+    if (invokes.length !== 1) throw new Error(`expected one Secrets Manager invoke permission on the rotation function, found ${invokes.length}`);
+    for (const invoke of invokes) {
+      invoke.sourceAccount = Aws.ACCOUNT_ID;
+      invoke.sourceArn = this.secret.secretArn;
+    }
     Validations.of(this.rotationFunction.role ?? this.rotationFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -64,6 +64,19 @@ describe('the signing-key secret', () => {
     expect(invokers.map(([, r]) => r.Properties.Principal)).toEqual(['secretsmanager.amazonaws.com']);
   });
 
+  it("lets Secrets Manager invoke the rotation function for this secret's rotation only, in this account", () => {
+    const invokers = ofType('AWS::Lambda::Permission').filter(([, r]) => r.Properties.FunctionName?.['Fn::GetAtt']?.[0] === stack.signingKeys.rotationFunctionLogicalId);
+    expect(invokers.map(([, r]) => r.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [stack.signingKeys.rotationFunctionLogicalId, 'Arn'] },
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: { Ref: secretId() },
+      },
+    ]);
+  });
+
   it('lets only the rotation function write it', () => {
     const rotation = statementsOfFunction(stack.signingKeys.rotationFunctionLogicalId).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
     expect(rotation).toContainEqual(
