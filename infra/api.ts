@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type RouteDefinition, routes } from '../functions/routes.js';
-import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
 import { buildConsoleSync } from '../console/build.js';
 import { loggedHttpApi } from './http-api.js';
+import { grantTableAccess } from './table-grants.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -91,36 +91,6 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
           }
         : {}),
     },
-  });
-}
-
-/** UpdateItem on the items a credential check writes, and on no other (see authenticationWritePartitions). */
-export function authenticationUpdates(table: ITable): PolicyStatement {
-  return new PolicyStatement({
-    actions: ['dynamodb:UpdateItem'],
-    resources: [table.tableArn],
-    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...authenticationWritePartitions] } },
-  });
-}
-
-/**
- * Table access by route-table class. `read` is read-only plus UpdateItem on key and audit items:
- * authentication records the caller's lastUsedAt (at most once a minute per key) and audits a
- * refused credential.
- */
-export function grantTableAccess(fn: NodejsFunction, table: ITable, access: RouteDefinition['tableAccess']): void {
-  if (access === 'write') {
-    table.grantReadWriteData(fn);
-  } else if (access === 'read') {
-    table.grantReadData(fn);
-    fn.addToRolePolicy(authenticationUpdates(table));
-  } else {
-    return; // a route that never touches the table gets no grant at all
-  }
-  const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnTable);
-  Validations.of(fn.role as Role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
-    reason: `The table grant reaches the table's own GSIs (${tableSchema.indexes.map((i) => i.name).join(', ')}) as index/*: queries by owner and over all keys, no other table.`,
   });
 }
 

@@ -5,13 +5,15 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
+import { KeygateApi, keygateFunction } from './api.js';
+import { grantTableAccess } from './table-grants.js';
 import { type KeygateAlarmProps, KeygateMonitoring } from './monitoring.js';
 import { SigningKeys } from './signing-keys.js';
 import { KeygateNotifications } from './notifications.js';
 import { KeygateState } from './stateful.js';
 import { KeygateSignIn } from './sign-in.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
+import { functionTableAccess } from '../functions/contract/table-access.js';
 
 export interface KeygateStackProps extends StackProps {
   /** Default stage throttling for the whole API. @default burst 100, rate 50 per second */
@@ -63,8 +65,8 @@ export class KeygateStack extends Stack {
       logRetention,
       timeout: Duration.seconds(30),
     });
-    // createKey reads the name lock, then writes key and lock in one transaction.
-    grantTableAccess(bootstrapFunction, table, 'write');
+    // Creates a key: functions/contract/table-access.ts says what of the table that takes.
+    grantTableAccess(bootstrapFunction, table, functionTableAccess.bootstrap);
     bootstrapFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:PutSecretValue'], resources: [adminKeySecret.secretArn] }));
 
     const providerRole = new Role(this, 'AdminKeyProviderRole', {

@@ -9,7 +9,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type CfnScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantTableAccess, keygateFunction } from './api.js';
+import { keygateFunction } from './api.js';
+import { grantTableAccess } from './table-grants.js';
+import { functionTableAccess } from '../functions/contract/table-access.js';
 
 export interface KeygateNotificationsProps {
   /** The keygate table, with its stream (infra/stateful.ts). */
@@ -74,8 +76,8 @@ export class KeygateNotifications extends Construct {
       // Webhooks get three attempts of up to 10 s each within one run.
       timeout: Duration.seconds(60),
     });
-    // Reads the key and channel, updates the key's notification, puts operator messages.
-    grantTableAccess(this.notifier, table, 'write');
+    // Reads the key and channel, updates the key's notification fields, puts operator messages and audit entries.
+    grantTableAccess(this.notifier, table, functionTableAccess.notifier);
     const sender = props.emailSender;
     if (sender !== undefined) {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(sender)) throw new Error(`emailSender must be an email address verified in SES (or of a verified domain); got ${JSON.stringify(sender)}`);
@@ -117,7 +119,7 @@ export class KeygateNotifications extends Construct {
       timeout: Duration.seconds(60),
     });
     // It only re-reads keys (strongly consistent GetItem), never writes the table.
-    this.scheduleSync.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    grantTableAccess(this.scheduleSync, table, functionTableAccess.scheduleSync);
     const schedulesArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
     this.scheduleSync.addToRolePolicy(
       new PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'], resources: [schedulesArn] }),

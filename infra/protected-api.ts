@@ -11,7 +11,9 @@ import { Construct } from 'constructs';
 import type { CredentialHeader } from '../functions/access/credentials.js';
 import { checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
-import { authenticationUpdates, keygateFunction } from './api.js';
+import { keygateFunction } from './api.js';
+import { grantTableAccess } from './table-grants.js';
+import { functionTableAccess } from '../functions/contract/table-access.js';
 import { loggedHttpApi } from './http-api.js';
 import type { KeygateStack } from './keygate-stack.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
@@ -143,12 +145,9 @@ export class KeygateProtectedApi extends Construct {
       // about 40–70 routes' worth. Compiled in, a change of rules is a new bundle (and version).
       define: { __KEYGATE_ROUTES__: JSON.stringify(JSON.stringify(checked.routes)) },
     });
-    // One consistent GetItem per decision, and the once-a-minute lastUsedAt UpdateItem (on key and
-    // audit items only). No index, no Query or Scan, no other table.
-    // (table.grant() would add the table's indexes too; keygate's table is encrypted with an AWS
-    // owned key, so no KMS grant is needed.)
-    this.authorizerFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.keygate.table.tableArn] }));
-    this.authorizerFunction.addToRolePolicy(authenticationUpdates(props.keygate.table));
+    // One consistent GetItem per decision, the once-a-minute lastUsedAt update and a refused
+    // credential's audit entry (functions/contract/table-access.ts). No index, no Query or Scan.
+    grantTableAccess(this.authorizerFunction, props.keygate.table, functionTableAccess.authorizer);
 
     this.authorizer = new HttpLambdaAuthorizer('KeygateAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],

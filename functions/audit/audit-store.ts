@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { tableSchema } from '../contract/table-schema.js';
 import type { Deps } from '../runtime/deps.js';
-import { conditionFailedAt } from '../shared/dynamodb.js';
+import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
 import { addDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { ENTRY_ID_LENGTH } from '../shared/ids.js';
@@ -126,29 +126,46 @@ export async function updateWithAudit(deps: Deps, update: TransactUpdate, audit?
 
 /**
  * Adds one attempt to a failed-authentication aggregate (`entry.id` is its digest), creating it
- * on the first attempt. The first attempt's request id and user agent are kept; later ones bump
- * `attempts` and `lastAttemptAt`. A plain write: a failed authentication changes nothing else.
+ * on the first attempt. The first attempt's entry (its request id and user agent) is kept; later
+ * ones bump `attempts` and `lastAttemptAt` and name no other attribute, which is all IAM lets a
+ * role update of an audit entry (functions/contract/table-access.ts FAILED_ATTEMPT_ATTRIBUTES):
+ * the log stays append-only. A flood is mostly later attempts, so the update goes first (one
+ * write), and a first attempt costs a failed update and a put. Two first attempts racing: one
+ * put wins, the other finds the entry and counts itself on it.
  */
 export async function addFailedAttempt(deps: Deps, entry: AuditEntry, attemptAt: string): Promise<void> {
-  const { pk, sk, ...indexed } = keyAttributes(deps, entry);
-  const { attempts: _attempts, lastAttemptAt: _last, ...first } = entry;
-  const kept: Item = { ...first, ...indexed };
-  const names: Record<string, string> = {};
-  const values: Record<string, NativeAttributeValue> = { ':one': 1, ':last': attemptAt };
-  const sets = Object.keys(kept).map((name, i) => {
-    names[`#a${i}`] = name;
-    values[`:v${i}`] = kept[name];
-    return `#a${i} = if_not_exists(#a${i}, :v${i})`;
-  });
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { pk, sk },
-      UpdateExpression: `SET ${sets.join(', ')}, lastAttemptAt = :last ADD attempts :one`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
+  if (await countFailedAttempt(deps, entry, attemptAt)) return;
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: { ...entry, attempts: 1, lastAttemptAt: attemptAt, ...keyAttributes(deps, entry) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error) || !(await countFailedAttempt(deps, entry, attemptAt))) throw error;
+  }
+}
+
+/** One more attempt on an existing aggregate; false when there is none yet. */
+async function countFailedAttempt(deps: Deps, entry: AuditEntry, attemptAt: string): Promise<boolean> {
+  const { pk, sk } = keyAttributes(deps, entry);
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk, sk },
+        UpdateExpression: 'SET lastAttemptAt = :last ADD attempts :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':last': attemptAt },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
 }
 
 /* ---- queries ---- */

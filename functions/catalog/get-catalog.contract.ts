@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineContract } from '../contract/route-contract.js';
+import { authentication } from '../contract/table-access.js';
 
 export const catalogSchema = z.strictObject({
   resources: z.array(
@@ -30,7 +31,7 @@ export const getCatalogContract = defineContract({
   path: '/v1/catalog',
   entry: 'functions/catalog/get-catalog.ts',
   permission: 'authenticated',
-  tableAccess: 'read',
+  tableAccess: authentication,
   summary: 'Permission catalog and roles',
   responses: { 200: { description: 'Resources, their grantable access and aliases, and roles', schema: catalogSchema } },
 });

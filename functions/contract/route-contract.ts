@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import type { TableAccess } from './table-access.js';
 
 /**
  * One route, one contract: everything the CDK stack, the local gateway, the handler wrapper
@@ -28,10 +29,12 @@ export interface RouteContract {
    */
   readonly permission: string;
   /**
-   * What the function may do to the table: `read` also allows the caller's lastUsedAt write;
-   * `none` for routes that never touch it.
+   * What the function may do to the table: each DynamoDB action it calls, on which partitions
+   * and indexes (functions/contract/table-access.ts), derived from what its code calls. The
+   * CDK grants exactly this to the function's role (infra/table-grants.ts), and the tests run the
+   * route with it enforced. Empty for a route that never touches the table.
    */
-  readonly tableAccess: 'read' | 'write' | 'none';
+  readonly tableAccess: TableAccess;
   /**
    * `issuer`: the function needs the issuer URL; `signing-keys`: it also reads the token signing
    * keys (which also sign JWT-format keys). See tokenAccess() for what authenticated routes get.

@@ -29,10 +29,3 @@ export const tableSchema = {
     { name: 'auditByAction', partitionKey: 'gsi5pk', sortKey: 'sk' },
   ],
 } as const;
-
-/**
- * The partitions a credential check may update (IAM `dynamodb:LeadingKeys`): the key's own item
- * (lastUsedAt, once a minute) and the audit shards (a refused credential's entry). A read-only
- * route or the authorizer, however subverted, cannot rewrite a channel, a name lock or anything else.
- */
-export const authenticationWritePartitions = ['KEY#*', 'AUDIT#*'] as const;

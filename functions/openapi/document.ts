@@ -34,7 +34,7 @@ function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
   const errorStatuses = new Set([...(route.errors ?? []), 500]);
   if (route.permission !== 'public') errorStatuses.add(401).add(403);
   // Every route that reads the table answers 503 when it stalls (functions/shared/dynamodb.ts bounds the wait).
-  if (route.tableAccess !== 'none') errorStatuses.add(503);
+  if (route.tableAccess.length > 0) errorStatuses.add(503);
   const errorBody = route.style === 'oauth' ? oauthErrorSchema : errorSchema;
   for (const status of [...errorStatuses].sort()) {
     out[String(status) as `4${string}`] = {

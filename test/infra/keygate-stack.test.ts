@@ -182,38 +182,6 @@ describe('the functions', () => {
   });
 });
 
-describe('table grants', () => {
-  const readRoutes = routeTable.filter((r) => r.tableAccess === 'read');
-  const writeRoutes = routeTable.filter((r) => r.tableAccess === 'write');
-  const WRITES = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete', 'dynamodb:*'];
-
-  it('the route table has routes of both kinds', () => {
-    expect(readRoutes.length).toBeGreaterThan(0);
-    expect(writeRoutes.length).toBeGreaterThan(0);
-  });
-
-  it.each(readRoutes.map((r) => [r.id, r] as const))('%s (read) may read, and update key and audit items only, but never put or delete', (_id, route) => {
-    const statements = roleStatements(routeFunctionId(route));
-    const actions = statements.flatMap(actionsOf);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    for (const write of WRITES) expect(actions).not.toContain(write);
-    const updates = statements.filter((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
-    expect(updates).toEqual([
-      {
-        Action: 'dynamodb:UpdateItem',
-        Effect: 'Allow',
-        Resource: tableArn(),
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*', 'AUDIT#*'] } },
-      },
-    ]);
-  });
-
-  it.each(writeRoutes.map((r) => [r.id, r] as const))('%s (write) may read and write the table', (_id, route) => {
-    const actions = roleStatements(routeFunctionId(route)).flatMap(actionsOf);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
-  });
-});
-
 describe('the table', () => {
   it('is built from functions/contract/table-schema.ts: keys, both GSIs with every attribute projected, TTL', () => {
     const tables = ofType('AWS::DynamoDB::Table');

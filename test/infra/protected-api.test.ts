@@ -103,21 +103,33 @@ describe('KeygateProtectedApi', () => {
     });
   });
 
-  it('lets the authorizer GetItem and UpdateItem on keygate’s table, and nothing else', () => {
+  it('lets the authorizer read keys, record their use and count refused credentials in the audit log, and nothing else', () => {
     const roleId = (world.resources[authorizerFunctionId]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const policies = ofType(world.resources, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const tableStatements = statements.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
-    expect(tableStatements).toEqual([
-      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] } },
-      {
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*', 'AUDIT#*'] } },
-      },
-    ]);
-    expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|PutItem|DeleteItem|\*)/);
+    const table = { 'Fn::GetAtt': [world.id(world.table.node.defaultChild), 'Arn'] };
+    const on = (pattern: string) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } });
+    expect(tableStatements).toEqual(
+      expect.arrayContaining([
+        { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table, Condition: on('KEY#*') },
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table, Condition: on('AUDIT#*') },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: { ...on('AUDIT#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['attempts', 'lastAttemptAt', 'pk', 'sk'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: { ...on('KEY#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['inactiveAt', 'lastUsedAt', 'pk', 'revokedAt', 'sk', 'ttl'] } },
+        },
+      ]),
+    );
+    expect(tableStatements).toHaveLength(4);
+    expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|DeleteItem|BatchWriteItem|\*)/);
   });
 
   it('lets API Gateway invoke the authorizer function only through this authorizer', () => {

@@ -6,6 +6,8 @@ import { fireNotification } from '../../functions/reminders/notifier.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { storedItems } from './api-client.js';
 import { basic, type CreatedKey, createKey, postForm, START, type KeygateWorld, keygateWorld } from '../support/world.js';
+import { unguarded, withTableAccess } from '../support/table-access-guard.js';
+import { functionTableAccess } from '../../functions/contract/table-access.js';
 
 let world: KeygateWorld;
 
@@ -124,13 +126,16 @@ describe('lifecycle actions are audited in their own transaction', () => {
     const spy = vi.spyOn(world.deps.ddb, 'send').mockImplementation((async (command: unknown) => {
       if (command instanceof TransactWriteCommand) {
         spy.mockRestore();
-        await send(
-          new UpdateCommand({
-            TableName: world.deps.tableName,
-            Key: { pk: `KEY#${key.id}`, sk: 'KEY' },
-            UpdateExpression: 'SET version = version + :one',
-            ExpressionAttributeValues: { ':one': 1 },
-          }),
+        // Another writer: not the route, so not held to the route's grants.
+        await unguarded(() =>
+          send(
+            new UpdateCommand({
+              TableName: world.deps.tableName,
+              Key: { pk: `KEY#${key.id}`, sk: 'KEY' },
+              UpdateExpression: 'SET version = version + :one',
+              ExpressionAttributeValues: { ':one': 1 },
+            }),
+          ),
         );
       }
       return send(command as never);
@@ -339,9 +344,11 @@ describe('channel, notification and operator-message changes are audited in thei
     expect(created.status).toBe(201);
     const stored = (await storedItems(world.deps)).find((i) => i.pk === `KEY#${created.json.id}`) as { notification: { rev: string } };
     world.clock.set(new Date('2026-11-30T12:00:00Z'));
-    expect(await fireNotification(world.deps, { keyId: created.json.id, slot: 'own', rev: stored.notification.rev })).toEqual({ result: 'sent' });
+    const fired = { keyId: created.json.id, slot: 'own' as const, rev: stored.notification.rev };
+    const fire = () => withTableAccess('Notifier', functionTableAccess.notifier, () => fireNotification(world.deps, fired));
+    expect(await fire()).toEqual({ result: 'sent' });
     // A repeated firing changes nothing, so it writes no entry.
-    expect((await fireNotification(world.deps, { keyId: created.json.id, slot: 'own', rev: stored.notification.rev })).result).toBe('dropped');
+    expect((await fire()).result).toBe('dropped');
 
     const messages = await world.api('GET', '/v1/operator-messages', { key: world.admin });
     const messageId = messages.json.items[0].id;

@@ -1,10 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import { notify } from '../../functions/reminders/handlers/notifier.js';
+import { notify as notifyHandler } from '../../functions/reminders/handlers/notifier.js';
 import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';
+import { functionTableAccess } from '../../functions/contract/table-access.js';
+import { withTableAccess } from '../support/table-access-guard.js';
+
+/** The notifier as deployed: held to its role's table grants (functions/contract/table-access.ts). */
+const notify = (...args: Parameters<typeof notifyHandler>) => withTableAccess('Notifier', functionTableAccess.notifier, () => notifyHandler(...args));
 
 const START = new Date('2026-11-23T12:00:00.000Z');
 const DAY = 86_400_000;

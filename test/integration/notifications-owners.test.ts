@@ -2,11 +2,16 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { countCalls } from '../support/ddb-calls.js';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
-import { notify } from '../../functions/reminders/handlers/notifier.js';
+import { notify as notifyHandler } from '../../functions/reminders/handlers/notifier.js';
 import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { withLocalNotifications } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';
+import { functionTableAccess } from '../../functions/contract/table-access.js';
+import { withTableAccess } from '../support/table-access-guard.js';
+
+/** The notifier as deployed: held to its role's table grants (functions/contract/table-access.ts). */
+const notify = (...args: Parameters<typeof notifyHandler>) => withTableAccess('Notifier', functionTableAccess.notifier, () => notifyHandler(...args));
 
 /**
  * Owner boundaries of channels and operator messages, as the security review reproduced them:

@@ -13,13 +13,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { SesEmail } from '../../functions/channels/ses-email.js';
 import { EventBridgeSchedules } from '../../functions/reminders/eventbridge-schedules.js';
-import { notify } from '../../functions/reminders/handlers/notifier.js';
-import { syncSchedules } from '../../functions/reminders/handlers/sync-schedules.js';
+import { notify as notifyHandler } from '../../functions/reminders/handlers/notifier.js';
+import { syncSchedules as syncHandler } from '../../functions/reminders/handlers/sync-schedules.js';
 import type { Deps } from '../../functions/runtime/deps.js';
 import { LOCAL_WEBHOOK_RANGES } from '../../dev/local-notifications.js';
 import { freshDeps, startGateway, testClock } from '../support/dynamodb.js';
 import { streamReader, webhookReceiver } from '../support/notifications.js';
 import { apiClient, storedItems } from './api-client.js';
+import { functionTableAccess } from '../../functions/contract/table-access.js';
+import { withTableAccess } from '../support/table-access-guard.js';
+
+/** The notifier as deployed: held to its role's table grants (functions/contract/table-access.ts). */
+const notify = (...args: Parameters<typeof notifyHandler>) => withTableAccess('Notifier', functionTableAccess.notifier, () => notifyHandler(...args));
+const syncSchedules = (...args: Parameters<typeof syncHandler>) =>
+  withTableAccess('ScheduleSync', functionTableAccess.scheduleSync, () => syncHandler(...args));
 
 /**
  * The AWS path against DynamoDB Local, with only EventBridge Scheduler and SES mocked at the SDK

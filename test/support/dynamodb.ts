@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
@@ -9,6 +10,8 @@ import { documentClient } from '../../functions/shared/dynamodb.js';
 import { ensureTable } from '../../dev/create-table.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
 import { createGateway, type GatewayRoute } from '../../dev/gateway.js';
+import { routes } from '../../functions/routes.js';
+import { guardTableAccess, requestAccess, withTableAccess } from './table-access-guard.js';
 
 /**
  * Test support over the run's one DynamoDB Local (started by global-setup.ts). Every call of
@@ -26,6 +29,7 @@ function localClients() {
     // slow answer here is not what a test is about. test/integration/database-stall.test.ts
     // checks the production timeouts against a paused DynamoDB Local.
     clients = { raw: new DynamoDBClient(config), ddb: documentClient(config, TEST_TIMEOUTS) };
+    guardTableAccess(clients.ddb);
   }
   return clients;
 }
@@ -40,6 +44,16 @@ export async function freshDeps(options: { clock?: Clock } = {}): Promise<Deps> 
 /** Serves every route of the route table over `deps`, on a free port of 127.0.0.1. */
 export async function startGateway(deps: Deps, routeTable?: readonly GatewayRoute[]): Promise<{ url: string; close(): Promise<void> }> {
   const server = createGateway(routeTable === undefined ? { deps } : { deps, routeTable });
+  // Each request runs with its route's table grants enforced on the client (table-access-guard.ts).
+  const served = routeTable ?? routes;
+  for (const listener of server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[]) {
+    server.off('request', listener);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const granted = requestAccess(served, req);
+      if (granted === undefined) listener(req, res);
+      else withTableAccess(granted.who, granted.access, () => listener(req, res));
+    });
+  }
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', done);

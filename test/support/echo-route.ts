@@ -18,7 +18,7 @@ export const route = {
 const entry = 'test/support/echo-route.ts';
 
 export const echoRoutes: RouteDefinition[] = [
-  { id: 'Echo', method: 'GET', path: '/echo/special', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
-  { id: 'Echo', method: 'GET', path: '/echo/{id}', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
-  { id: 'Echo', method: 'POST', path: '/echo/{id}/items/{item}', entry, permission: 'public', tableAccess: 'read', summary: 'echo', responses: {} },
+  { id: 'Echo', method: 'GET', path: '/echo/special', entry, permission: 'public', tableAccess: [], summary: 'echo', responses: {} },
+  { id: 'Echo', method: 'GET', path: '/echo/{id}', entry, permission: 'public', tableAccess: [], summary: 'echo', responses: {} },
+  { id: 'Echo', method: 'POST', path: '/echo/{id}/items/{item}', entry, permission: 'public', tableAccess: [], summary: 'echo', responses: {} },
 ];

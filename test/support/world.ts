@@ -9,6 +9,8 @@ import type { Deps } from '../../functions/runtime/deps.js';
 import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
 import { apiClient } from '../integration/api-client.js';
 import { freshDeps, startGateway, type TestClock, testClock } from './dynamodb.js';
+import { withTableAccess } from './table-access-guard.js';
+import { functionTableAccess } from '../../functions/contract/table-access.js';
 
 export const START = new Date('2026-11-23T12:00:00.000Z');
 export const AUDIENCE = 'urn:keygate:api';
@@ -39,7 +41,8 @@ export async function keygateWorld(routeTable?: readonly GatewayRoute[]): Promis
   const keyFile = join(dir, 'signing-keys.json');
   // The gateway holds this very object: from here on its token routes see the issuer and keys.
   deps.tokens = localTokenDeps(gateway.url, { path: keyFile, clock: clock.now });
-  const admin = (await mintAdminKey(deps)).key;
+  // As the bootstrap function mints it on AWS: held to its role's table grants.
+  const admin = (await withTableAccess('Bootstrap', functionTableAccess.bootstrap, () => mintAdminKey(deps))).key;
   return {
     deps,
     clock,

@@ -1,6 +1,7 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { operatorMessageSchema } from '../channel-responses.js';
 import { operatorMessageIdPathSchema } from '../schemas.js';
+import { appendAudit, authentication, partitions } from '../../contract/table-access.js';
 
 export const acknowledgeOperatorMessageContract = defineContract({
   id: 'AcknowledgeOperatorMessage',
@@ -8,7 +9,12 @@ export const acknowledgeOperatorMessageContract = defineContract({
   path: '/v1/operator-messages/{id}/acknowledge',
   entry: 'functions/channels/handlers/acknowledge-operator-message.ts',
   permission: 'operator-messages:write',
-  tableAccess: 'write',
+  tableAccess: [
+    ...authentication,
+    { actions: ['GetItem'], partitions: [partitions.operatorMessage] },
+    { actions: ['UpdateItem'], partitions: [partitions.operatorMessage], attributes: ['pk', 'sk', 'acknowledgedAt', 'acknowledgedBy'] },
+    appendAudit,
+  ],
   summary: 'Acknowledge an operator message',
   request: { path: operatorMessageIdPathSchema },
   responses: { 200: { description: 'The acknowledged message', schema: operatorMessageSchema } },

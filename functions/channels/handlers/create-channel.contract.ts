@@ -1,6 +1,7 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
 import { createdChannelSchema } from '../channel-responses.js';
 import { createChannelBodySchema } from '../schemas.js';
+import { appendAudit, authentication, partitions } from '../../contract/table-access.js';
 
 export const createChannelContract = defineContract({
   id: 'CreateChannel',
@@ -8,7 +9,11 @@ export const createChannelContract = defineContract({
   path: '/v1/channels',
   entry: 'functions/channels/handlers/create-channel.ts',
   permission: 'channels:write',
-  tableAccess: 'write',
+  tableAccess: [
+    ...authentication,
+    { actions: ['PutItem'], partitions: [partitions.channel, partitions.ownerChannelName, partitions.adminChannelName] },
+    appendAudit,
+  ],
   summary: 'Create an alert channel (email, webhook, operator); a webhook signing secret is shown once',
   request: { body: createChannelBodySchema },
   responses: {

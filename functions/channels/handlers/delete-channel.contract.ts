@@ -1,5 +1,6 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { channelIdPathSchema } from '../schemas.js';
+import { appendAudit, authentication, partitions } from '../../contract/table-access.js';
 
 export const deleteChannelContract = defineContract({
   id: 'DeleteChannel',
@@ -7,7 +8,12 @@ export const deleteChannelContract = defineContract({
   path: '/v1/channels/{id}',
   entry: 'functions/channels/handlers/delete-channel.ts',
   permission: 'channels:write',
-  tableAccess: 'write',
+  tableAccess: [
+    ...authentication,
+    { actions: ['GetItem', 'DeleteItem'], partitions: [partitions.channel] },
+    { actions: ['DeleteItem'], partitions: [partitions.ownerChannelName, partitions.adminChannelName] },
+    appendAudit,
+  ],
   summary: 'Delete an alert channel (an admin channel: admins only); notifications still naming it are dropped when they fire',
   request: { path: channelIdPathSchema },
   responses: { 204: { description: 'Deleted' } },

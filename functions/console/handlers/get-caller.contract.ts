@@ -1,5 +1,6 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { callerSchema } from '../console-responses.js';
+import { authentication } from '../../contract/table-access.js';
 
 export const getCallerContract = defineContract({
   id: 'GetCaller',
@@ -7,7 +8,7 @@ export const getCallerContract = defineContract({
   path: '/v1/me',
   entry: 'functions/console/handlers/get-caller.ts',
   permission: 'authenticated',
-  tableAccess: 'read',
+  tableAccess: authentication,
   summary: 'Who the caller is: owner, admin or not, the signed-in person, and the grants held (the console builds its forms from it)',
   responses: { 200: { description: 'The caller: owner, admin, the signed-in person, grants held', schema: callerSchema } },
 });

@@ -7,7 +7,7 @@ export const getConsoleAssetContract = defineContract({
   path: '/console/{asset}',
   entry: 'functions/console/handlers/serve-console-asset.ts',
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   assets: 'console',
   summary: "The web console's script, style sheet and settings (issuer, client id, expiry policy)",
   request: { path: consoleAssetPathSchema },

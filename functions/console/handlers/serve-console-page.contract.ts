@@ -7,7 +7,7 @@ export const getConsoleContract = defineContract({
   entry: 'functions/console/handlers/serve-console-page.ts',
   // The page and its assets hold nothing secret; the console signs people in itself (OIDC).
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   assets: 'console',
   summary: 'The web console (sign-in with OpenID Connect)',
   // Not JSON (HTML): described, not schema'd. 404: this keygate serves no console, or it is not built.

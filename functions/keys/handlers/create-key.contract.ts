@@ -1,6 +1,7 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
 import { issuedKeySchema } from '../key-responses.js';
 import { createKeyBodySchema } from '../schemas.js';
+import { authentication, keyCreation } from '../../contract/table-access.js';
 
 export const createKeyContract = defineContract({
   id: 'CreateKey',
@@ -8,7 +9,7 @@ export const createKeyContract = defineContract({
   path: '/v1/keys',
   entry: 'functions/keys/handlers/create-key.ts',
   permission: 'keys:write',
-  tableAccess: 'write',
+  tableAccess: [...authentication, ...keyCreation],
   // A JWT-format key is signed with the token signing key.
   tokens: 'signing-keys',
   summary: 'Create a key; the key string is shown once',

@@ -1,5 +1,6 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { keyIdPathSchema } from '../schemas.js';
+import { appendAudit, authentication, partitions } from '../../contract/table-access.js';
 
 export const deleteKeyContract = defineContract({
   id: 'DeleteKey',
@@ -7,7 +8,13 @@ export const deleteKeyContract = defineContract({
   path: '/v1/keys/{id}',
   entry: 'functions/keys/handlers/delete-key.ts',
   permission: 'keys:write',
-  tableAccess: 'write',
+  tableAccess: [
+    ...authentication,
+    { actions: ['PutItem'], partitions: [partitions.key] },
+    // The revoked key gives up its name.
+    { actions: ['DeleteItem'], partitions: [partitions.keyName] },
+    appendAudit,
+  ],
   summary: 'Revoke a key for good',
   request: { path: keyIdPathSchema },
   responses: { 204: { description: 'Revoked' } },

@@ -1,6 +1,7 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
 import { verificationSchema } from '../key-responses.js';
 import { verifyKeyBodySchema } from '../schemas.js';
+import { authentication, partitions } from '../../contract/table-access.js';
 
 export const verifyKeyContract = defineContract({
   id: 'VerifyKey',
@@ -12,7 +13,7 @@ export const verifyKeyContract = defineContract({
   // unseen by the APIs it protects, and HTTP API throttling is per route, not per caller, so a
   // public route's limit is one bucket that anybody can drain for every legitimate service.
   permission: 'key-verification:read',
-  tableAccess: 'read',
+  tableAccess: [...authentication, { actions: ['BatchGetItem'], partitions: [partitions.key] }],
   summary: 'Verify a key a service was given: valid or not (with the reason), its owner and permissions',
   request: { body: verifyKeyBodySchema },
   responses: { 200: { description: 'Whether the presented key works (and why not), and what it may do', schema: verificationSchema } },

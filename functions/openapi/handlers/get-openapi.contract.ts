@@ -11,7 +11,7 @@ export const getOpenApiContract = defineContract({
   path: '/openapi.json',
   entry: 'functions/openapi/handlers/get-openapi.ts',
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   summary: 'OpenAPI 3.1 description of every route, generated from the schemas that validate them',
   style: 'oauth',
   responses: { 200: { description: 'This document', schema: openApiDocumentSchema } },

@@ -7,7 +7,7 @@ export const getAuthorizationServerMetadataContract = defineContract({
   path: '/.well-known/oauth-authorization-server',
   entry: 'functions/tokens/handlers/get-authorization-server-metadata.ts',
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   tokens: 'issuer',
   summary: 'RFC 8414 authorization server metadata',
   style: 'oauth',

@@ -7,7 +7,7 @@ export const getJwksContract = defineContract({
   path: '/.well-known/jwks.json',
   entry: 'functions/tokens/handlers/get-jwks.ts',
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   tokens: 'signing-keys',
   summary: 'Public keys that verify access tokens (JWKS)',
   style: 'oauth',

@@ -9,7 +9,7 @@ export const getKeyJwksContract = defineContract({
   entry: 'functions/tokens/handlers/get-key-jwks.ts',
   // Public keys only, like /.well-known/jwks.json: keygate's own functions and authorizers read it.
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   tokens: 'signing-keys',
   summary: 'Public keys that verify JWT-format keys (never access tokens): signing keys, and retired ones while a key they signed can live',
   style: 'oauth',

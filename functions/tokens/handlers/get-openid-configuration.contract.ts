@@ -7,7 +7,7 @@ export const getOpenIdConfigurationContract = defineContract({
   path: '/.well-known/openid-configuration',
   entry: 'functions/tokens/handlers/get-openid-configuration.ts',
   permission: 'public',
-  tableAccess: 'none',
+  tableAccess: [],
   tokens: 'issuer',
   summary: 'The same metadata where OpenID-style discovery (and API Gateway JWT authorizers) look for it',
   style: 'oauth',

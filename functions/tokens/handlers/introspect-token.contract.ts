@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineContract } from '../../contract/route-contract.js';
 import { introspectionSchema } from '../token-responses.js';
+import { authentication } from '../../contract/table-access.js';
 
 /** RFC 7662 §2.1. The hint is accepted and not needed: keygate issues access tokens only. */
 export const introspectionRequestSchema = z.object({
@@ -14,7 +15,7 @@ export const introspectTokenContract = defineContract({
   path: '/oauth/introspect',
   entry: 'functions/tokens/handlers/introspect-token.ts',
   permission: 'tokens:read',
-  tableAccess: 'read',
+  tableAccess: authentication,
   tokens: 'signing-keys',
   summary: 'RFC 7662 token introspection: active only while the token and its key are both valid',
   style: 'oauth',

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineContract } from '../../contract/route-contract.js';
 import { tokenResponseSchema } from '../token-responses.js';
+import { authentication } from '../../contract/table-access.js';
 
 /** RFC 6749 §4.4.2. Unknown parameters are ignored (§3.2); client_id/secret are read by clientAuthentication. */
 export const tokenRequestSchema = z.object({
@@ -16,7 +17,7 @@ export const issueTokenContract = defineContract({
   entry: 'functions/tokens/handlers/issue-token.ts',
   // The client authenticates in the request (RFC 6749 §2.3), not with a bearer key.
   permission: 'public',
-  tableAccess: 'read',
+  tableAccess: authentication,
   tokens: 'signing-keys',
   summary: 'OAuth 2.0 client credentials grant: a key id and key string for a short-lived JWT access token',
   style: 'oauth',

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/api.js';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { type RouteDefinition, routes } from '../../functions/routes.js';
+
+/**
+ * The table grants of every role in the synthesized template (functions/contract/table-access.ts,
+ * infra/table-grants.ts). Synthesized without bundling: only the IAM policies are read here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
+type Resource = { Type: string; Properties: Record<string, any> };
+
+const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const routeTable = routes as readonly RouteDefinition[];
+
+let stack: KeygateStack;
+let resources: Record<string, Resource>;
+
+const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
+const bootstrapFunctionId = () => {
+  const ids = ofType('AWS::Lambda::Function')
+    .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+
+/** Every statement of the inline policies attached to a function's role. */
+function roleStatements(functionId: string): { Action: string | string[]; Resource: unknown }[] {
+  const roleId = (resources[functionId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, r]) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+}
+const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
+
+beforeAll(() => {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  stack = new KeygateStack(app, 'Keygate');
+  resources = Template.fromStack(stack).toJSON().Resources;
+}, 120_000);
+
+describe('table grants', () => {
+  /**
+   * Every function's table statements, one line each: `<actions> <table | index/name> <partitions>`,
+   * and `only <attributes>` where a dynamodb:Attributes condition restricts it. The table below is
+   * the review copy of functions/contract/table-access.ts and the contracts: a change of any role's
+   * table access shows here as a diff.
+   */
+  const EXPECTED: Record<string, string[]> = {
+    CreateKey: [
+      'GetItem table KEY#*',
+      'GetItem,PutItem table KEY#*,NAME#*',
+      'GetItem table CHANNEL#*,CHANNELNAME#*',
+      'PutItem table AUDIT#*',
+      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,pk,revokedAt,sk,ttl',
+    ],
+    ListKeys: [...authentication(), 'Query index/all KEYS*', 'Query index/byOwner OWNER#*'],
+    GetKey: authentication(),
+    UpdateKey: [
+      ...authentication(['GetItem,PutItem table KEY#*']),
+      'GetItem table CHANNEL#*,CHANNELNAME#*',
+      'DeleteItem,GetItem,PutItem table NAME#*',
+    ],
+    ResetKeySecret: authentication(['GetItem,PutItem table KEY#*']),
+    DeleteKey: [...authentication(['GetItem,PutItem table KEY#*']), 'DeleteItem table NAME#*'],
+    GetCatalog: authentication(),
+    IssueToken: authentication(),
+    IntrospectToken: authentication(),
+    GetJwks: [],
+    GetKeyJwks: [],
+    GetAuthorizationServerMetadata: [],
+    GetOpenIdConfiguration: [],
+    VerifyKey: authentication(['BatchGetItem,GetItem table KEY#*']),
+    CreateChannel: [...authentication(), 'PutItem table CHANNEL#*,CHANNELNAME#*,OWNERCHANNELNAME#*'],
+    ListChannels: [...authentication(), 'Query index/all CHANNELS', 'Query index/byOwner CHANNELOWNER#*'],
+    GetChannel: [...authentication(), 'GetItem table CHANNEL#*'],
+    DeleteChannel: [...authentication(), 'DeleteItem,GetItem table CHANNEL#*', 'DeleteItem table CHANNELNAME#*,OWNERCHANNELNAME#*'],
+    ListOperatorMessages: [...authentication(), 'Query index/all OPMSGS', 'Query index/byOwner OPMSGOWNER#*'],
+    AcknowledgeOperatorMessage: [
+      ...authentication(),
+      'GetItem table OPMSG#*',
+      'UpdateItem table OPMSG#* only acknowledgedAt,acknowledgedBy,pk,sk',
+    ],
+    ListAuditEntries: [
+      ...authentication(['PutItem,Query table AUDIT#*']),
+      'Query index/auditByAction AUDITACTION#*',
+      'Query index/auditByActor AUDITACTOR#*',
+      'Query index/auditByKey AUDITKEY#*',
+    ],
+    GetCaller: authentication(),
+    GetConsole: [],
+    GetConsoleAsset: [],
+    GetOpenApi: [],
+    Bootstrap: ['GetItem table CHANNEL#*,CHANNELNAME#*', 'GetItem,PutItem table KEY#*,NAME#*', 'PutItem table AUDIT#*'],
+    Notifier: [
+      'GetItem table CHANNEL#*,KEY#*',
+      'PutItem table AUDIT#*',
+      'PutItem table OPMSG#*',
+      'UpdateItem table KEY#* only defaultNotifications,notification,pk,revokedAt,sk,version',
+    ],
+    ScheduleSync: ['GetItem table KEY#*'],
+  };
+
+  /** What checking a credential takes (read the key, record its use, audit a refusal); `replacing` lines take the place of the same resource and partitions. */
+  function authentication(replacing: string[] = []): string[] {
+    const base = [
+      'GetItem table KEY#*',
+      'PutItem table AUDIT#*',
+      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,pk,revokedAt,sk,ttl',
+    ];
+    const where = (line: string) => line.split(' ').slice(1).join(' ');
+    return [...base.filter((line) => !replacing.some((r) => where(r) === where(line))), ...replacing];
+  }
+
+  type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, string | string[]>> };
+  const tableStatementsOf = (functionId: string) =>
+    (roleStatements(functionId) as Statement[]).filter(
+      // The stream's read actions (the schedule sync's event source) are on the stream, not the table.
+      (s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !actionsOf(s).some((a) => STREAM_ACTIONS.includes(a)),
+    );
+  const STREAM_ACTIONS = ['dynamodb:ListStreams', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+
+  function rendered(functionId: string): string[] {
+    const lines = tableStatementsOf(functionId).map((statement) => {
+      const resource = JSON.stringify(statement.Resource);
+      const index = /\/index\/([A-Za-z]+)/.exec(resource)?.[1];
+      const partitions = [statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['<any>']].flat().sort();
+      const attributes = statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes'];
+      const actions = actionsOf(statement).map((a) => a.replace('dynamodb:', '')).sort();
+      return `${actions.join(',')} ${index === undefined ? 'table' : `index/${index}`} ${partitions.join(',')}${attributes === undefined ? '' : ` only ${[attributes].flat().sort().join(',')}`}`;
+    });
+    return lines.sort();
+  }
+
+  const functionIds = (): [string, string][] => [
+    ...routeTable.map((route) => [route.id, routeFunctionId(route)] as [string, string]),
+    ['Bootstrap', bootstrapFunctionId()],
+    ['Notifier', logicalId(stack.notifications.notifier.node.defaultChild)],
+    ['ScheduleSync', logicalId(stack.notifications.scheduleSync.node.defaultChild)],
+  ];
+
+  it('every role holds exactly the table actions, partitions, indexes and attributes of its declaration', () => {
+    const actual = Object.fromEntries(functionIds().map(([name, id]) => [name, rendered(id)]));
+    const expected = Object.fromEntries(Object.entries(EXPECTED).map(([name, lines]) => [name, [...lines].sort()]));
+    expect(actual).toEqual(expected);
+  });
+
+  it('no role may Scan, batch-write, use PartiQL or hold a table-wide grant, and every table statement names its partitions', () => {
+    for (const [name, id] of functionIds()) {
+      for (const statement of tableStatementsOf(id)) {
+        const actions = actionsOf(statement);
+        for (const action of actions) expect(action, name).toMatch(/^dynamodb:(GetItem|BatchGetItem|Query|PutItem|UpdateItem|DeleteItem)$/);
+        expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], `${name} ${actions}`).toBeDefined();
+        expect(JSON.stringify(statement.Resource), name).not.toContain('index/*');
+        if (actions.includes('dynamodb:Query') && !JSON.stringify(statement.Resource).includes('/index/')) {
+          expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], name).toEqual(['AUDIT#*']);
+        }
+      }
+    }
+    const everyAction = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
+      .flatMap(actionsOf);
+    expect(everyAction.filter((a) => /^dynamodb:(Scan|BatchWriteItem|PartiQL|\*)/.test(a))).toEqual([]);
+  });
+
+  it('the audit log is append-only: no role may delete an AUDIT# item, or update one beyond a failed-authentication count', () => {
+    const mayTouchAudit = (patterns: string[]) => patterns.some((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test('AUDIT#3'));
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        const actions = actionsOf(statement).filter((a) => ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:*'].includes(a));
+        if (actions.length === 0) continue;
+        const patterns = [statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['*']].flat();
+        if (!mayTouchAudit(patterns)) continue;
+        expect(actions).toEqual(['dynamodb:UpdateItem']);
+        expect(patterns).toEqual(['AUDIT#*']);
+        expect([statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes']].flat().sort()).toEqual(['attempts', 'lastAttemptAt', 'pk', 'sk']);
+      }
+    }
+  });
+});
+
