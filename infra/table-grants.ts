@@ -45,7 +45,12 @@ export function mergeGrants(access: TableAccess): TableGrant[] {
     const key = JSON.stringify([grant.index ?? '', partitions, attributes ?? null]);
     const entry = merged.get(key) ?? {
       actions: new Set(),
-      grant: { actions: [], partitions, ...(grant.index === undefined ? {} : { index: grant.index }), ...(attributes === undefined ? {} : { attributes }) },
+      grant: {
+        actions: [],
+        partitions,
+        ...(grant.index === undefined ? {} : { index: grant.index }),
+        ...(attributes === undefined ? {} : { attributes }),
+      },
     };
     for (const action of grant.actions) entry.actions.add(action);
     merged.set(key, entry);

@@ -80,7 +80,10 @@ export const NOTIFICATION_ATTRIBUTES = ['pk', 'sk', 'notification', 'defaultNoti
 export const appendAudit: TableGrant = { actions: ['PutItem'], partitions: [partitions.audit] };
 
 /** Count a failed authentication: create its aggregate entry (appendAudit) or bump its two counters. */
-export const failedAttempts: TableAccess = [appendAudit, { actions: ['UpdateItem'], partitions: [partitions.audit], attributes: FAILED_ATTEMPT_ATTRIBUTES }];
+export const failedAttempts: TableAccess = [
+  appendAudit,
+  { actions: ['UpdateItem'], partitions: [partitions.audit], attributes: FAILED_ATTEMPT_ATTRIBUTES },
+];
 
 /** Record a use of a key (at most once a minute), and nothing else of it. */
 export const useRecord: TableGrant = { actions: ['UpdateItem'], partitions: [partitions.key], attributes: USE_RECORD_ATTRIBUTES };

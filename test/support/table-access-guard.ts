@@ -38,7 +38,8 @@ export function deniedCall(access: TableAccess, operation: string, input: Record
   for (const request of requests) {
     if (!access.some((grant) => allows(grant, request))) {
       const attributes = request.attributes === undefined ? '' : ` naming ${request.attributes.join(', ')}`;
-      return `${request.action} on ${request.index === undefined ? 'the table' : `index ${request.index}`}, partitions ${request.leadingKeys.join(', ')}${attributes}`;
+      const where = request.index === undefined ? 'the table' : `index ${request.index}`;
+      return `${request.action} on ${where}, partitions ${request.leadingKeys.join(', ')}${attributes}`;
     }
   }
   return undefined;
@@ -132,7 +133,9 @@ function queriedPartition(input: Input): string {
 }
 
 const EXPRESSION_WORDS = new Set(
-  ['set', 'add', 'remove', 'delete', 'and', 'or', 'not', 'between', 'in', 'attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append'],
+  ['set', 'add', 'remove', 'delete', 'and', 'or', 'not', 'between', 'in'].concat(
+    ['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append'],
+  ),
 );
 
 /** The key's attributes and every top-level attribute the update and condition expressions name. */
