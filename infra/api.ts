@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 import { type RouteDefinition, routes } from '../functions/routes.js';
 import { authenticationWritePartitions, tableSchema } from '../functions/contract/table-schema.js';
 import { buildConsoleSync } from '../console/build.js';
-import { loggedHttpApi } from './http-api.js';
+import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
+import { loggedHttpApi, throttleRoutes } from './http-api.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -126,7 +127,8 @@ export function grantTableAccess(fn: NodejsFunction, table: ITable, access: Rout
 
 export interface KeygateApiProps {
   readonly table: ITable;
-  readonly throttle: ThrottleSettings;
+  /** Per route class (functions/contract/throttles.ts); management is also the stage default. */
+  readonly throttles: Throttles;
   readonly logRetention: RetentionDays;
 }
 
@@ -141,7 +143,7 @@ export class KeygateApi extends Construct {
 
     ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
       description: 'keygate: API keys and client credentials',
-      throttle: props.throttle,
+      throttle: props.throttles.management,
       logRetention: props.logRetention,
       // Never a header: the Authorization header carries the caller's key.
       accessLogFields: {
@@ -166,6 +168,7 @@ export class KeygateApi extends Construct {
     if ((routes as readonly RouteDefinition[]).some((route) => route.assets === 'console')) buildConsoleSync();
 
     const functions = new Map<string, NodejsFunction>();
+    const throttled: Parameters<typeof throttleRoutes>[1][number][] = [];
     for (const route of routes as readonly RouteDefinition[]) {
       const fn = keygateFunction(this, route.id, {
         entry: route.entry,
@@ -188,7 +191,9 @@ export class KeygateApi extends Construct {
             : `${route.method} ${route.path} is authorized in its handler: it authenticates keygate's own bearer key and checks the route's permission (${route.permission}) before any work, with the same code as the keygate Lambda authorizer (functions/access). An authorizer in front would add a second invocation per request, and its decision cache would let a deleted admin key keep managing keys for the cache time.`,
       });
       functions.set(route.id, fn);
+      throttled.push({ route: httpRoute, routeKey: `${route.method} ${route.path}`, throttle: props.throttles[throttleClassOf(route)] });
     }
+    throttleRoutes(this.stage, throttled);
     this.functions = functions;
   }
 

@@ -18,6 +18,7 @@ export const issueTokenContract = defineContract({
   permission: 'public',
   tableAccess: 'read',
   tokens: 'signing-keys',
+  throttleClass: 'integration',
   summary: 'OAuth 2.0 client credentials grant: a key id and key string for a short-lived JWT access token',
   style: 'oauth',
   request: { form: tokenRequestSchema },
