@@ -15,6 +15,7 @@ import { authenticationUpdates, keygateFunction } from './api.js';
 import { loggedHttpApi } from './http-api.js';
 import type { KeygateStack } from './keygate-stack.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
+import { PROTECTED_API_THROTTLE } from '../functions/contract/throttles.js';
 
 /**
  * Puts a team's routes behind keygate, in the team's own stack:
@@ -162,7 +163,7 @@ export class KeygateProtectedApi extends Construct {
     } else {
       ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
         description: `${Stack.of(this).stackName}: routes behind keygate`,
-        throttle: props.throttle ?? { burstLimit: 100, rateLimit: 50 },
+        throttle: props.throttle ?? PROTECTED_API_THROTTLE,
         logRetention,
         // Never a header (they carry credentials); who called is the authorizer's key id.
         accessLogFields: {

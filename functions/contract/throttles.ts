@@ -35,6 +35,9 @@ export const DEFAULT_THROTTLES: Throttles = {
   integration: { rateLimit: 1_000, burstLimit: 2_000 },
 };
 
+/** KeygateProtectedApi's stage default (infra/protected-api.ts), also for the demo API that `npm start` serves. */
+export const PROTECTED_API_THROTTLE: RouteThrottle = { rateLimit: 50, burstLimit: 100 };
+
 /** API Gateway's per-region account limits: a route's setting above them can never take effect. */
 export const ACCOUNT_THROTTLE: RouteThrottle = { rateLimit: 10_000, burstLimit: 5_000 };
 
@@ -43,30 +46,26 @@ export function throttleClassOf(route: { readonly throttleClass?: ThrottleClass 
   return route.throttleClass ?? 'management';
 }
 
-/** Deploy-time setting names (`-c integrationRateLimit=2000`): `<class>RateLimit`, `<class>BurstLimit`. */
-export function throttleSettingNames(): string[] {
-  return THROTTLE_CLASSES.flatMap((name) => [`${name}RateLimit`, `${name}BurstLimit`]);
-}
-
 /**
- * The defaults with what an operator set: `setting(name)` answers a setting name of
- * throttleSettingNames() (a CDK context value, an environment variable) or undefined. A value
+ * The defaults with what an operator set: `setting(name)` answers `<class>RateLimit` or
+ * `<class>BurstLimit` (`integrationRateLimit`: a CDK context value, an environment variable) or undefined;
+ * `displayName` names it in an error (an environment variable's own name). A value
  * that is not a number within API Gateway's limits stops the synth (or `npm start`) with the
  * setting's name, never a silent default.
  */
-export function throttlesFromSettings(setting: (name: string) => string | undefined, base: Throttles = DEFAULT_THROTTLES): Throttles {
+export function throttlesFromSettings(setting: (name: string) => string | undefined, displayName: (name: string) => string = (name) => name): Throttles {
   const read = (name: string, fallback: number, max: number, integer: boolean): number => {
     const text = setting(name);
     if (text === undefined || text.trim() === '') return fallback;
     const value = Number(text);
     if (!Number.isFinite(value) || value <= 0 || value > max || (integer && !Number.isInteger(value))) {
-      throw new Error(`${name} must be ${integer ? 'a whole number' : 'a number'} above 0 and at most ${max} (API Gateway's account limit), not "${text}"`);
+      throw new Error(`${displayName(name)} must be ${integer ? 'a whole number' : 'a number'} above 0 and at most ${max} (API Gateway's account limit), not "${text}"`);
     }
     return value;
   };
   const pick = (name: ThrottleClass): RouteThrottle => ({
-    rateLimit: read(`${name}RateLimit`, base[name].rateLimit, ACCOUNT_THROTTLE.rateLimit, false),
-    burstLimit: read(`${name}BurstLimit`, base[name].burstLimit, ACCOUNT_THROTTLE.burstLimit, true),
+    rateLimit: read(`${name}RateLimit`, DEFAULT_THROTTLES[name].rateLimit, ACCOUNT_THROTTLE.rateLimit, false),
+    burstLimit: read(`${name}BurstLimit`, DEFAULT_THROTTLES[name].burstLimit, ACCOUNT_THROTTLE.burstLimit, true),
   });
   return { management: pick('management'), integration: pick('integration') };
 }
