@@ -136,12 +136,14 @@ export interface KeygateApiProps {
 export class KeygateApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The stage's JSON access logs (monitoring counts 429 and 5xx answers from them). */
+  readonly accessLogs: LogGroup;
   readonly functions: ReadonlyMap<string, NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: KeygateApiProps) {
     super(scope, id);
 
-    ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
+    ({ httpApi: this.httpApi, stage: this.stage, accessLogs: this.accessLogs } = loggedHttpApi(this, {
       description: 'keygate: API keys and client credentials',
       throttle: props.throttles.management,
       logRetention: props.logRetention,

@@ -21,7 +21,7 @@ export interface LoggedHttpApiProps {
  * its own log group: the block keygate's API and the protected API construct share. Construct
  * ids `HttpApi`, `AccessLogs` and `DefaultStage` are made in `scope`.
  */
-export function loggedHttpApi(scope: Construct, props: LoggedHttpApiProps): { httpApi: HttpApi; stage: HttpStage } {
+export function loggedHttpApi(scope: Construct, props: LoggedHttpApiProps): { httpApi: HttpApi; stage: HttpStage; accessLogs: LogGroup } {
   const httpApi = new HttpApi(scope, 'HttpApi', { description: props.description, createDefaultStage: false });
   // Logs are stateless output; the audit trail lives in the table, which is retained.
   const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -35,7 +35,7 @@ export function loggedHttpApi(scope: Construct, props: LoggedHttpApiProps): { ht
       format: AccessLogFormat.custom(JSON.stringify(props.accessLogFields)),
     },
   });
-  return { httpApi, stage };
+  return { httpApi, stage, accessLogs };
 }
 
 /**

@@ -106,6 +106,9 @@ export class KeygateStack extends Stack {
         ['SigningKeyRotation', this.signingKeys.rotationFunction],
       ]),
       deadLetterQueues: new Map([['NotificationsDeadLetterQueue', this.notifications.deadLetterQueue]]),
+      accessLogs: this.api.accessLogs,
+      scheduleGroup: this.notifications.scheduleGroup,
+      streamConsumers: new Map([['ScheduleSync', this.notifications.scheduleSync]]),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'keygate API base URL' });

@@ -99,6 +99,60 @@ describe('alarms', () => {
     expect(failed[0]?.AlarmDescription).toContain('action=notification.failed');
   });
 
+  it('raise on Scheduler target errors, dropped invocations and dead-letter failures of keygate\'s schedule group', () => {
+    // The group's name is fixed at synth (CDK's unique name), so the dimension names it as the group's Name does.
+    const groupName = plain.resources[plain.stack.getLogicalId(plain.stack.notifications.scheduleGroup.node.defaultChild as never)]?.Properties.Name;
+    expect(groupName).toMatch(/ScheduleGroup/);
+    for (const metric of ['TargetErrorCount', 'InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount']) {
+      const found = alarms(plain).filter((a) => a.Namespace === 'AWS/Scheduler' && a.MetricName === metric);
+      expect(found, metric).toHaveLength(1);
+      expect(found[0]).toMatchObject({ Dimensions: [{ Name: 'ScheduleGroup', Value: groupName }], Statistic: 'Sum', Period: 300, Threshold: 1 });
+    }
+  });
+
+  it('raise when schedule sync lags the table stream by 10 minutes (IteratorAge, maximum)', () => {
+    const found = alarms(plain).filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'IteratorAge');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: functionRef(plain, plain.stack.notifications.scheduleSync) }],
+      Statistic: 'Maximum',
+      Threshold: 600_000,
+    });
+  });
+
+  it('raise when DynamoDB throttles any operation keygate calls on its table', () => {
+    const found = alarms(plain).filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
+    expect(found).toHaveLength(1);
+    const metrics = found[0]?.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[];
+    const operations = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.Dimensions.find((d) => d.Name === 'Operation')?.Value] : []));
+    expect(operations.sort()).toEqual(['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
+    expect(found[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('count 429 and 5xx answers from the access log, and raise on them', () => {
+    const accessLogsId = plain.stack.getLogicalId(plain.stack.api.accessLogs.node.defaultChild as never);
+    const filters = ofType(plain, 'AWS::Logs::MetricFilter').map((r) => r.Properties);
+    const byName = (name: string) => filters.find((f) => f.MetricTransformations[0].MetricName === name);
+    expect(byName('ApiThrottledRequests')).toMatchObject({ LogGroupName: { Ref: accessLogsId }, FilterPattern: '{ $.status = "429" }' });
+    expect(byName('ApiThrottledRequests')?.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'keygate', MetricValue: '1' });
+    expect(byName('ApiServerErrorAnswers')?.FilterPattern).toBe('{ ($.status = "500") || ($.status = "501") || ($.status = "502") || ($.status = "503") || ($.status = "504") }');
+    const alarmOn = (name: string) => alarms(plain).find((a) => a.Namespace === 'keygate' && a.MetricName === name);
+    expect(alarmOn('ApiThrottledRequests')).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 10 });
+    expect(alarmOn('ApiServerErrorAnswers')).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 1 });
+  });
+
+  it('raise when the daily check finds the signing-key rotation overdue, and that check runs daily', () => {
+    const overdue = alarms(plain).filter((a) => a.Namespace === 'keygate' && a.MetricName === 'SigningKeyRotationOverdue');
+    expect(overdue).toHaveLength(1);
+    expect(overdue[0]).toMatchObject({ Dimensions: [{ Name: 'service', Value: 'keygate' }], Statistic: 'Maximum', Period: 86_400, Threshold: 1 });
+    const rules = ofType(plain, 'AWS::Events::Rule').map((r) => r.Properties);
+    const rotationId = plain.stack.signingKeys.rotationFunctionLogicalId;
+    const check = rules.find((r) => JSON.stringify(r.Targets).includes(rotationId));
+    expect(check?.ScheduleExpression).toBe('rate(1 day)');
+    const input = JSON.parse(JSON.stringify(check?.Targets[0].Input));
+    expect(JSON.stringify(input)).toContain('check-rotation');
+  });
+
   it('go nowhere by default, and to an SNS topic with the e-mail subscribed when one is given', () => {
     expect(ofType(plain, 'AWS::SNS::Topic')).toHaveLength(0);
     expect(alarms(plain).every((a) => a.AlarmActions === undefined)).toBe(true);
