@@ -5,12 +5,15 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import type { Deps } from '../functions/runtime/deps.js';
 import { type RouteDefinition, routes } from '../functions/routes.js';
+import { DEFAULT_THROTTLES, type RouteThrottle, throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
 
 /**
  * The local stand-in for API Gateway (HTTP API, Lambda payload format 2.0): it serves every
  * entry of the route table with the same handler modules the stack deploys, and builds the
  * same events. What API Gateway does on its own (404 for an unknown route or method, the 10 MB
- * body limit, the `apigw-requestid` header) it does here too, with API Gateway's bodies.
+ * body limit, the `apigw-requestid` header, base64-encoded non-text bodies, the stage's throttling
+ * per route with its 429, the 30 s integration timeout with its 503) it does here too, with API
+ * Gateway's bodies.
  */
 
 interface RouteModule {
@@ -32,9 +35,26 @@ export interface LocalAuthorizer {
 }
 
 /** What the gateway serves: an entry of the route table, or another API's route behind an authorizer. */
-export interface GatewayRoute extends Pick<RouteDefinition, 'id' | 'path' | 'entry'> {
+export interface GatewayRoute extends Pick<RouteDefinition, 'id' | 'path' | 'entry' | 'throttleClass'> {
   readonly method: string;
   readonly authorizer?: LocalAuthorizer;
+  /** The route's own throttle (a route of another API, with its own stage); else its class's. */
+  readonly throttle?: RouteThrottle;
+}
+
+export interface GatewayOptions {
+  readonly deps: Deps;
+  /** For the gateway's own tests; everything else serves the one route table. */
+  readonly routeTable?: readonly GatewayRoute[];
+  /**
+   * The stage throttling per route class, as the stack deploys it (functions/contract/throttles.ts);
+   * `off` for load measurements of the code itself. @default DEFAULT_THROTTLES
+   */
+  readonly throttles?: Throttles | 'off';
+  /** How long a handler may take before the gateway answers 503, as HTTP APIs do at 30 s. @default 30_000 */
+  readonly integrationTimeoutMs?: number;
+  /** Milliseconds on a monotonic clock, for the token buckets (tests stand it still). @default performance.now */
+  readonly monotonicNow?: () => number;
 }
 
 interface CompiledRoute {
@@ -42,23 +62,59 @@ interface CompiledRoute {
   pattern: RegExp;
   paramNames: string[];
   module: Promise<RouteModule>;
+  /** Undefined when throttling is off. */
+  bucket: TokenBucket | undefined;
 }
+
+/**
+ * API Gateway's throttle, one per route: a bucket of `burstLimit` tokens refilled at `rateLimit`
+ * a second; a request takes one, and finds none: 429.
+ */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly limit: RouteThrottle,
+    private readonly now: () => number,
+  ) {
+    this.tokens = limit.burstLimit;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.limit.burstLimit, this.tokens + (Math.max(0, now - this.last) / 1000) * this.limit.rateLimit);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** HTTP APIs' longest integration timeout (and the default), after which they answer 503. */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+const TIMED_OUT = Symbol('timed out');
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * API Gateway passes these bodies as text and base64-encodes every other one (and one with no
- * content type); the handler decodes by `isBase64Encoded`, as on AWS.
+ * HTTP APIs (payload format 2.0) pass these bodies as text and base64-encode every other one,
+ * including `application/x-www-form-urlencoded` (so every /oauth/token call) and a body with no
+ * content type; handlers decode by `isBase64Encoded`, as on AWS. AWS does not document the split;
+ * it was observed on real HTTP APIs (github.com/ministackorg/ministack pull 766).
  */
-const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)\b|application\/[^;]*\+(json|xml)\b)/i;
+const TEXT_CONTENT_TYPE = /^\s*(text\/[^;\s]+|application\/(json|xml|javascript))\s*(;|$)/i;
 
-/** `routeTable` is for the gateway's own tests; everything else serves the one route table. */
-export function createGateway({ deps, routeTable = routes }: { deps: Deps; routeTable?: readonly GatewayRoute[] }): Server {
-  const compiled = routeTable.map(compileRoute);
+export function createGateway({ deps, routeTable = routes, throttles = DEFAULT_THROTTLES, integrationTimeoutMs = INTEGRATION_TIMEOUT_MS, monotonicNow = () => performance.now() }: GatewayOptions): Server {
+  const compiled = routeTable.map((definition) => {
+    const throttle = throttles === 'off' ? undefined : (definition.throttle ?? throttles[throttleClassOf(definition)]);
+    return compileRoute(definition, throttle === undefined ? undefined : new TokenBucket(throttle, monotonicNow));
+  });
   for (const route of compiled) if (route.definition.authorizer) route.definition.authorizer.identitySource.forEach(checkIdentitySource);
   return createServer((req, res) => {
-    serve(compiled, deps, req, res).catch((error: unknown) => {
+    serve(compiled, deps, integrationTimeoutMs, req, res).catch((error: unknown) => {
       console.error('local gateway: failed to answer', req.method, req.url, error);
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' }, randomUUID());
       else res.destroy();
@@ -66,7 +122,7 @@ export function createGateway({ deps, routeTable = routes }: { deps: Deps; route
   });
 }
 
-function compileRoute(definition: GatewayRoute): CompiledRoute {
+function compileRoute(definition: GatewayRoute, bucket: TokenBucket | undefined): CompiledRoute {
   const paramNames: string[] = [];
   const source = definition.path
     .split('/')
@@ -84,10 +140,10 @@ function compileRoute(definition: GatewayRoute): CompiledRoute {
     return mod as RouteModule;
   });
   module.catch(() => {}); // reported on the first request that needs it
-  return { definition, pattern: new RegExp(`^${source}$`), paramNames, module };
+  return { definition, pattern: new RegExp(`^${source}$`), paramNames, module, bucket };
 }
 
-async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(compiled: CompiledRoute[], deps: Deps, integrationTimeoutMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID();
   const started = new Date();
   const url = req.url ?? '/';
@@ -103,6 +159,8 @@ async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage
     if (found && (!match || route.paramNames.length < match.route.paramNames.length)) match = { route, values: found.slice(1) };
   }
   if (!match) return drainThen(req, () => send(res, 404, { message: 'Not Found' }, requestId));
+  // Throttling comes before the authorizer and the integration: a throttled request costs no invocation.
+  if (match.route.bucket && !match.route.bucket.take()) return drainThen(req, () => send(res, 429, { message: 'Too Many Requests' }, requestId));
 
   let pathParameters: Record<string, string> | undefined;
   let decodedPath: string;
@@ -166,14 +224,23 @@ async function serve(compiled: CompiledRoute[], deps: Deps, req: IncomingMessage
     (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: verdict.context };
   }
 
-  let result: APIGatewayProxyStructuredResultV2;
+  let result: APIGatewayProxyStructuredResultV2 | typeof TIMED_OUT;
+  const invocation = match.route.module.then((mod) => mod.route.handle(event, deps));
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const mod = await match.route.module;
-    result = await mod.route.handle(event, deps);
+    result = await Promise.race([invocation, new Promise<typeof TIMED_OUT>((done) => (timer = setTimeout(done, integrationTimeoutMs, TIMED_OUT)))]);
   } catch (error) {
     // Handlers catch everything themselves; reaching this is a bug in one of them.
     console.error(`local gateway: ${routeKey} threw (API Gateway would answer 500)`, error);
     return send(res, 500, { message: 'Internal Server Error' }, requestId);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (result === TIMED_OUT) {
+    // The handler runs on (a Lambda function runs to its own timeout); its answer goes nowhere.
+    invocation.catch(() => {});
+    console.error(`local gateway: ${routeKey} took longer than ${integrationTimeoutMs} ms (API Gateway answers 503)`);
+    return send(res, 503, { message: 'Service Unavailable' }, requestId);
   }
   writeResult(res, result, requestId);
 }

@@ -3,13 +3,15 @@ import type { CredentialHeader } from '../functions/access/credentials.js';
 import { authorizeHttpApi, checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
+import { PROTECTED_API_THROTTLE } from '../functions/contract/throttles.js';
 import type { GatewayRoute, LocalAuthorizer } from './gateway.js';
 import { DEMO_CACHE_TTL_SECONDS, demoRoutes } from '../infra/demo/demo-routes.js';
 
 /**
  * The demo API on a laptop: its routes, served by the local gateway behind the same authorizer
  * code, route rules and identity sources KeygateProtectedApi deploys. Access tokens are checked
- * against the local issuer's keys (deps.tokens), read when a request comes in.
+ * against the local issuer's keys (deps.tokens), read when a request comes in. Its routes are
+ * throttled as the construct's own stage is by default (the demo stack sets none).
  */
 export function localDemoRoutes(options: { cacheTtlSeconds?: number; credentialHeaders?: readonly CredentialHeader[] } = {}): GatewayRoute[] {
   const cacheTtlSeconds = options.cacheTtlSeconds ?? DEMO_CACHE_TTL_SECONDS;
@@ -24,5 +26,5 @@ export function localDemoRoutes(options: { cacheTtlSeconds?: number; credentialH
     resultsCacheTtlSeconds: cacheTtlSeconds,
     handle: (event, deps) => authorizeHttpApi(deps, { ...settings, tokens: deps.tokens ? ownTokenTrust(deps.tokens) : undefined }, event),
   };
-  return demoRoutes.map((route) => ({ id: route.id, method: route.method, path: route.path, entry: route.entry, authorizer }));
+  return demoRoutes.map((route) => ({ id: route.id, method: route.method, path: route.path, entry: route.entry, authorizer, throttle: PROTECTED_API_THROTTLE }));
 }

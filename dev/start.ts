@@ -8,6 +8,7 @@ import { localDynamoClientConfig } from './dynamodb-local.js';
 import { localDemoRoutes } from './local-demo.js';
 import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
+import { type Throttles, throttlesFromSettings } from '../functions/contract/throttles.js';
 import { buildConsole, CONSOLE_DIST } from '../console/build.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { personTrust } from '../functions/access/person-credential.js';
@@ -34,6 +35,23 @@ interface Running {
 const OUTBOX_DIR = join(LOCAL_DIR, 'outbox');
 /** How often due notifications are looked for (and key changes synced to schedules). */
 const NOTIFICATION_TICK_MS = 1_000;
+
+/** integrationRateLimit → INTEGRATION_RATE_LIMIT */
+const environmentName = (setting: string) => setting.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/**
+ * The stage throttling the deployed stack has (functions/contract/throttles.ts), changed like the
+ * deploy's `-c integrationRateLimit=...` with INTEGRATION_RATE_LIMIT=... (and the other three), or
+ * THROTTLE=off.
+ */
+function throttlesFromEnvironment(): Throttles | 'off' {
+  if (process.env.THROTTLE === 'off') return 'off';
+  try {
+    return throttlesFromSettings((name) => process.env[environmentName(name)], environmentName);
+  } catch (error) {
+    throw new LocalRunError((error as Error).message);
+  }
+}
 
 function portFromEnvironment(): number {
   const text = process.env.PORT ?? '3000';
@@ -65,6 +83,7 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 async function start(port: number): Promise<Running> {
+  const throttles = throttlesFromEnvironment();
   await assertPortFree(port);
   const { deps, dynamoDb } = await openLocalData();
   try {
@@ -89,6 +108,7 @@ async function start(port: number): Promise<Running> {
     const server = createGateway({
       deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }), people, consoleAssets: CONSOLE_DIST },
       routeTable: [...routes, ...localDemoRoutes()],
+      throttles,
     });
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE' ? portInUse(port) : error));

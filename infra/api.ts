@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type RouteDefinition, routes } from '../functions/routes.js';
 import { buildConsoleSync } from '../console/build.js';
-import { loggedHttpApi } from './http-api.js';
+import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
+import { loggedHttpApi, throttleRoutes } from './http-api.js';
 import { grantTableAccess } from './table-grants.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -96,7 +97,8 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
 
 export interface KeygateApiProps {
   readonly table: ITable;
-  readonly throttle: ThrottleSettings;
+  /** Per route class (functions/contract/throttles.ts); management is also the stage default. */
+  readonly throttles: Throttles;
   readonly logRetention: RetentionDays;
 }
 
@@ -104,14 +106,16 @@ export interface KeygateApiProps {
 export class KeygateApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The stage's JSON access logs (monitoring counts 429 and 5xx answers from them). */
+  readonly accessLogs: LogGroup;
   readonly functions: ReadonlyMap<string, NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: KeygateApiProps) {
     super(scope, id);
 
-    ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
+    ({ httpApi: this.httpApi, stage: this.stage, accessLogs: this.accessLogs } = loggedHttpApi(this, {
       description: 'keygate: API keys and client credentials',
-      throttle: props.throttle,
+      throttle: props.throttles.management,
       logRetention: props.logRetention,
       // Never a header: the Authorization header carries the caller's key.
       accessLogFields: {
@@ -136,6 +140,7 @@ export class KeygateApi extends Construct {
     if ((routes as readonly RouteDefinition[]).some((route) => route.assets === 'console')) buildConsoleSync();
 
     const functions = new Map<string, NodejsFunction>();
+    const throttled: Parameters<typeof throttleRoutes>[1][number][] = [];
     for (const route of routes as readonly RouteDefinition[]) {
       const fn = keygateFunction(this, route.id, {
         entry: route.entry,
@@ -158,7 +163,9 @@ export class KeygateApi extends Construct {
             : `${route.method} ${route.path} is authorized in its handler: it authenticates keygate's own bearer key and checks the route's permission (${route.permission}) before any work, with the same code as the keygate Lambda authorizer (functions/access). An authorizer in front would add a second invocation per request, and its decision cache would let a deleted admin key keep managing keys for the cache time.`,
       });
       functions.set(route.id, fn);
+      throttled.push({ route: httpRoute, routeKey: `${route.method} ${route.path}`, throttle: props.throttles[throttleClassOf(route)] });
     }
+    throttleRoutes(this.stage, throttled);
     this.functions = functions;
   }
 

@@ -1,5 +1,4 @@
 import { Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -14,10 +13,15 @@ import { KeygateState } from './stateful.js';
 import { KeygateSignIn } from './sign-in.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { functionTableAccess } from '../functions/contract/table-access.js';
+import { DEFAULT_THROTTLES, type RouteThrottle, type ThrottleClass, type Throttles } from '../functions/contract/throttles.js';
 
 export interface KeygateStackProps extends StackProps {
-  /** Default stage throttling for the whole API. @default burst 100, rate 50 per second */
-  readonly throttle?: ThrottleSettings;
+  /**
+   * Throttling per route class, each route its own bucket: `integration` (verify, token,
+   * introspection, JWKS and discovery) and `management` (every other route, and the stage
+   * default). A class left out keeps its default. @default DEFAULT_THROTTLES (functions/contract/throttles.ts)
+   */
+  readonly throttles?: Partial<Record<ThrottleClass, RouteThrottle>>;
   /** Retention of function and access logs. @default one month */
   readonly logRetention?: RetentionDays;
   /** Where alarms go (an SNS topic, or an e-mail address) and their thresholds. @default alarms only on the dashboard */
@@ -29,8 +33,6 @@ export interface KeygateStackProps extends StackProps {
    */
   readonly emailSender?: string;
 }
-
-export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { burstLimit: 100, rateLimit: 50 };
 
 export class KeygateStack extends Stack {
   readonly state: KeygateState;
@@ -46,7 +48,8 @@ export class KeygateStack extends Stack {
 
     this.state = new KeygateState(this, 'State');
     const { table, adminKeySecret } = this.state;
-    this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
+    const throttles: Throttles = { ...DEFAULT_THROTTLES, ...props.throttles };
+    this.api = new KeygateApi(this, 'Api', { table, throttles, logRetention });
     this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention, ...(props.emailSender === undefined ? {} : { emailSender: props.emailSender }) });
 
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
@@ -105,6 +108,9 @@ export class KeygateStack extends Stack {
         ['SigningKeyRotation', this.signingKeys.rotationFunction],
       ]),
       deadLetterQueues: new Map([['NotificationsDeadLetterQueue', this.notifications.deadLetterQueue]]),
+      accessLogs: this.api.accessLogs,
+      scheduleGroup: this.notifications.scheduleGroup,
+      streamConsumers: new Map([['ScheduleSync', this.notifications.scheduleSync]]),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'keygate API base URL' });

@@ -14,8 +14,10 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type ITable, Operation } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import type { IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +33,8 @@ export interface KeygateAlarmProps {
   readonly refusedAuthenticationsPer5Minutes?: number;
   /** API Gateway 5xx answers in 5 minutes that raise the alarm. @default 5 */
   readonly serverErrorsPer5Minutes?: number;
+  /** 429 answers (throttled by the stage) in 5 minutes that raise the alarm. @default 10 */
+  readonly throttledRequestsPer5Minutes?: number;
 }
 
 export interface KeygateMonitoringProps extends KeygateAlarmProps {
@@ -40,7 +44,30 @@ export interface KeygateMonitoringProps extends KeygateAlarmProps {
   readonly functions: ReadonlyMap<string, IFunction>;
   /** Queues that must stay empty (the notifier's dead-letter queue). */
   readonly deadLetterQueues: ReadonlyMap<string, IQueue>;
+  /** The API stage's JSON access logs: 429 and 5xx answers are counted from them. */
+  readonly accessLogs: ILogGroup;
+  /** The Scheduler group of the notification schedules. */
+  readonly scheduleGroup: IScheduleGroup;
+  /** Functions fed by a stream (schedule sync, on the table's stream): their iterator age is watched. */
+  readonly streamConsumers: ReadonlyMap<string, IFunction>;
 }
+
+/** What the access-log metric filters count, in namespace keygate (no dimension: a metric filter cannot add a fixed one). */
+export const accessLogMetricNames = { throttled: 'ApiThrottledRequests', serverErrors: 'ApiServerErrorAnswers' } as const;
+
+/** The table operations keygate's functions call: what the throttle alarm sums (an alarm takes at most 10 metrics). */
+const TABLE_OPERATIONS = [
+  Operation.GET_ITEM,
+  Operation.BATCH_GET_ITEM,
+  Operation.QUERY,
+  Operation.PUT_ITEM,
+  Operation.UPDATE_ITEM,
+  Operation.DELETE_ITEM,
+  Operation.TRANSACT_WRITE_ITEMS,
+];
+
+/** Schedule-sync lag that raises the alarm: key changes not yet turned into schedules for this long. */
+const ITERATOR_AGE_ALARM_MS = 10 * 60_000;
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -69,13 +96,22 @@ function byDimension(metricName: string, dimension: string, filter = ''): MathEx
 /**
  * What an operator watches: alarms on what needs a person, and one dashboard of the service.
  *
- * Alarms (each says what it means in its description, which the alarm e-mail carries):
+ * Alarms (each says what it means in its description, which the alarm e-mail carries; the
+ * README's runbook says what to do):
  * - <fn>Errors / <fn>Throttles for every function: any error or throttle in 5 minutes;
  * - <queue>NotEmpty: a dead-letter queue holds a message (a notification or schedule sync gave up);
  * - RefusedAuthenticationsSpike: refused credentials above the threshold in 5 minutes;
- * - ApiServerErrors: API Gateway answered 5xx;
+ * - ApiServerErrors: API Gateway's own 5xx count; ApiServerErrorAnswers: every 5xx in the access
+ *   log, including those a handler answered itself (no Lambda error);
+ * - ApiThrottled: the stage answered 429 (a route's bucket ran dry);
  * - NotificationsFailed: an expiry notification could not be sent (SES refused, webhook down,
- *   email not set up); the key's details and the audit log say which and why.
+ *   email not set up); the key's details and the audit log say which and why;
+ * - SchedulerTargetErrors / SchedulerInvocationsDropped / SchedulerDeadLetterFailures: the
+ *   Scheduler could not invoke the notifier, gave a notification up, or could not even put it in
+ *   the dead-letter queue;
+ * - <fn>IteratorAge: schedule sync lags the table's stream;
+ * - TableThrottledRequests: DynamoDB throttled keygate's reads or writes;
+ * - SigningKeyRotationOverdue: the daily check found the signing-key rotation overdue.
  */
 export class KeygateMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
@@ -125,6 +161,71 @@ export class KeygateMonitoring extends Construct {
       props.httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
       props.serverErrorsPer5Minutes ?? 5,
       'keygate API Gateway answered 5xx: a function failed or timed out. The function error alarms and the access log (status, integrationError) say which route.',
+    );
+
+    const accessLogCount = (id: string, metricName: string, statuses: readonly string[]) => {
+      new MetricFilter(this, id, {
+        logGroup: props.accessLogs,
+        // The access log writes status as a string ("429"): matched as strings, one by one.
+        filterPattern: FilterPattern.any(...statuses.map((status) => FilterPattern.stringValue('$.status', '=', status))),
+        metricNamespace: METRICS_NAMESPACE,
+        metricName,
+        metricValue: '1',
+      });
+      return new Metric({ namespace: METRICS_NAMESPACE, metricName, statistic: 'Sum', period: FIVE_MINUTES });
+    };
+    const throttled = props.throttledRequestsPer5Minutes ?? 10;
+    alarm(
+      'ApiThrottled',
+      accessLogCount('ThrottledAnswers', accessLogMetricNames.throttled, ['429']),
+      throttled,
+      `keygate's API answered 429 Too Many Requests ${throttled} or more times in 5 minutes: a route's throttle bucket ran dry (the access log's routeKey says which). Raise that route class's limit (-c integrationRateLimit=... and redeploy) if the traffic is legitimate.`,
+    );
+    alarm(
+      'ApiServerErrorAnswers',
+      accessLogCount('ServerErrorAnswers', accessLogMetricNames.serverErrors, ['500', '501', '502', '503', '504']),
+      1,
+      'keygate answered 5xx, counted from the access log: also the 500s and 503s a handler returned itself (a caught failure, a missing signing key), which are no Lambda errors. The answer carries the request id; search the route\'s log group for it.',
+    );
+
+    const scheduler = { period: FIVE_MINUTES, statistic: 'Sum' } as const;
+    alarm(
+      'SchedulerTargetErrors',
+      props.scheduleGroup.metricTargetErrors(scheduler),
+      1,
+      'keygate: EventBridge Scheduler could not invoke the notifier (TargetErrorCount): its role, the function\'s permission or the function itself refused. The Scheduler retries, then puts the event in the dead-letter queue.',
+    );
+    alarm(
+      'SchedulerInvocationsDropped',
+      props.scheduleGroup.metricDropped(scheduler),
+      1,
+      'keygate: EventBridge Scheduler gave up on a notification schedule (InvocationDroppedCount): a notification was not sent. Find the key in the dead-letter queue if it reached it, else by the schedule name (key-<keyId>-<slot>) in CloudTrail.',
+    );
+    alarm(
+      'SchedulerDeadLetterFailures',
+      props.scheduleGroup.metricFailedToBeSentToDLQ(undefined, scheduler),
+      1,
+      'keygate: EventBridge Scheduler could not put a failed notification in the dead-letter queue (InvocationsFailedToBeSentToDeadLetterCount): the notification is lost. Check the queue policy and the Scheduler role\'s sqs:SendMessage.',
+    );
+    for (const [name, fn] of props.streamConsumers) {
+      alarm(
+        `${name}IteratorAge`,
+        fn.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum' }),
+        ITERATOR_AGE_ALARM_MS,
+        `keygate ${name} lags the table's stream by ${ITERATOR_AGE_ALARM_MS / 60_000} minutes or more: key changes are not yet turned into notification schedules (the function keeps failing on a batch, or is throttled). Its log group and Errors alarm say why; a batch that fails for a day goes to the dead-letter queue.`,
+      );
+    }
+    alarm(
+      'TableThrottledRequests',
+      props.table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS, period: FIVE_MINUTES }),
+      1,
+      'keygate\'s DynamoDB table throttled requests (ThrottledRequests): an on-demand table throttles past twice its previous peak, or a hot partition (one key verified very often, the KEYS index partition). Callers were retried by the SDK; a verify may have answered 503. See the dashboard\'s table throttles by operation.',
+    );
+    alarm(
+      'SigningKeyRotationOverdue',
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: metricNames.signingKeyRotationOverdue, dimensionsMap: { service: METRICS_SERVICE }, statistic: 'Maximum', period: Duration.days(1) }),
+      1,
+      'keygate\'s token signing-key rotation is overdue (the daily check found LastRotatedDate older than the rotation interval plus two days, or rotation off): tokens keep being signed by an old key. The rotation function\'s log says why; rotate at once (README runbook, emergency rotation).',
     );
 
     alarm(

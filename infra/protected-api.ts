@@ -2,7 +2,10 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -17,6 +20,7 @@ import { functionTableAccess } from '../functions/contract/table-access.js';
 import { loggedHttpApi } from './http-api.js';
 import type { KeygateStack } from './keygate-stack.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
+import { PROTECTED_API_THROTTLE } from '../functions/contract/throttles.js';
 
 /**
  * Puts a team's routes behind keygate, in the team's own stack:
@@ -96,6 +100,8 @@ export interface KeygateProtectedApiProps {
   readonly throttle?: ThrottleSettings;
   /** Retention of the authorizer's and the API's logs. @default one month */
   readonly logRetention?: RetentionDays;
+  /** Where the authorizer's alarms go (keygate's alarm topic, or the team's). @default alarms without an action */
+  readonly alarmTopic?: ITopic;
 }
 
 /**
@@ -112,6 +118,8 @@ export class KeygateProtectedApi extends Construct {
   readonly stage: HttpStage | undefined;
   readonly authorizerFunction: NodejsFunction;
   readonly authorizer: HttpLambdaAuthorizer;
+  /** AuthorizerErrors and AuthorizerThrottles: any in 5 minutes (README, runbook). */
+  readonly alarms: readonly Alarm[];
   readonly routes: readonly HttpRoute[];
 
   constructor(scope: Construct, id: string, props: KeygateProtectedApiProps) {
@@ -149,6 +157,23 @@ export class KeygateProtectedApi extends Construct {
     // credential's audit entry (functions/contract/table-access.ts). No index, no Query or Scan.
     grantTableAccess(this.authorizerFunction, props.keygate.table, functionTableAccess.authorizer);
 
+    // An authorizer that fails or is throttled answers the API's callers 500/503 for every route.
+    this.alarms = (['Errors', 'Throttles'] as const).map((name) => {
+      const metric = name === 'Errors' ? this.authorizerFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }) : this.authorizerFunction.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' });
+      const alarm = new Alarm(this, `Authorizer${name}`, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          name === 'Errors'
+            ? `keygate authorizer of ${Stack.of(this).stackName}: the function failed or timed out, so API Gateway answered 500 for those requests (no credential was judged). Its log group has the error.`
+            : `keygate authorizer of ${Stack.of(this).stackName}: Lambda throttled it (account or reserved concurrency exhausted), so callers got 500/503.`,
+      });
+      if (props.alarmTopic) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+      return alarm;
+    });
     this.authorizer = new HttpLambdaAuthorizer('KeygateAuthorizer', this.authorizerFunction, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: sources,
@@ -161,7 +186,7 @@ export class KeygateProtectedApi extends Construct {
     } else {
       ({ httpApi: this.httpApi, stage: this.stage } = loggedHttpApi(this, {
         description: `${Stack.of(this).stackName}: routes behind keygate`,
-        throttle: props.throttle ?? { burstLimit: 100, rateLimit: 50 },
+        throttle: props.throttle ?? PROTECTED_API_THROTTLE,
         logRetention,
         // Never a header (they carry credentials); who called is the authorizer's key id.
         accessLogFields: {

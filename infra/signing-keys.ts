@@ -1,4 +1,6 @@
 import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
@@ -28,6 +30,8 @@ export interface SigningKeysProps {
 export class SigningKeys extends Construct {
   readonly secret: Secret;
   readonly rotationFunction: NodejsFunction;
+  /** Invokes the rotation function daily to check the rotation is not overdue (SigningKeyRotationOverdue). */
+  readonly rotationCheck: Rule;
   /** Runs the first rotation at deploy and holds the deploy until a key signs. */
   readonly firstKeyFunction: NodejsFunction;
   readonly firstKey: CustomResource;
@@ -73,6 +77,18 @@ export class SigningKeys extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'CDK grants every Secrets Manager rotation function secretsmanager:GetRandomPassword on *; that action reads no data (it returns random characters) and this function does not call it. Its other grants name the signing-key secret only.',
+    });
+    // A rotation that never runs or keeps failing leaves no error behind once its retries stop:
+    // the function checks LastRotatedDate daily and counts an overdue rotation (an alarm watches it).
+    this.rotationCheck = new Rule(this, 'RotationCheck', {
+      description: 'keygate: daily check that the token signing-key rotation is not overdue',
+      schedule: Schedule.rate(Duration.days(1)),
+      targets: [
+        new LambdaFunction(this.rotationFunction, {
+          event: RuleTargetInput.fromObject({ action: 'check-rotation', secretId: this.secret.secretArn }),
+          retryAttempts: 2,
+        }),
+      ],
     });
 
     // The deploy does not finish without a signing key: a custom resource starts the first

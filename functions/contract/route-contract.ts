@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { TableAccess } from './table-access.js';
+import type { ThrottleClass } from './throttles.js';
 
 /**
  * One route, one contract: everything the CDK stack, the local gateway, the handler wrapper
@@ -51,6 +52,11 @@ export interface RouteContract {
    * `oauth`: RFC 6749 errors, form-encoded bodies (functions/http/oauth-handler.ts).
    */
   readonly style?: 'management' | 'oauth';
+  /**
+   * Which stage throttle the route gets (functions/contract/throttles.ts): `integration` for the
+   * paths other systems call per request they serve; `management` (the default) for the rest.
+   */
+  readonly throttleClass?: ThrottleClass;
   /** What the route validates its input with; `form` for OAuth routes' form bodies. */
   readonly request?: {
     readonly body?: z.ZodType;

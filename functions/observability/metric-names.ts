@@ -22,6 +22,8 @@ export const metricNames = {
   notificationsFailed: 'NotificationsFailed',
   /** A key's use (lastUsedAt) could not be recorded; the request went on. Sets: [service], [service, error]. */
   useRecordsFailed: 'UseRecordsFailed',
+  /** The daily rotation check: 1 when the signing-key rotation is overdue, else 0. Set: [service]. */
+  signingKeyRotationOverdue: 'SigningKeyRotationOverdue',
 } as const;
 
 export type VerificationOutcome = 'allowed' | 'refused';

@@ -69,3 +69,12 @@ export function countUseRecordFailed(keyId: string, error: unknown): void {
   logger.warn('could not record a key use (lastUsedAt); the request goes on', { keyId, errorName: name, errorMessage: error instanceof Error ? error.message : String(error) });
   count(metricNames.useRecordsFailed, {}, [{}, { error: name }]);
 }
+
+/** The daily signing-key rotation check (functions/signing/signing-key-rotation.ts): 1 overdue, 0 on time. */
+export function recordRotationCheck(overdue: boolean): void {
+  try {
+    single.addMetric(metricNames.signingKeyRotationOverdue, MetricUnit.Count, overdue ? 1 : 0);
+  } finally {
+    single.clearDimensions();
+  }
+}

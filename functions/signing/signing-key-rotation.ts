@@ -123,3 +123,27 @@ function assertStillPublishedInTime(current: SigningKeySet, pending: SigningKeyS
     }
   }
 }
+
+/** How late a rotation may be before it is overdue: Secrets Manager rotates within a day-long window, plus a day to act. */
+export const ROTATION_GRACE_MS = 2 * 86_400_000;
+
+export type RotationCheck = { overdue: false; lastRotatedAt: string } | { overdue: true; reason: string; lastRotatedAt: string | null };
+
+/**
+ * Is the signing-key rotation overdue? (A daily check, infra/signing-keys.ts: CloudWatch cannot
+ * alarm on a success missing for the 30 days of a rotation interval.) A rotation that fails keeps
+ * LastRotatedDate where it was, so a failed rotation shows here too, at the latest a grace period
+ * after it was due; the rotation function's Errors alarm says so at once.
+ */
+export async function checkRotation(client: SecretsManagerClient, secretId: string, now: Date, settings: Pick<TokenSettings, 'rotationIntervalMs'>): Promise<RotationCheck> {
+  const metadata = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const last = metadata.LastRotatedDate;
+  const lastRotatedAt = last === undefined ? null : last.toISOString();
+  if (metadata.RotationEnabled !== true) return { overdue: true, reason: 'rotation is not enabled on the secret', lastRotatedAt };
+  if (last === undefined) return { overdue: true, reason: 'the secret was never rotated: it holds no signing key', lastRotatedAt };
+  const dueBy = last.getTime() + settings.rotationIntervalMs + ROTATION_GRACE_MS;
+  if (now.getTime() > dueBy) {
+    return { overdue: true, reason: `last rotated ${lastRotatedAt}: a rotation was due by ${new Date(dueBy).toISOString()} (interval plus grace)`, lastRotatedAt };
+  }
+  return { overdue: false, lastRotatedAt: last.toISOString() };
+}

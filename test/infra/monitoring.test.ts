@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
+import { DEFAULT_THROTTLES } from '../../functions/contract/throttles.js';
+import { keygateSettings } from '../../infra/settings.js';
 
 /**
  * Alarms, the dashboard, and the API stage's access logs and throttling, on the synthesized
@@ -34,7 +36,7 @@ beforeAll(() => {
   plain = synth({});
   alerting = synth({
     alarms: { email: 'oncall@example.com', refusedAuthenticationsPer5Minutes: 250 },
-    throttle: { burstLimit: 20, rateLimit: 10 },
+    throttles: { integration: { burstLimit: 20, rateLimit: 10 } },
   });
 }, 120_000);
 
@@ -97,6 +99,60 @@ describe('alarms', () => {
     expect(failed[0]?.AlarmDescription).toContain('action=notification.failed');
   });
 
+  it('raise on Scheduler target errors, dropped invocations and dead-letter failures of keygate\'s schedule group', () => {
+    // The group's name is fixed at synth (CDK's unique name), so the dimension names it as the group's Name does.
+    const groupName = plain.resources[plain.stack.getLogicalId(plain.stack.notifications.scheduleGroup.node.defaultChild as never)]?.Properties.Name;
+    expect(groupName).toMatch(/ScheduleGroup/);
+    for (const metric of ['TargetErrorCount', 'InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount']) {
+      const found = alarms(plain).filter((a) => a.Namespace === 'AWS/Scheduler' && a.MetricName === metric);
+      expect(found, metric).toHaveLength(1);
+      expect(found[0]).toMatchObject({ Dimensions: [{ Name: 'ScheduleGroup', Value: groupName }], Statistic: 'Sum', Period: 300, Threshold: 1 });
+    }
+  });
+
+  it('raise when schedule sync lags the table stream by 10 minutes (IteratorAge, maximum)', () => {
+    const found = alarms(plain).filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'IteratorAge');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: functionRef(plain, plain.stack.notifications.scheduleSync) }],
+      Statistic: 'Maximum',
+      Threshold: 600_000,
+    });
+  });
+
+  it('raise when DynamoDB throttles any operation keygate calls on its table', () => {
+    const found = alarms(plain).filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
+    expect(found).toHaveLength(1);
+    const metrics = found[0]?.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[];
+    const operations = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.Dimensions.find((d) => d.Name === 'Operation')?.Value] : []));
+    expect(operations.sort()).toEqual(['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
+    expect(found[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('count 429 and 5xx answers from the access log, and raise on them', () => {
+    const accessLogsId = plain.stack.getLogicalId(plain.stack.api.accessLogs.node.defaultChild as never);
+    const filters = ofType(plain, 'AWS::Logs::MetricFilter').map((r) => r.Properties);
+    const byName = (name: string) => filters.find((f) => f.MetricTransformations[0].MetricName === name);
+    expect(byName('ApiThrottledRequests')).toMatchObject({ LogGroupName: { Ref: accessLogsId }, FilterPattern: '{ $.status = "429" }' });
+    expect(byName('ApiThrottledRequests')?.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'keygate', MetricValue: '1' });
+    expect(byName('ApiServerErrorAnswers')?.FilterPattern).toBe('{ ($.status = "500") || ($.status = "501") || ($.status = "502") || ($.status = "503") || ($.status = "504") }');
+    const alarmOn = (name: string) => alarms(plain).find((a) => a.Namespace === 'keygate' && a.MetricName === name);
+    expect(alarmOn('ApiThrottledRequests')).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 10 });
+    expect(alarmOn('ApiServerErrorAnswers')).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 1 });
+  });
+
+  it('raise when the daily check finds the signing-key rotation overdue, and that check runs daily', () => {
+    const overdue = alarms(plain).filter((a) => a.Namespace === 'keygate' && a.MetricName === 'SigningKeyRotationOverdue');
+    expect(overdue).toHaveLength(1);
+    expect(overdue[0]).toMatchObject({ Dimensions: [{ Name: 'service', Value: 'keygate' }], Statistic: 'Maximum', Period: 86_400, Threshold: 1 });
+    const rules = ofType(plain, 'AWS::Events::Rule').map((r) => r.Properties);
+    const rotationId = plain.stack.signingKeys.rotationFunctionLogicalId;
+    const check = rules.find((r) => JSON.stringify(r.Targets).includes(rotationId));
+    expect(check?.ScheduleExpression).toBe('rate(1 day)');
+    const input = JSON.parse(JSON.stringify(check?.Targets[0].Input));
+    expect(JSON.stringify(input)).toContain('check-rotation');
+  });
+
   it('go nowhere by default, and to an SNS topic with the e-mail subscribed when one is given', () => {
     expect(ofType(plain, 'AWS::SNS::Topic')).toHaveLength(0);
     expect(alarms(plain).every((a) => a.AlarmActions === undefined)).toBe(true);
@@ -123,13 +179,68 @@ describe('the dashboard', () => {
 });
 
 describe('the API stage', () => {
-  it('writes JSON access logs without any header value, and takes its throttling from the stack props', () => {
-    const stage = (world: typeof plain) => ofType(world, 'AWS::ApiGatewayV2::Stage')[0]?.Properties;
-    expect(stage(plain)?.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 });
-    expect(stage(alerting)?.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 20, ThrottlingRateLimit: 10 });
+  const stage = (world: typeof plain) => ofType(world, 'AWS::ApiGatewayV2::Stage')[0]?.Properties;
+
+  it('writes JSON access logs without any header value', () => {
     const format = JSON.parse(stage(plain)?.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status', userAgent: '$context.identity.userAgent' });
     expect(JSON.stringify(format)).not.toMatch(/header|authorization/i);
+  });
+
+  it('throttles each route by its class: the integration paths get their own larger buckets, management routes the stage default', () => {
+    const integrationKeys = [
+      'POST /v1/keys/verify',
+      'POST /oauth/token',
+      'POST /oauth/introspect',
+      'GET /.well-known/jwks.json',
+      'GET /v1/keys/jwks.json',
+      'GET /.well-known/oauth-authorization-server',
+      'GET /.well-known/openid-configuration',
+    ];
+    const settings = (rate: number, burst: number) => ({ ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst });
+    expect(stage(plain)?.DefaultRouteSettings).toMatchObject(settings(50, 100));
+    const routeSettings = stage(plain)?.RouteSettings as Record<string, unknown>;
+    // Every route is named, so none silently falls back to a default.
+    expect(Object.keys(routeSettings).sort()).toEqual(routeTable.map((r) => `${r.method} ${r.path}`).sort());
+    for (const [routeKey, value] of Object.entries(routeSettings)) {
+      expect(value, routeKey).toEqual(integrationKeys.includes(routeKey) ? settings(1_000, 2_000) : settings(50, 100));
+    }
+    expect(integrationKeys.every((key) => key in routeSettings)).toBe(true);
+
+    // A stack prop changes one class and leaves the other at its default.
+    const changed = stage(alerting)?.RouteSettings as Record<string, unknown>;
+    expect(changed['POST /v1/keys/verify']).toEqual(settings(10, 20));
+    expect(changed['POST /v1/keys']).toEqual(settings(50, 100));
+    expect(stage(alerting)?.DefaultRouteSettings).toMatchObject(settings(50, 100));
+  });
+
+  it('is created after every route it names (CloudFormation refuses route settings of a route that does not exist yet)', () => {
+    const [stageId, stageResource] = Object.entries(plain.resources).find(([, r]) => r.Type === 'AWS::ApiGatewayV2::Stage') ?? [];
+    expect(stageId).toBeDefined();
+    const routeIds = Object.entries(plain.resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route').map(([id]) => id);
+    expect(routeIds).toHaveLength(routeTable.length);
+    expect((stageResource as { DependsOn?: string[] }).DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+});
+
+describe('deployment settings from CDK context (npx cdk deploy -c name=value)', () => {
+  const settingsOf = (context: Record<string, unknown>) => keygateSettings(new App({ context }));
+
+  it('take the throttles per class, the email sender and the alarm address', () => {
+    expect(settingsOf({})).toEqual({ throttles: DEFAULT_THROTTLES });
+    expect(
+      settingsOf({ integrationRateLimit: '2500', integrationBurstLimit: 4000, managementRateLimit: '20', emailSender: 'k@example.org', alarmEmail: 'ops@example.org' }),
+    ).toEqual({
+      throttles: { integration: { rateLimit: 2500, burstLimit: 4000 }, management: { rateLimit: 20, burstLimit: 100 } },
+      emailSender: 'k@example.org',
+      alarms: { email: 'ops@example.org' },
+    });
+  });
+
+  it('stop the synth on a throttle that API Gateway cannot take, naming the setting', () => {
+    for (const [name, value] of [['integrationRateLimit', 'fast'], ['integrationBurstLimit', '2.5'], ['managementBurstLimit', '6000'], ['managementRateLimit', '0'], ['integrationRateLimit', '-3']]) {
+      expect(() => settingsOf({ [name as string]: value }), `${name}=${value}`).toThrow(new RegExp(`^${name} must be`));
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Code, type IFunction, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -174,6 +175,38 @@ describe('KeygateProtectedApi', () => {
     expect(bundle).toContain('GET /resource-299/{itemId}');
     expect(bundle).toContain('instanceFrom');
   }, 120_000);
+
+  it('alarms on the authorizer\'s errors and throttles, to the topic it is given', () => {
+    const topicWorld = teamStack({ alarmTopic: undefined });
+    const alarms = ofType(topicWorld.resources, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    const fnRef = { Ref: topicWorld.id(topicWorld.api.authorizerFunction.node.defaultChild) };
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarms.filter((a) => a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: fnRef }]))).toHaveLength(1);
+    }
+    const app = newApp();
+    const stack = new Stack(app, 'WithTopic');
+    const topic = new Topic(stack, 'Alarms');
+    const table = new Table(stack, 'T', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
+    const handler = LambdaFunction.fromFunctionArn(stack, 'B', 'arn:aws:lambda:eu-west-1:123456789012:function:b');
+    new KeygateProtectedApi(stack, 'Api', { keygate: { table, issuer: 'https://k.example.com' }, routes: [{ method: 'GET', path: '/a', permission: 'alerts:read', handler }], alarmTopic: topic });
+    const withTopic = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(withTopic).toHaveLength(2);
+    expect(withTopic.every((a) => JSON.stringify(a.Properties.AlarmActions) === JSON.stringify([{ Ref: stack.getLogicalId(topic.node.defaultChild as CfnElement) }]))).toBe(true);
+  });
+
+  it('takes 3 CloudFormation resources per route (route, integration, invoke permission): about 160 routes fit in one stack of 500', () => {
+    const count = (n: number) =>
+      Object.keys(
+        teamStack({}, false, (handler) => Array.from({ length: n }, (_, i) => ({ method: 'GET' as const, path: `/r-${i}`, permission: 'alerts:read', handler }))).resources,
+      ).length;
+    const ten = count(10);
+    const perRoute = (count(20) - ten) / 10;
+    expect(perRoute).toBe(3);
+    const fixed = ten - 10 * perRoute;
+    // The construct's own resources (authorizer, its role, logs, API, stage, alarms) plus this test stack's few.
+    expect(fixed).toBeLessThan(30);
+    expect(Math.floor((500 - fixed) / perRoute)).toBeGreaterThanOrEqual(155);
+  });
 
   it('refuses at synth what would misbehave at run time', () => {
     expect(() => teamStack({ cacheTtl: Duration.seconds(30), credentialHeaders: ['authorization', 'x-api-key'] })).toThrow(/one credential header/);

@@ -61,7 +61,10 @@ describe('the signing-key secret', () => {
       RotateImmediatelyOnUpdate: true,
     });
     const invokers = ofType('AWS::Lambda::Permission').filter(([, r]) => r.Properties.FunctionName?.['Fn::GetAtt']?.[0] === stack.signingKeys.rotationFunctionLogicalId);
-    expect(invokers.map(([, r]) => r.Properties.Principal)).toEqual(['secretsmanager.amazonaws.com']);
+    // Secrets Manager for the rotation; EventBridge for the daily overdue check, from that one rule only.
+    expect(invokers.map(([, r]) => r.Properties.Principal).sort()).toEqual(['events.amazonaws.com', 'secretsmanager.amazonaws.com']);
+    const ruleId = stack.getLogicalId(stack.signingKeys.rotationCheck.node.defaultChild as never);
+    expect(invokers.find(([, r]) => r.Properties.Principal === 'events.amazonaws.com')?.[1].Properties.SourceArn).toEqual({ 'Fn::GetAtt': [ruleId, 'Arn'] });
   });
 
   it("lets Secrets Manager invoke the rotation function for this secret's rotation only, in this account", () => {

@@ -2,8 +2,10 @@ import { request } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
+import { decodeJwt } from 'jose';
 import { echoRoutes } from '../support/echo-route.js';
 import { freshDeps, startGateway } from '../support/dynamodb.js';
+import { basic, createKey, keygateWorld, postForm } from '../support/world.js';
 
 type Gateway = Awaited<ReturnType<typeof startGateway>>;
 
@@ -212,5 +214,135 @@ describe('the local gateway, serving the route table', () => {
     const response = await send(`${gateway.url}/v1/catalog`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     expect(response.status).toBe(404);
     expect(JSON.parse(response.body.toString())).toEqual({ message: 'Not Found' });
+  });
+});
+
+describe('the local gateway, encoding bodies as HTTP APIs do', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway(await freshDeps(), echoRoutes);
+  });
+  afterAll(() => gateway.close());
+
+  // Text only for text/*, application/json, application/xml and application/javascript; every
+  // other body, a form and one without a content type included, arrives base64-encoded.
+  it.each([
+    ['text/plain; charset=utf-8', false],
+    ['text/csv', false],
+    ['application/json', false],
+    ['Application/JSON; charset=UTF-8', false],
+    ['application/xml', false],
+    ['application/javascript', false],
+    ['application/x-www-form-urlencoded', true],
+    ['application/x-www-form-urlencoded; charset=utf-8', true],
+    ['multipart/form-data; boundary=x', true],
+    ['application/octet-stream', true],
+    ['application/problem+json', true],
+    ['application/jsonp', true],
+    [undefined, true],
+  ] as const)('content type %s: isBase64Encoded %s', async (contentType, encoded) => {
+    const body = 'grant_type=client_credentials&scope=alerts%3Aread+caf%C3%A9';
+    const event = await echo(`${gateway.url}/echo/x/items/y`, { method: 'POST', headers: contentType === undefined ? {} : { 'content-type': contentType }, body });
+    expect(event.isBase64Encoded).toBe(encoded);
+    expect(event.body).toBe(encoded ? Buffer.from(body).toString('base64') : body);
+  });
+});
+
+describe('the token endpoint behind the local gateway', () => {
+  it('decodes the base64-encoded form body that every /oauth/token call arrives as', async () => {
+    const world = await keygateWorld();
+    try {
+      const key = await createKey(world, { owner: 'siem', permissions: ['alerts:read', 'cases:read'] });
+      const response = await postForm(world, '/oauth/token', { grant_type: 'client_credentials', scope: 'cases:read' }, { authorization: basic(key.id, key.key) });
+      expect(response.status).toBe(200);
+      // The scope came from the form: read from the decoded body, not from a default.
+      expect(decodeJwt(response.json.access_token).scope).toBe('cases:read');
+    } finally {
+      await world.close();
+    }
+  });
+});
+
+describe('the local gateway, throttling as the stage does', () => {
+  let now = 0;
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway(await freshDeps(), echoRoutes, {
+      throttles: { management: { rateLimit: 2, burstLimit: 3 }, integration: { rateLimit: 10, burstLimit: 5 } },
+      monotonicNow: () => now,
+    });
+  });
+  afterAll(() => gateway.close());
+
+  const statuses = async (url: string, count: number, options: Parameters<typeof send>[1] = {}) => {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) out.push((await send(url, options)).status);
+    return out;
+  };
+
+  it('serves a burst, then answers 429 Too Many Requests with API Gateway\'s body until the bucket refills at the rate', async () => {
+    expect(await statuses(`${gateway.url}/echo/a`, 4)).toEqual([200, 200, 200, 429]);
+    const refused = await send(`${gateway.url}/echo/b`);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body.toString())).toEqual({ message: 'Too Many Requests' });
+    expect(refused.headers['apigw-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+    now += 500; // 2 a second: one more request
+    expect(await statuses(`${gateway.url}/echo/c`, 2)).toEqual([200, 429]);
+    now += 60_000; // never more than the burst
+    expect(await statuses(`${gateway.url}/echo/d`, 4)).toEqual([200, 200, 200, 429]);
+  });
+
+  it('keeps one bucket per route, sized by the route\'s class', async () => {
+    expect(await statuses(`${gateway.url}/echo/special`, 4)).toEqual([200, 200, 200, 429]);
+    const post = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+    expect(await statuses(`${gateway.url}/echo-integration`, 6, post)).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe('the local gateway, with the deploy\'s default throttles', () => {
+  it('gives management routes burst 100 and integration routes more (a clock standing still: no refill)', async () => {
+    const gateway = await startGateway(await freshDeps(), echoRoutes, { monotonicNow: () => 0 });
+    try {
+      const management: number[] = [];
+      for (let i = 0; i < 101; i++) management.push((await send(`${gateway.url}/echo/x`)).status);
+      expect(management.filter((s) => s === 200)).toHaveLength(100);
+      expect(management[100]).toBe(429);
+      for (let i = 0; i < 101; i++) expect((await send(`${gateway.url}/echo-integration`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('throttles nothing when told `off` (load measurements of the code itself)', async () => {
+    const gateway = await startGateway(await freshDeps(), echoRoutes, { throttles: 'off', monotonicNow: () => 0 });
+    try {
+      for (let i = 0; i < 150; i++) expect((await send(`${gateway.url}/echo/x`)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('the local gateway, timing out as HTTP APIs do', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway(await freshDeps(), echoRoutes, { integrationTimeoutMs: 300 });
+  });
+  afterAll(() => gateway.close());
+
+  it('answers 503 Service Unavailable when the handler takes longer than the integration timeout', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const started = Date.now();
+      const slow = await send(`${gateway.url}/echo/x`, { headers: { 'x-echo-delay-ms': '2000' } });
+      expect(slow.status).toBe(503);
+      expect(JSON.parse(slow.body.toString())).toEqual({ message: 'Service Unavailable' });
+      expect(slow.headers['apigw-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.now() - started).toBeLessThan(1_900);
+      expect(log).toHaveBeenCalledWith(expect.stringContaining('took longer than 300 ms'));
+    } finally {
+      log.mockRestore();
+    }
+    expect((await send(`${gateway.url}/echo/x`, { headers: { 'x-echo-delay-ms': '50' } })).status).toBe(200);
   });
 });

@@ -9,7 +9,7 @@ import type { Deps } from '../../functions/runtime/deps.js';
 import { documentClient } from '../../functions/shared/dynamodb.js';
 import { ensureTable } from '../../dev/create-table.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
-import { createGateway, type GatewayRoute } from '../../dev/gateway.js';
+import { createGateway, type GatewayOptions, type GatewayRoute } from '../../dev/gateway.js';
 import { routes } from '../../functions/routes.js';
 import { guardTableAccess, requestAccess, withTableAccess } from './table-access-guard.js';
 
@@ -42,8 +42,12 @@ export async function freshDeps(options: { clock?: Clock } = {}): Promise<Deps> 
 }
 
 /** Serves every route of the route table over `deps`, on a free port of 127.0.0.1. */
-export async function startGateway(deps: Deps, routeTable?: readonly GatewayRoute[]): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createGateway(routeTable === undefined ? { deps } : { deps, routeTable });
+export async function startGateway(
+  deps: Deps,
+  routeTable?: readonly GatewayRoute[],
+  options: Omit<GatewayOptions, 'deps' | 'routeTable'> = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createGateway({ ...options, deps, ...(routeTable === undefined ? {} : { routeTable }) });
   // Each request runs with its route's table grants enforced on the client (table-access-guard.ts).
   const served = routeTable ?? routes;
   for (const listener of server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[]) {

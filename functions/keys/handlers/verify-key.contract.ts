@@ -14,6 +14,7 @@ export const verifyKeyContract = defineContract({
   // public route's limit is one bucket that anybody can drain for every legitimate service.
   permission: 'key-verification:read',
   tableAccess: [...authentication, { actions: ['BatchGetItem'], partitions: [partitions.key] }],
+  throttleClass: 'integration',
   summary: 'Verify a key a service was given: valid or not (with the reason), its owner and permissions',
   request: { body: verifyKeyBodySchema },
   responses: { 200: { description: 'Whether the presented key works (and why not), and what it may do', schema: verificationSchema } },

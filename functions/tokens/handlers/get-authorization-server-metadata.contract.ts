@@ -9,6 +9,7 @@ export const getAuthorizationServerMetadataContract = defineContract({
   permission: 'public',
   tableAccess: [],
   tokens: 'issuer',
+  throttleClass: 'integration',
   summary: 'RFC 8414 authorization server metadata',
   style: 'oauth',
   responses: { 200: { description: 'RFC 8414 metadata', schema: authorizationServerMetadataSchema } },

@@ -9,6 +9,7 @@ export const getJwksContract = defineContract({
   permission: 'public',
   tableAccess: [],
   tokens: 'signing-keys',
+  throttleClass: 'integration',
   summary: 'Public keys that verify access tokens (JWKS)',
   style: 'oauth',
   responses: { 200: { description: 'JSON Web Key Set', schema: jwksSchema } },

@@ -11,6 +11,7 @@ export const getKeyJwksContract = defineContract({
   permission: 'public',
   tableAccess: [],
   tokens: 'signing-keys',
+  throttleClass: 'integration',
   summary: 'Public keys that verify JWT-format keys (never access tokens): signing keys, and retired ones while a key they signed can live',
   style: 'oauth',
   responses: {

@@ -9,6 +9,7 @@ export const getOpenIdConfigurationContract = defineContract({
   permission: 'public',
   tableAccess: [],
   tokens: 'issuer',
+  throttleClass: 'integration',
   summary: 'The same metadata where OpenID-style discovery (and API Gateway JWT authorizers) look for it',
   style: 'oauth',
   responses: { 200: { description: 'RFC 8414 metadata', schema: authorizationServerMetadataSchema } },

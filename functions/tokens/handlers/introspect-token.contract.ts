@@ -17,6 +17,7 @@ export const introspectTokenContract = defineContract({
   permission: 'tokens:read',
   tableAccess: authentication,
   tokens: 'signing-keys',
+  throttleClass: 'integration',
   summary: 'RFC 7662 token introspection: active only while the token and its key are both valid',
   style: 'oauth',
   request: { form: introspectionRequestSchema },

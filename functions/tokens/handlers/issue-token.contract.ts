@@ -19,6 +19,7 @@ export const issueTokenContract = defineContract({
   permission: 'public',
   tableAccess: authentication,
   tokens: 'signing-keys',
+  throttleClass: 'integration',
   summary: 'OAuth 2.0 client credentials grant: a key id and key string for a short-lived JWT access token',
   style: 'oauth',
   request: { form: tokenRequestSchema },
