@@ -9,8 +9,15 @@ export const listKeysContract = defineContract({
   entry: 'functions/keys/handlers/list-keys.ts',
   permission: 'keys:read',
   tableAccess: 'read',
-  summary: 'List keys, newest first, filtered by owner and status',
+  summary: 'List and search keys: by owner, status, tag, name prefix, expiring before, unused since',
   request: { query: listKeysQuerySchema },
-  responses: { 200: { description: 'Keys, newest first', schema: keyPageSchema } },
+  responses: {
+    200: {
+      description:
+        'Keys, newest first (by name for a namePrefix without owner). Served by the key indexes, never a scan: a page reads a bounded number ' +
+        'of index entries, so it may hold fewer than `limit` keys, or none, and still carry a nextCursor; follow it until it is null.',
+      schema: keyPageSchema,
+    },
+  },
   errors: [400],
 });
