@@ -43,7 +43,8 @@ function editedFields(before: KeyRecord, after: KeyRecord): Record<string, { fro
   const compare = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
   };
-  for (const field of AUDITED_EDIT_FIELDS) compare(field, before[field], after[field]);
+  // Optional fields (tags, meta) show as null when absent, so a removal reads "to: null".
+  for (const field of AUDITED_EDIT_FIELDS) compare(field, before[field] ?? null, after[field] ?? null);
   compare('notification', auditedNotification(before.notification), auditedNotification(after.notification));
   compare('defaultNotifications', (before.defaultNotifications ?? []).map(auditedNotification), (after.defaultNotifications ?? []).map(auditedNotification));
   return changes;
