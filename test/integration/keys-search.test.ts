@@ -252,3 +252,27 @@ describe('GET /v1/keys search and filters (#14)', () => {
     expect(crossed.json.error.code).toBe('invalid_cursor');
   });
 });
+
+describe('GET /v1/policy (#14)', () => {
+  it('shows any authenticated caller the lifetimes, inactivity expiry, presets and limits the deployment holds keys to', async () => {
+    const reader = await create({ name: 'reader', owner: 'siem' });
+    const response = await world.api('GET', '/v1/policy', { key: reader.key });
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({
+      maxLifetime: 'P6M',
+      defaultLifetime: 'P6M',
+      minLifetime: 'PT1M',
+      notAccessedPeriod: 'P3M',
+      requireExpiry: true,
+      expiryPresets: ['P30D', 'P60D', 'P90D', 'P180D'],
+      retention: world.deps.config.policy.retention,
+      maxResetGracePeriod: 'P7D',
+      maxRotationOverlap: 'P7D',
+      metadata: { metaMaxBytes: 1024, metaMaxDepth: 4, maxTags: 10 },
+    });
+    // The bound it states is the one a create enforces.
+    const beyond = await api('POST', '/v1/keys', { name: 'too-long', permissions: ['alerts:read'], expiresIn: 'P7M' });
+    expect(beyond.status).toBe(400);
+    expect((await world.api('GET', '/v1/policy')).status).toBe(401);
+  });
+});
