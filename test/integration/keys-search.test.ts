@@ -276,3 +276,32 @@ describe('GET /v1/policy (#14)', () => {
     expect((await world.api('GET', '/v1/policy')).status).toBe(401);
   });
 });
+
+describe('bounded pages (#14)', () => {
+  it('a selective filter over many keys gives short pages with a cursor, and following it finds every match once', async () => {
+    const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { keyIndexAttributes } = await import('../../functions/keys/key-listing.js');
+    const tagged = await create({ name: 'the-one', owner: 'erin', tags: ['team:needle'] });
+    const template = (await storedItems(world.deps)).find((i) => i.pk === `KEY#${tagged.id}`) as Record<string, unknown>;
+    // 1,100 newer keys without the tag, written straight to the table as keygate writes them.
+    const items = Array.from({ length: 1100 }, (_, n) => {
+      const id = `bulk${String(n).padStart(18, '0')}`;
+      const createdAt = new Date(world.clock().getTime() + 1000 + n).toISOString();
+      const { tags: _tags, ...rest } = template;
+      return { ...rest, id, name: `bulk-${n}`, createdAt, pk: `KEY#${id}`, ...keyIndexAttributes({ id, owner: 'erin', name: `bulk-${n}`, createdAt }) };
+    });
+    for (let i = 0; i < items.length; i += 25) {
+      await world.deps.ddb.send(
+        new BatchWriteCommand({ RequestItems: { [world.deps.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }),
+      );
+    }
+    for (const query of ['tag=team:needle', 'tag=team:needle&owner=erin']) {
+      const first = await api('GET', `/v1/keys?limit=10&${query}`);
+      expect(first.status).toBe(200);
+      // The page stopped at its bound before reaching the one match: empty, but with a cursor.
+      expect(first.json.items).toEqual([]);
+      expect(first.json.nextCursor).toEqual(expect.any(String));
+      expect((await allPages(query, 10)).map((k) => k.id)).toEqual([tagged.id]);
+    }
+  }, 120_000);
+});
