@@ -2,7 +2,9 @@ import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, Resource
 import { type IndexProjection, tableSchema } from '../functions/contract/table-schema.js';
 
 function projectionOf(projection: IndexProjection) {
-  return projection.type === 'ALL' ? { ProjectionType: 'ALL' as const } : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...projection.attributes] };
+  return projection.type === 'ALL'
+    ? { ProjectionType: 'ALL' as const }
+    : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...projection.attributes] };
 }
 
 /** Creates the keygate table on DynamoDB Local from the same schema the CDK stack uses. */

@@ -157,7 +157,10 @@ function decodeCursor(query: ListQuery, source: Source, cursor: string): string 
       ? result.data.after.startsWith(lowerName(query.namePrefix ?? '')) && /#[0-9A-Za-z]{22}$/.test(result.data.after)
       : CREATED_SORT_KEY.test(result.data.after));
   if (!result.success || !shapeOk || result.data.q !== filterDigest(query)) {
-    throw new ValidationError('cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters', 'invalid_cursor');
+    throw new ValidationError(
+      'cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters',
+      'invalid_cursor',
+    );
   }
   return result.data.after;
 }

@@ -49,13 +49,18 @@ export const metaSchema = z
     if (bad !== undefined) ctx.addIssue({ code: 'custom', message: 'meta keys must be 1 to 64 characters' });
   })
   .meta({
-    description: `A small JSON object (at most ${META_MAX_BYTES} bytes, ${META_MAX_DEPTH} levels) returned by verify and passed by the authorizer. No secrets: it is shown wherever the key is.`,
+    description:
+      `A small JSON object (at most ${META_MAX_BYTES} bytes, ${META_MAX_DEPTH} levels) returned by verify and passed by the authorizer. ` +
+      'No secrets: it is shown wherever the key is.',
   }) as z.ZodType<KeyMeta>;
 
 export const tagSchema = z
   .string()
   .max(97)
-  .regex(TAG_PATTERN, 'a tag is a lower-case name, optionally with ":value" (team:payments, env:prod): letters, digits and . _ - (the value also / @ +)');
+  .regex(
+    TAG_PATTERN,
+    'a tag is a lower-case name, optionally with ":value" (team:payments, env:prod): letters, digits and . _ - (the value also / @ +)',
+  );
 
 export const tagsSchema = z
   .array(tagSchema)

@@ -217,7 +217,8 @@ describe('table grants', () => {
 describe('the table', () => {
   it('key indexes project only what listings filter on: a use record (lastUsedAt, inactiveAt, ttl) touches no index (#12)', () => {
     const props = ofType('AWS::DynamoDB::Table')[0]?.[1].Properties ?? {};
-    const indexes = props.GlobalSecondaryIndexes as { IndexName: string; KeySchema: { AttributeName: string }[]; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }[];
+    type Index = { IndexName: string; KeySchema: { AttributeName: string }[]; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } };
+    const indexes = props.GlobalSecondaryIndexes as Index[];
     const byName = new Map(indexes.map((index) => [index.IndexName, index]));
     for (const name of ['keysByOwner', 'keysAll', 'keysByName']) {
       expect(byName.get(name)?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['tags', 'nameLower', 'expiresAt', 'revokedAt'] });
@@ -251,7 +252,9 @@ describe('the table', () => {
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
         Projection:
-          index.projection.type === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.attributes] },
+          index.projection.type === 'ALL'
+            ? { ProjectionType: 'ALL' }
+            : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.attributes] },
       })),
     );
     const attributes = [...new Set([tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])])];

@@ -83,7 +83,8 @@ describe('what a key costs to write (#12)', () => {
   it('a create writes the item and one entry in each key index; an edit of an unindexed field touches no index', async () => {
     const seen = capacityOfWrites(world.deps.ddb);
     const key = await create({ name: 'measured', owner: 'siem' });
-    const put = seen.find((w) => w.operation === 'TransactWriteItems')?.capacity as { GlobalSecondaryIndexes?: Record<string, unknown>; TableName: string }[];
+    type Capacity = { GlobalSecondaryIndexes?: Record<string, unknown>; TableName: string };
+    const put = seen.find((w) => w.operation === 'TransactWriteItems')?.capacity as Capacity[];
     const indexes = Object.keys(put.find((c) => c.GlobalSecondaryIndexes?.keysAll !== undefined)?.GlobalSecondaryIndexes ?? {}).sort();
     expect(indexes).toEqual(expect.arrayContaining(['keysAll', 'keysByName', 'keysByOwner']));
     expect(indexes.filter((i) => ['byOwner', 'all'].includes(i))).toEqual([]);
@@ -112,7 +113,8 @@ describe('tags and metadata (#14)', () => {
     expect(cleared.json.tags).toEqual([]);
 
     const audit = await api('GET', `/v1/audit?keyId=${key.id}`);
-    const update = audit.json.items.find((e: { action: string; details: { changes: Record<string, unknown> } }) => e.action === 'key.update' && e.details.changes.meta);
+    type Entry = { action: string; details: { changes: Record<string, unknown> } };
+    const update = audit.json.items.find((e: Entry) => e.action === 'key.update' && e.details.changes.meta);
     expect(update.details.changes).toMatchObject({
       tags: { from: ['env:prod', 'team:payments'], to: ['env:staging'] },
       meta: { from: { customer: 'c-42', limits: { rps: 10 } }, to: null },
@@ -149,7 +151,10 @@ describe('tags and metadata (#14)', () => {
 
   it('the authorizer hands the metadata to the protected API (HTTP API: an object; REST: a JSON string)', async () => {
     const key = await create({ name: 'protected-caller', owner: 'siem', meta: { tenant: 't-7' } });
-    const settings = checkSettings(world.deps.config.catalog, { routes: { 'GET /alerts': { permission: 'alerts:read' } }, credentialHeaders: ['authorization'] });
+    const settings = checkSettings(world.deps.config.catalog, {
+      routes: { 'GET /alerts': { permission: 'alerts:read' } },
+      credentialHeaders: ['authorization'],
+    });
     const event = {
       version: '2.0',
       type: 'REQUEST',
@@ -239,7 +244,8 @@ describe('GET /v1/keys search and filters (#14)', () => {
   });
 
   it('refuses bad filters with a 400, and a cursor made for other filters', async () => {
-    for (const query of ['tag=Env:Prod', 'expiringBefore=tomorrow', 'unusedSince=2026-13-01T00:00:00Z', 'namePrefix=', `namePrefix=${'x'.repeat(65)}`]) {
+    const bad = ['tag=Env:Prod', 'expiringBefore=tomorrow', 'unusedSince=2026-13-01T00:00:00Z', 'namePrefix=', `namePrefix=${'x'.repeat(65)}`];
+    for (const query of bad) {
       const response = await api('GET', `/v1/keys?${query}`);
       expect(response.status, query).toBe(400);
     }
@@ -288,7 +294,8 @@ describe('bounded pages (#14)', () => {
       const id = `bulk${String(n).padStart(18, '0')}`;
       const createdAt = new Date(world.clock().getTime() + 1000 + n).toISOString();
       const { tags: _tags, ...rest } = template;
-      return { ...rest, id, name: `bulk-${n}`, createdAt, pk: `KEY#${id}`, ...keyIndexAttributes({ id, owner: 'erin', name: `bulk-${n}`, createdAt }) };
+      const name = `bulk-${n}`;
+      return { ...rest, id, name, createdAt, pk: `KEY#${id}`, ...keyIndexAttributes({ id, owner: 'erin', name, createdAt }) };
     });
     for (let i = 0; i < items.length; i += 25) {
       await world.deps.ddb.send(

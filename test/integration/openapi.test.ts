@@ -103,7 +103,13 @@ describe('responses match the document', () => {
     const admin = world.admin;
     const created = await call('POST', '/v1/keys', {
       key: admin,
-      body: { name: 'tour', owner: 'alice', permissions: ['alerts:read', 'keys:read', 'tokens:read'], tags: ['env:prod'], meta: { plan: 'gold', n: [1] } },
+      body: {
+        name: 'tour',
+        owner: 'alice',
+        permissions: ['alerts:read', 'keys:read', 'tokens:read'],
+        tags: ['env:prod'],
+        meta: { plan: 'gold', n: [1] },
+      },
     });
     const id = created.json.id;
     await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read'] } });
