@@ -23,6 +23,7 @@ import { getConsoleContract } from './console/handlers/serve-console-page.contra
 import { createKeyContract } from './keys/handlers/create-key.contract.js';
 import { deleteKeyContract } from './keys/handlers/delete-key.contract.js';
 import { getKeyContract } from './keys/handlers/get-key.contract.js';
+import { getPolicyContract } from './keys/handlers/get-policy.contract.js';
 import { listKeysContract } from './keys/handlers/list-keys.contract.js';
 import { resetKeySecretContract } from './keys/handlers/reset-key-secret.contract.js';
 import { updateKeyContract } from './keys/handlers/update-key.contract.js';
@@ -45,6 +46,7 @@ export const routes = [
   resetKeySecretContract,
   deleteKeyContract,
   getCatalogContract,
+  getPolicyContract,
   issueTokenContract,
   introspectTokenContract,
   getJwksContract,

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { keygateFunction } from './api.js';
 import { grantTableAccess } from './table-grants.js';
 import { functionTableAccess } from '../functions/contract/table-access.js';
+import { KEY_USE_MARK } from '../functions/contract/table-schema.js';
 
 export interface KeygateNotificationsProps {
   /** The keygate table, with its stream (infra/stateful.ts). */
@@ -140,8 +141,14 @@ export class KeygateNotifications extends Construct {
         maxRecordAge: Duration.days(1),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(this.deadLetterQueue),
-        // Only key items have notifications; channel, lock and message writes never reach the function.
-        filters: [FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('KEY#') } } } })],
+        // Only key items have notifications; channel, lock and message writes never reach the function,
+        // and neither does a use record (up to once a minute per key in use): it sets the use mark, which
+        // every other key write clears, and a use never changes a schedule. A delete (no new image) passes.
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('KEY#') } }, NewImage: { [KEY_USE_MARK]: { BOOL: FilterRule.notExists() } } },
+          }),
+        ],
       }),
     );
     Validations.of(this.scheduleSync.role as Role).acknowledge({

@@ -27,9 +27,11 @@ export interface KeyVerification {
   permissions: HeldPermissions | null;
   /** The key's fixed expiry (null: none, or not known). */
   expiresAt: string | null;
+  /** The key's metadata (null: none, or not known). */
+  meta: Record<string, unknown> | null;
 }
 
-const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null };
+const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null, meta: null };
 
 /**
  * `origin`: the verifying service's request. A refused key is audited like one refused at keygate's
@@ -57,6 +59,7 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: Reque
     owner: principal.owner,
     permissions: heldPermissions(principal.expanded),
     expiresAt: principal.expiresAt ?? null,
+    meta: principal.meta ?? null,
   };
   if (requirement && !permits(deps.config.catalog, principal, requirement)) {
     countVerification({ allowed: false, reason: 'insufficient_permissions' });

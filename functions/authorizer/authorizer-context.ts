@@ -15,6 +15,9 @@ import type { Caller } from '../access/verify-credential.js';
  *   admin        true when a role makes the caller an admin
  *   grants       { roles, permissions } as held (a token: as it carries them)
  *   permissions  effective permissions: { "alerts:read": "*", "cloud-accounts:read": ["acct-1"] }
+ *   meta         the key's metadata (functions/keys/key-metadata.ts), a JSON object; null (REST: absent)
+ *                for a key without any and for an access token, which is checked offline. No secrets,
+ *                by convention. At most 1 KB, so it fits API Gateway's context limits.
  */
 export interface CallerContext {
   credential: 'key' | 'token';
@@ -24,6 +27,7 @@ export interface CallerContext {
   admin: boolean;
   grants: { roles: z.infer<typeof roleGrantSchema>[]; permissions: string[] };
   permissions: HeldPermissions;
+  meta: Record<string, unknown> | null;
 }
 
 export function callerContext(caller: Caller): CallerContext {
@@ -37,6 +41,7 @@ export function callerContext(caller: Caller): CallerContext {
     admin: caller.expanded.admin,
     grants: { roles: caller.grants.roles, permissions: caller.grants.permissions },
     permissions: heldPermissions(caller.expanded),
+    meta: caller.credential === 'key' ? (caller.meta ?? null) : null,
   };
 }
 
@@ -50,6 +55,7 @@ export function flatCallerContext(context: CallerContext): Record<string, string
     admin: context.admin,
     grants: JSON.stringify(context.grants),
     permissions: JSON.stringify(context.permissions),
+    ...(context.meta === null ? {} : { meta: JSON.stringify(context.meta) }),
   };
 }
 
@@ -76,6 +82,7 @@ const contextSchema = z.object({
   admin: z.union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')]),
   grants: fromJsonString(z.object({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) })),
   permissions: fromJsonString(z.record(z.string(), scopeSchema)),
+  meta: fromJsonString(z.record(z.string(), z.unknown())).nullable().default(null),
 });
 
 /** Any API Gateway proxy event: HTTP API (payload 2.0) or REST API. */

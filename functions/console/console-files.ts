@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EXPIRY_PRESETS } from '../keys/key-expiry-policy.js';
 import { addDuration } from '../shared/durations.js';
 import type { Deps } from '../runtime/deps.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -25,8 +26,8 @@ const CONTENT_TYPES: Record<ConsoleFile, string> = {
   'config.json': 'application/json',
 };
 
-/** The expiry presets the new-key window offers (SecureCloud's list; six months is the default). */
-export const EXPIRY_PRESETS = ['P30D', 'P60D', 'P90D', 'P180D'] as const;
+/** The expiry presets the new-key window offers: the ones GET /v1/policy shows. */
+export { EXPIRY_PRESETS };
 
 const held = new Map<string, Promise<string>>();
 

@@ -1,4 +1,4 @@
-import type { tableSchema } from './table-schema.js';
+import { KEY_USE_MARK, type tableSchema } from './table-schema.js';
 
 /**
  * What a function may do to keygate's table, declared next to the code that does it: every route
@@ -49,12 +49,14 @@ export const partitions = {
   adminChannelName: 'CHANNELNAME#*',
   operatorMessage: 'OPMSG#*',
   audit: 'AUDIT#*',
-  /* Index partitions: byOwner (gsi1pk) */
+  /* The key indexes (functions/keys/key-listing.ts): keysByOwner (gsi6pk), keysAll (gsi7pk), keysByName (gsi8pk) */
   keysOfOwner: 'OWNER#*',
+  allKeys: 'KEYS#*',
+  keysByName: 'KEYNAMES#*',
+  /* Index partitions: byOwner (gsi1pk) */
   channelsOfOwner: 'CHANNELOWNER#*',
   messagesOfOwner: 'OPMSGOWNER#*',
-  /* all (gsi2pk). `KEYS*` also covers a sharded listing (`KEYS#<n>`). */
-  allKeys: 'KEYS*',
+  /* all (gsi2pk) */
   allChannels: 'CHANNELS',
   allMessages: 'OPMSGS',
   /* the audit indexes (gsi3pk, gsi4pk, gsi5pk) */
@@ -64,13 +66,13 @@ export const partitions = {
 } as const;
 
 /** What a key's use record names (key-store.ts recordUse): it moves lastUsedAt, inactiveAt and ttl, on a key not revoked. */
-export const USE_RECORD_ATTRIBUTES = ['pk', 'sk', 'lastUsedAt', 'inactiveAt', 'ttl', 'revokedAt'] as const;
+export const USE_RECORD_ATTRIBUTES = ['pk', 'sk', 'lastUsedAt', 'inactiveAt', 'ttl', 'revokedAt', KEY_USE_MARK] as const;
 
 /** What counting one more failed authentication names (audit-store.ts addFailedAttempt): the aggregate's two counters. */
 export const FAILED_ATTEMPT_ATTRIBUTES = ['pk', 'sk', 'attempts', 'lastAttemptAt'] as const;
 
 /** What the notifier's updates of a key name (key-store.ts claimNotification, recordNotificationOutcome). */
-export const NOTIFICATION_ATTRIBUTES = ['pk', 'sk', 'notification', 'defaultNotifications', 'version', 'revokedAt'] as const;
+export const NOTIFICATION_ATTRIBUTES = ['pk', 'sk', 'notification', 'defaultNotifications', 'version', 'revokedAt', KEY_USE_MARK] as const;
 
 /**
  * Audit entries are append-only: a new entry is a PutItem (always `attribute_not_exists(pk)` in
@@ -93,6 +95,17 @@ export const useRecord: TableGrant = { actions: ['UpdateItem'], partitions: [par
  * caller's key, record its use, and audit a refused credential.
  */
 export const authentication: TableAccess = [{ actions: ['GetItem'], partitions: [partitions.key] }, useRecord, ...failedAttempts];
+
+/**
+ * Listing keys (keys/key-listing.ts): a query on one of the three key indexes, then the matching
+ * keys' whole items by BatchGetItem.
+ */
+export const keyListing: TableAccess = [
+  { actions: ['Query'], index: 'keysByOwner', partitions: [partitions.keysOfOwner] },
+  { actions: ['Query'], index: 'keysAll', partitions: [partitions.allKeys] },
+  { actions: ['Query'], index: 'keysByName', partitions: [partitions.keysByName] },
+  { actions: ['BatchGetItem'], partitions: [partitions.key] },
+];
 
 /**
  * A new key's expiry notifications (keys/key-reminders.ts): the channel a notification names, and

@@ -151,6 +151,7 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise
     grants: { roles: key.roles, permissions: key.permissions },
     expanded: expandGrants(deps.config.catalog, key),
     expiresAt: key.expiresAt,
+    ...(key.meta === undefined ? {} : { meta: key.meta }),
   };
 }
 

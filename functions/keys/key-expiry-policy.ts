@@ -4,6 +4,35 @@ import { ValidationError } from '../shared/errors.js';
 
 const MINUTE = 60_000;
 
+/** The expiry presets clients offer (SecureCloud's list); the default lifetime is the deployment's. */
+export const EXPIRY_PRESETS = ['P30D', 'P60D', 'P90D', 'P180D'] as const;
+
+/** The longest a rotated key's predecessor may keep working beside its successor (GitLab, Stripe: a week). */
+export const MAX_ROTATION_OVERLAP = 'P7D';
+
+/** The earliest a key may expire: a minute from when it is created or edited. */
+export const MIN_LIFETIME = 'PT1M';
+
+/**
+ * What GET /v1/policy shows: the bounds every create, edit, reset and rotation is held to, so
+ * that clients (and the console) can show them (Redwood's "Max Key Lifespan", "Not Accessed
+ * Expiration") instead of learning them from a 400.
+ */
+export function describePolicy(policy: Policy, limits: { metaMaxBytes: number; metaMaxDepth: number; maxTags: number }) {
+  return {
+    maxLifetime: policy.maxLifetime,
+    defaultLifetime: policy.defaultLifetime,
+    minLifetime: MIN_LIFETIME,
+    notAccessedPeriod: policy.notAccessedPeriod,
+    requireExpiry: policy.requireExpiry,
+    expiryPresets: [...EXPIRY_PRESETS],
+    retention: policy.retention,
+    maxResetGracePeriod: policy.maxResetGracePeriod,
+    maxRotationOverlap: MAX_ROTATION_OVERLAP,
+    metadata: limits,
+  };
+}
+
 /**
  * Turns `expiresAt` / `expiresIn` into the stored expiry, enforcing the policy bounds:
  * at least a minute from now, at most the max lifetime from now.

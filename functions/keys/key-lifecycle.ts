@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { newKeyId } from '../shared/ids.js';
 import { resolveExpiry } from './key-expiry-policy.js';
 import { type IssuedKey, issueKeyString } from './key-issuing.js';
+import { metadataFields } from './key-metadata.js';
 import { inactiveAtFrom, type KeyDetails, keyChanges, keyDetails, type KeyRecord, keyStatus } from './key-model.js';
 import type { StoredNotification } from './key-notifications.js';
 import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
@@ -30,7 +31,7 @@ function auditedCaller(principal: Principal): AuditedCaller {
 }
 
 /** The fields whose edits the audit log shows, before and after (never a secret or a hash). */
-const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt'] as const;
+const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt', 'tags', 'meta'] as const;
 
 /** A notification as the audit log shows it: when and where, not its internal revision. */
 function auditedNotification(n: StoredNotification | null | undefined) {
@@ -42,7 +43,8 @@ function editedFields(before: KeyRecord, after: KeyRecord): Record<string, { fro
   const compare = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
   };
-  for (const field of AUDITED_EDIT_FIELDS) compare(field, before[field], after[field]);
+  // Optional fields (tags, meta) show as null when absent, so a removal reads "to: null".
+  for (const field of AUDITED_EDIT_FIELDS) compare(field, before[field] ?? null, after[field] ?? null);
   compare('notification', auditedNotification(before.notification), auditedNotification(after.notification));
   compare('defaultNotifications', (before.defaultNotifications ?? []).map(auditedNotification), (after.defaultNotifications ?? []).map(auditedNotification));
   return changes;
@@ -119,12 +121,23 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     updatedAt: createdAt,
     expiresAt,
     inactiveAt: inactiveAtFrom(now, policy),
+    ...metadataFields(input),
     version: 1,
   };
   Object.assign(record, await notificationsForNewKey(deps, principal, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
-    details: { name: record.name, owner, format, roles: record.roles, permissions: record.permissions, expiresAt, notification: auditedNotification(record.notification) },
+    details: {
+      name: record.name,
+      owner,
+      format,
+      roles: record.roles,
+      permissions: record.permissions,
+      expiresAt,
+      notification: auditedNotification(record.notification),
+      ...(record.tags === undefined ? {} : { tags: record.tags }),
+      ...(record.meta === undefined ? {} : { meta: record.meta }),
+    },
   });
   await claimNameAndWrite(deps, record, (staleHolder) => keyStore(deps).insertKey(record, audit, staleHolder));
   changeCommitted(audit);
@@ -170,7 +183,8 @@ export async function listKeys(deps: Deps, principal: Principal, input: ListKeys
     owner = principal.owner;
   }
   const now = deps.clock();
-  const page = await keyStore(deps).queryKeys({ owner, status: input.status, limit: input.limit, cursor: input.cursor }, now);
+  const { status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor } = input;
+  const page = await keyStore(deps).queryKeys({ owner, status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor }, now);
   return { items: page.items.map((k) => keyDetails(k, now)), nextCursor: page.nextCursor };
 }
 
@@ -183,6 +197,14 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
   const updated: KeyRecord = { ...key, updatedAt: now.toISOString(), version: key.version + 1 };
   if (input.name !== undefined) updated.name = input.name;
   if (input.description !== undefined) updated.description = input.description;
+  if (input.tags !== undefined) {
+    delete updated.tags;
+    Object.assign(updated, metadataFields({ tags: input.tags }));
+  }
+  if (input.meta !== undefined) {
+    delete updated.meta;
+    Object.assign(updated, metadataFields({ meta: input.meta }));
+  }
   if (input.roles !== undefined || input.permissions !== undefined) {
     Object.assign(updated, checkGrants(deps, principal, { roles: input.roles ?? key.roles, permissions: input.permissions ?? key.permissions }));
   }

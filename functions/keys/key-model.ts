@@ -3,6 +3,7 @@ import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
 import type { Actor } from '../permissions/principal.js';
+import type { KeyMeta } from './key-metadata.js';
 import { type KeyNotificationFields, notificationDetails } from './key-notifications.js';
 
 export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
@@ -41,6 +42,10 @@ export interface KeyRecord extends KeyNotificationFields {
   inactiveAt: string;
   revokedAt?: string;
   revokedBy?: Actor;
+  /** Labels such as `team:payments`, sorted, unique (key-metadata.ts); absent: none. Listings filter on them. */
+  tags?: string[];
+  /** A small JSON object the owner attaches (key-metadata.ts): returned by verify, passed by the authorizer. No secrets, by convention. */
+  meta?: KeyMeta;
   /** Bumped by every edit; edits are conditional on it (optimistic concurrency). */
   version: number;
 }
@@ -99,6 +104,8 @@ export function keyDetails(key: KeyRecord, now: Date) {
       key.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > now.toISOString() ? key.previousSecretValidUntil : null,
     revokedAt: key.revokedAt ?? null,
     revokedBy: key.revokedBy ?? null,
+    tags: key.tags ?? [],
+    meta: key.meta ?? null,
     notification: key.notification ? notificationDetails(key.notification) : null,
     defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
   };

@@ -42,6 +42,8 @@ export const keyDetailsSchema = z
     previousSecretValidUntil: instant.nullable(),
     revokedAt: instant.nullable(),
     revokedBy: actor.nullable(),
+    tags: z.array(z.string()).meta({ description: 'Labels such as team:payments; GET /v1/keys?tag= filters on one' }),
+    meta: z.record(z.string(), z.json()).nullable().meta({ description: 'The key\'s metadata (no secrets, by convention); null: none' }),
     notification: notificationSchema.nullable(),
     defaultNotifications: z.array(notificationSchema),
   })
@@ -60,4 +62,8 @@ export const verificationSchema = z.strictObject({
   owner: z.string().nullable(),
   permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
   expiresAt: instant.nullable(),
+  meta: z
+    .record(z.string(), z.json())
+    .nullable()
+    .meta({ description: "The key's metadata, when the key is valid (null: none, or not known)" }),
 });

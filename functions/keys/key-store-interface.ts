@@ -14,7 +14,11 @@ export interface KeyStore {
   findKey(id: string): Promise<KeyRecord | undefined>;
   /** The keys with these ids, by id, in one consistent read (an id with no key is absent). */
   findKeys(ids: readonly string[]): Promise<Map<string, KeyRecord>>;
-  /** A page of keys, newest first, of one owner or of all; `status` filters as keyStatus() decides. */
+  /**
+   * A page of keys, of one owner or of all, newest first (by name for a name prefix over all
+   * owners); the filters as matchesListQuery() (key-listing.ts) decides. A page may be short, or
+   * empty, and still carry a cursor: the listing bounds the work of one page.
+   */
   queryKeys(query: ListQuery, now: Date): Promise<KeyPage>;
   /**
    * Creates a key, claiming its name, with its audit entry. `staleHolder`: take over the name
@@ -37,6 +41,14 @@ export interface KeyStore {
 export interface ListQuery {
   owner?: string | undefined;
   status?: KeyStatus | undefined;
+  /** One tag the key must carry (`team:payments`). */
+  tag?: string | undefined;
+  /** Case-insensitive prefix of the name. */
+  namePrefix?: string | undefined;
+  /** ISO 8601: the effective expiry lies before it. */
+  expiringBefore?: string | undefined;
+  /** ISO 8601: no use recorded at or after it (never-used keys match). */
+  unusedSince?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }

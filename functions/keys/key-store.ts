@@ -1,21 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
-import { tableSchema } from '../contract/table-schema.js';
+import { KEY_USE_MARK, tableSchema } from '../contract/table-schema.js';
 import type { AuditEntry } from '../audit/audit-model.js';
 import { type AuditEntryPut, auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
 import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
-import { ValidationError } from '../shared/errors.js';
-import { decodeIndexCursor, encodeIndexCursor } from '../shared/index-cursor.js';
-import { applyKeyChanges, type KeyChanges, type KeyRecord, type KeyStatus, nameLockTtl, ttlFor } from './key-model.js';
+import { KEY_INDEX_TABLE_ATTRIBUTES, keyIndexAttributes, queryKeyIndexes } from './key-listing.js';
+import { applyKeyChanges, type KeyChanges, type KeyRecord, nameLockTtl, ttlFor } from './key-model.js';
 import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim } from './key-store-interface.js';
 
 /*
  * Items (see functions/contract/table-schema.ts):
  *   key        pk KEY#<id>                       sk KEY
- *              gsi1pk OWNER#<owner>  gsi2pk KEYS   gsi1sk = gsi2sk = <createdAt>#<id> (newest first)
+ *              the key indexes' attributes (gsi6-8, nameLower): key-listing.ts
+ *              lastWriteWasUse: true when the last write was a use record, see recordUse
  *   name lock  pk NAME#<owner>#<lower-cased name> sk NAME   { keyId, ttl }
  *
  * A name lock says which key holds a name. Invariant: an active key's lock always names it. A
@@ -27,24 +26,16 @@ const keyPk = (id: string) => `KEY#${id}`;
 const namePk = (owner: string, name: string) => `NAME#${owner}#${name.toLowerCase()}`;
 const KEY_SK = 'KEY';
 const NAME_SK = 'NAME';
-const ALL_KEYS = 'KEYS';
-
 type Item = Record<string, NativeAttributeValue>;
 
-const TABLE_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'];
+/** Set by a use record and by nothing else; every other write to a key item leaves it out (a Put) or removes it. */
+const USE_MARK = KEY_USE_MARK;
 
+const TABLE_ATTRIBUTES = ['pk', 'sk', 'ttl', USE_MARK, ...KEY_INDEX_TABLE_ATTRIBUTES];
+
+/** The whole item, as a create or an edit Puts it: without the use mark (this write is not a use). */
 function toItem(key: KeyRecord, ttl: number): Item {
-  const sortKey = `${key.createdAt}#${key.id}`;
-  return {
-    ...key,
-    pk: keyPk(key.id),
-    sk: KEY_SK,
-    gsi1pk: `OWNER#${key.owner}`,
-    gsi1sk: sortKey,
-    gsi2pk: ALL_KEYS,
-    gsi2sk: sortKey,
-    ttl,
-  };
+  return { ...key, pk: keyPk(key.id), sk: KEY_SK, ...keyIndexAttributes(key), ttl };
 }
 
 function fromItem(item: Item): KeyRecord {
@@ -252,6 +243,10 @@ async function writeKeyEditItems(deps: Deps, items: object[]): Promise<EditOutco
  * Records a use. The condition makes this a no-op unless the last recorded use is at least a
  * minute old, so however many requests race here, one write per key per minute gets through.
  * It also refuses to touch a revoked or inactive key: using an expired key must not revive it.
+ *
+ * It writes nothing an index projects (KEY_INDEX_ATTRIBUTES), so it costs the table item's write
+ * units only, and it sets the use mark: the stream filter of the schedule sync
+ * (infra/notifications.ts) drops changes that carry it, since a use never changes a schedule.
  */
 async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, ttl: number): Promise<boolean> {
   const nowIso = now.toISOString();
@@ -261,11 +256,11 @@ async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, 
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { pk: keyPk(id), sk: KEY_SK },
-        UpdateExpression: 'SET lastUsedAt = :now, inactiveAt = :inactiveAt, #ttl = :ttl',
+        UpdateExpression: `SET lastUsedAt = :now, inactiveAt = :inactiveAt, #ttl = :ttl, ${USE_MARK} = :true`,
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(revokedAt) AND inactiveAt > :now AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :minuteAgo)',
         ExpressionAttributeNames: { '#ttl': tableSchema.ttlAttribute },
-        ExpressionAttributeValues: { ':now': nowIso, ':minuteAgo': minuteAgo, ':inactiveAt': inactiveAt, ':ttl': ttl },
+        ExpressionAttributeValues: { ':now': nowIso, ':minuteAgo': minuteAgo, ':inactiveAt': inactiveAt, ':ttl': ttl, ':true': true },
       }),
     );
     return true;
@@ -275,63 +270,11 @@ async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, 
   }
 }
 
-/* Listing: a query on an index, never a scan. The status filter mirrors keyStatus() exactly. */
-
-const STATUS_FILTERS: Record<KeyStatus, string> = {
-  // A NULL expiresAt (no fixed expiry) compares false with any string, hence attribute_type.
-  active: 'attribute_not_exists(revokedAt) AND inactiveAt > :now AND (attribute_type(expiresAt, :null) OR expiresAt > :now)',
-  expired: 'attribute_not_exists(revokedAt) AND expiresAt <= :now AND expiresAt <= inactiveAt',
-  expired_inactive: 'attribute_not_exists(revokedAt) AND inactiveAt <= :now AND (attribute_type(expiresAt, :null) OR inactiveAt < expiresAt)',
-  revoked: 'attribute_exists(revokedAt)',
-};
-
-/** Bounds the work one page may do when a status filter skips many items. */
-const MAX_QUERY_ROUNDS = 10;
-
-async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<KeyPage> {
-  const [indexName, partitionAttribute, sortAttribute, partition] =
-    query.owner === undefined ? ['all', 'gsi2pk', 'gsi2sk', ALL_KEYS] : ['byOwner', 'gsi1pk', 'gsi1sk', `OWNER#${query.owner}`];
-  let startKey: Item | undefined =
-    query.cursor === undefined
-      ? undefined
-      : decodeIndexCursor(query.cursor, {
-          partitionAttribute,
-          sortAttribute,
-          partition,
-          tableKey: { pk: z.string().startsWith('KEY#'), sk: z.literal(KEY_SK) },
-          hint: ', with the same filters',
-        });
-  const items: KeyRecord[] = [];
-  for (let round = 0; round < MAX_QUERY_ROUNDS && items.length < query.limit; round++) {
-    const status = query.status;
-    const page = await deps.ddb.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: '#p = :partition',
-        ExpressionAttributeNames: { '#p': partitionAttribute },
-        ExpressionAttributeValues: {
-          ':partition': partition,
-          ...(status === undefined || status === 'revoked' ? {} : { ':now': now.toISOString() }),
-          ...(status === 'active' || status === 'expired_inactive' ? { ':null': 'NULL' } : {}),
-        },
-        ...(status === undefined ? {} : { FilterExpression: STATUS_FILTERS[status] }),
-        ScanIndexForward: false,
-        Limit: query.limit - items.length,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []).map(fromItem));
-    startKey = page.LastEvaluatedKey;
-    if (startKey === undefined) break;
-  }
-  return { items, nextCursor: encodeIndexCursor(startKey) };
-}
-
 /*
  * Expiry notifications are fields of the key item (functions/keys/key-notifications.ts).
  * The notifier updates one of them in place; each update is conditional on the notification's
- * `rev` (it is still the one the schedule was made for) and bumps `version`, so an edit that read
+ * `rev` (it is still the one the schedule was made for) and bumps `version` (and removes the use
+ * mark: this change must reach the schedule sync), so an edit that read
  * the key before it fails as a concurrent update instead of overwriting what the notifier wrote.
  * One-item transactions, so an audit entry can join them.
  */
@@ -342,7 +285,7 @@ export async function claimNotification(deps: Deps, id: string, slot: Notificati
   return updateWithAudit(deps, {
     TableName: deps.tableName,
     Key: { pk: keyPk(id), sk: KEY_SK },
-    UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
+    UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one REMOVE ${USE_MARK}`,
     ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
     ExpressionAttributeNames: slot.names,
     ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
@@ -366,7 +309,7 @@ export async function recordNotificationOutcome(
     {
       TableName: deps.tableName,
       Key: { pk: keyPk(id), sk: KEY_SK },
-      UpdateExpression: `SET ${slot.path}.outcome = :outcome${detailSet}, version = version + :one`,
+      UpdateExpression: `SET ${slot.path}.outcome = :outcome${detailSet}, version = version + :one REMOVE ${USE_MARK}`,
       ConditionExpression: `attribute_exists(pk) AND ${slot.path}.rev = :rev`,
       ExpressionAttributeNames: slot.names,
       ExpressionAttributeValues: { ':outcome': outcome, ':rev': rev, ':one': 1, ...(detail === undefined ? {} : { ':detail': detail }) },
@@ -385,7 +328,7 @@ export function dynamoKeyStore(deps: Deps): KeyStore {
   return {
     findKey: (id) => findKey(deps, id),
     findKeys: (ids) => findKeys(deps, ids),
-    queryKeys: (query, now) => queryKeys(deps, query, now),
+    queryKeys: (query, now) => queryKeyIndexes(deps, (ids) => findKeys(deps, ids), query, now),
     insertKey: (key, audit, staleHolder) =>
       insertKey(deps, key, ttlFor(key, policy), nameLockTtl(key, policy), auditEntryPut(deps, audit), staleHolder),
     editKey(before, changes: KeyChanges, audit: AuditEntry, options = {}) {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
+import { metaSchema, tagSchema, tagsSchema } from './key-metadata.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
@@ -41,6 +42,8 @@ export const createKeyBodySchema = z.strictObject({
   expiresAt: expiresAtSchema.nullable().optional(),
   expiresIn: durationText.optional(),
   notification: notificationInputSchema.optional(),
+  tags: tagsSchema.optional(),
+  meta: metaSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
 
@@ -53,16 +56,41 @@ export const updateKeyBodySchema = z
     expiresAt: expiresAtSchema.optional(),
     expiresIn: durationText.optional(),
     notification: notificationInputSchema.optional(),
+    /** Replaces the tags ([] removes them all). */
+    tags: tagsSchema.optional(),
+    /** Replaces the metadata; null removes it. */
+    meta: metaSchema.nullable().optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn or notification');
+  .refine(
+    (body) => Object.keys(body).length > 0,
+    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification, tags or meta',
+  );
 export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
 
 export const resetKeyBodySchema = z.strictObject({ gracePeriod: durationText.optional() });
 export type ResetKeyInput = z.infer<typeof resetKeyBodySchema>;
 
+const instantQuery = (field: string) =>
+  z.iso
+    .datetime({ offset: true, message: `${field} must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z` })
+    .transform((text) => new Date(text).toISOString());
+
 export const listKeysQuerySchema = z.strictObject({
   owner: ownerSchema.optional(),
   status: z.enum(keyStatuses).optional(),
+  tag: tagSchema.optional().meta({ description: 'Only keys carrying this tag (team:payments)' }),
+  namePrefix: z
+    .string()
+    .min(1, 'namePrefix must not be empty')
+    .max(64, 'namePrefix must be at most 64 characters')
+    .optional()
+    .meta({ description: 'Only keys whose name starts with this, ignoring case. Without owner, the page is in name order' }),
+  expiringBefore: instantQuery('expiringBefore')
+    .optional()
+    .meta({ description: 'Only keys whose effective expiry (fixed or by inactivity) lies before this instant' }),
+  unusedSince: instantQuery('unusedSince')
+    .optional()
+    .meta({ description: 'Only keys with no use recorded at or after this instant (never-used keys included; uses are recorded once a minute)' }),
   ...pageQuerySchema.shape,
 });
 export type ListKeysInput = z.infer<typeof listKeysQuerySchema>;

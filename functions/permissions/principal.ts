@@ -9,6 +9,8 @@ export interface Principal {
   expanded: Expanded;
   /** The key's fixed expiry (null: none); absent for credentials that are not keys. */
   expiresAt?: string | null;
+  /** The key's metadata (functions/keys/key-metadata.ts); absent for keys without any and for other credentials. */
+  meta?: Record<string, unknown>;
   /** The request it made, for the audit log; absent outside HTTP requests (the bootstrap). */
   request?: RequestOrigin;
   /** A person signed in to the console (OpenID Connect), rather than a key. */

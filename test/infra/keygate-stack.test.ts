@@ -183,7 +183,28 @@ describe('the functions', () => {
 });
 
 describe('the table', () => {
-  it('is built from functions/contract/table-schema.ts: keys, both GSIs with every attribute projected, TTL', () => {
+  it('key indexes project only what listings filter on: a use record (lastUsedAt, inactiveAt, ttl) touches no index (#12)', () => {
+    const props = ofType('AWS::DynamoDB::Table')[0]?.[1].Properties ?? {};
+    type Index = { IndexName: string; KeySchema: { AttributeName: string }[]; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } };
+    const indexes = props.GlobalSecondaryIndexes as Index[];
+    const byName = new Map(indexes.map((index) => [index.IndexName, index]));
+    for (const name of ['keysByOwner', 'keysAll', 'keysByName']) {
+      expect(byName.get(name)?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['tags', 'nameLower', 'expiresAt', 'revokedAt'] });
+    }
+    // What recordUse writes (functions/keys/key-store.ts) is neither projected nor an index key anywhere key items are indexed.
+    const useWrites = ['lastUsedAt', 'inactiveAt', 'ttl', 'lastWriteWasUse'];
+    for (const name of ['keysByOwner', 'keysAll', 'keysByName']) {
+      const index = byName.get(name);
+      const touched = [...(index?.Projection.NonKeyAttributes ?? []), ...(index?.KeySchema ?? []).map((k) => k.AttributeName)];
+      expect(touched.filter((a) => useWrites.includes(a))).toEqual([]);
+    }
+    // The ALL indexes hold channels, operator messages and audit entries: key items carry none of their key attributes.
+    expect(indexes.filter((index) => index.Projection.ProjectionType === 'ALL').map((index) => index.IndexName).sort()).toEqual(
+      ['all', 'auditByAction', 'auditByActor', 'auditByKey', 'byOwner'],
+    );
+  });
+
+  it('is built from functions/contract/table-schema.ts: keys, GSIs with their projections, TTL', () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables).toHaveLength(1);
     const props = tables[0]?.[1].Properties ?? {};
@@ -198,7 +219,10 @@ describe('the table', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection:
+          index.projection.type === 'ALL'
+            ? { ProjectionType: 'ALL' }
+            : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.attributes] },
       })),
     );
     const attributes = [...new Set([tableSchema.partitionKey, tableSchema.sortKey, ...tableSchema.indexes.flatMap((i) => [i.partitionKey, i.sortKey])])];

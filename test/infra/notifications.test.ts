@@ -1,8 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
+import { authenticateKey } from '../../functions/keys/key-authentication.js';
+import { deleteKey, updateKey } from '../../functions/keys/key-lifecycle.js';
+import { freshDeps, testClock } from '../support/dynamodb.js';
+import { MOTO_MISSING } from '../support/moto.js';
+import { streamReader } from '../support/notifications.js';
 import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 
@@ -96,8 +103,57 @@ describe('notification infrastructure', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids().queue, 'Arn'] } } },
     });
-    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { Keys: { pk: { S: [{ prefix: 'KEY#' }] } } } });
+    // Key items only, and not a use record (it sets lastWriteWasUse, which every other key write clears) (#12).
+    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual({
+      dynamodb: { Keys: { pk: { S: [{ prefix: 'KEY#' }] } }, NewImage: { lastWriteWasUse: { BOOL: [{ exists: false }] } } },
+    });
   });
+
+  it("passes every key change but a use record to the schedule sync: the template's filter over real stream records (#12)", async () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')[0]?.[1].Properties ?? {};
+    const pattern = mapping.FilterCriteria.Filters[0].Pattern as string;
+    const clock = testClock(new Date('2026-11-23T12:00:00.000Z'));
+    const deps = await freshDeps({ clock: clock.now });
+    const read = streamReader(deps.tableName);
+    // moto's EventBridge pattern engine (moto_server's Python package): Lambda event filtering uses the same pattern
+    // language. Its server mode leaves TestEventPattern unimplemented, so the engine is called in-process.
+    const matchAll = (records: unknown[]): boolean[] => {
+      const script =
+        'import json, sys\nfrom moto.events.models import EventPattern\nq = json.load(sys.stdin)\n' +
+        'p = EventPattern.load(q["pattern"])\nprint(json.dumps([p.matches_event(r) for r in q["records"]]))';
+      const run = spawnSync('python3', ['-c', script], { input: JSON.stringify({ pattern, records }), encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`moto's pattern engine failed (${MOTO_MISSING}): ${run.stderr}`);
+      return JSON.parse(run.stdout) as boolean[];
+    };
+    const judged = async () => {
+      const records = (await read()).Records;
+      const passed = matchAll(records);
+      return records.map((r, i) => [r.eventName, passed[i]] as const);
+    };
+
+    const admin = await mintAdminKey(deps);
+    const principal = { ...(await authenticateKey(deps, admin.key)) };
+    // A create (with its name lock and audit entry: not key items), then the use record of the first use.
+    expect(await judged()).toEqual([
+      ['INSERT', true],
+      ['INSERT', false],
+      ['INSERT', false],
+      ['MODIFY', false],
+    ]);
+    clock.advance(120_000);
+    await authenticateKey(deps, admin.key);
+    expect(await judged()).toEqual([['MODIFY', false]]);
+    await updateKey(deps, principal, admin.details.id, { description: 'edited after a use' });
+    expect((await judged()).filter(([, pass]) => pass)).toEqual([['MODIFY', true]]);
+    clock.advance(120_000);
+    await authenticateKey(deps, admin.key);
+    await deleteKey(deps, principal, admin.details.id);
+    // The use record is dropped, the delete (an edit that clears the mark) passes.
+    expect((await judged()).filter(([name]) => name === 'MODIFY')).toEqual([
+      ['MODIFY', false],
+      ['MODIFY', true],
+    ]);
+  }, 90_000);
 
   it('gives the schedule sync what it needs to make schedules and no more', () => {
     const variables = resources[ids().sync]?.Properties.Environment.Variables;

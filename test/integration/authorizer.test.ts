@@ -86,6 +86,7 @@ describe('the authorizer with a key', () => {
       admin: false,
       grants: { roles: [{ role: 'cloud-account-viewer', scope: ['acct-1'] }], permissions: ['alerts:read'] },
       permissions: { 'alerts:read': '*', 'cloud-accounts:read': ['acct-1'] },
+      meta: null,
     });
     // What the backend reads back from its event.
     expect(keygateCaller({ requestContext: { authorizer: { lambda: result.context } } })).toEqual(result.context);

@@ -293,7 +293,15 @@ describe('GET /v1/keys', () => {
     expect(crossed.status).toBe(400);
     // Hand-made cursors for the right listing, but not a key DynamoDB accepts: 400, never a 500.
     const real = JSON.parse(Buffer.from(page.json.nextCursor, 'base64url').toString('utf8'));
-    const forged = [{ ...real, gsi1sk: undefined }, { ...real, gsi1sk: '' }, { ...real, gsi2pk: 'KEYS' }, { ...real, pk: 'CHANNEL#x' }, { ...real, gsi1sk: 7 }];
+    const forged = [
+      { ...real, after: undefined },
+      { ...real, after: '' },
+      { ...real, after: 'CHANNEL#x' },
+      { ...real, after: 7 },
+      { ...real, extra: 1 },
+      { ...real, q: 'another-listing' },
+      { ...real, v: 2 },
+    ];
     for (const cursor of forged) {
       const encoded = Buffer.from(JSON.stringify(cursor)).toString('base64url');
       const response = await api('GET', `/v1/keys?owner=gina&cursor=${encoded}`, { key: admin });

@@ -101,7 +101,16 @@ describe('responses match the document', () => {
   it('for a tour of every route, successes and errors', async () => {
     ajv.addSchema(doc, 'openapi.json');
     const admin = world.admin;
-    const created = await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read', 'keys:read', 'tokens:read'] } });
+    const created = await call('POST', '/v1/keys', {
+      key: admin,
+      body: {
+        name: 'tour',
+        owner: 'alice',
+        permissions: ['alerts:read', 'keys:read', 'tokens:read'],
+        tags: ['env:prod'],
+        meta: { plan: 'gold', n: [1] },
+      },
+    });
     const id = created.json.id;
     await call('POST', '/v1/keys', { key: admin, body: { name: 'tour', owner: 'alice', permissions: ['alerts:read'] } });
     await call('POST', '/v1/keys', { key: admin, body: { name: 'bad', permissions: ['nukes:read'] } });
@@ -116,6 +125,8 @@ describe('responses match the document', () => {
     await call('PATCH', `/v1/keys/${id}`, { key: admin, body: { description: 'edited' } });
     await call('POST', `/v1/keys/${id}/reset`, { key: admin, body: { gracePeriod: 'PT1H' } });
     await call('GET', '/v1/catalog', { key: created.json.key });
+    await call('GET', '/v1/policy', { key: created.json.key });
+    await call('GET', '/v1/keys?namePrefix=TO&tag=env:prod&status=active&limit=1', { key: admin });
     await call('POST', '/v1/keys/verify', { key: created.json.key, body: { key: created.json.key } });
     const ops = await call('POST', '/v1/keys/verify', { key: admin, body: { key: issueSecret('kg', id).keyString, permission: 'alerts:read' } });
     expect(ops.status).toBe(200);

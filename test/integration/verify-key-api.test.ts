@@ -35,7 +35,7 @@ afterEach(async () => {
 
 const verify = (body: unknown, caller = service.key) => world.api('POST', '/v1/keys/verify', { key: caller, body });
 
-const unknown = { keyId: null, owner: null, permissions: null, expiresAt: null };
+const unknown = { keyId: null, owner: null, permissions: null, expiresAt: null, meta: null };
 
 function countedCalls() {
   const calls = countCalls(world.deps.ddb);
@@ -59,6 +59,7 @@ describe('POST /v1/keys/verify', () => {
       owner: 'siem',
       permissions: { 'alerts:read': '*', 'cloud-accounts:read': ['acct-1'] },
       expiresAt: new Date(START.getTime() + 30 * DAY).toISOString(),
+      meta: null,
     });
   });
 

@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../functions/audit/audit-model.js';
 import { applyKeyChanges, type KeyChanges, type KeyRecord, keyStatus } from '../../functions/keys/key-model.js';
 import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim } from '../../functions/keys/key-store-interface.js';
+import { listOrder, matchesListQuery } from '../../functions/keys/key-listing.js';
 
 /**
  * The in-memory twin of the DynamoDB key store (functions/keys/key-store.ts), for unit tests of
@@ -35,13 +36,14 @@ export class MemoryKeyStore implements KeyStore {
 
   async queryKeys(query: ListQuery, now: Date): Promise<KeyPage> {
     this.calls.push('queryKeys');
-    const sortKey = (k: KeyRecord) => `${k.createdAt}#${k.id}`;
+    // The same order and filters as the key indexes (functions/keys/key-listing.ts), without their page bound.
+    const byName = listOrder(query) === 'name';
+    const sortKey = (k: KeyRecord) => (byName ? `${k.name.toLowerCase()}#${k.id}` : `${k.createdAt}#${k.id}`);
     const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
     const all = [...this.keys.values()]
-      .filter((k) => query.owner === undefined || k.owner === query.owner)
-      .filter((k) => query.status === undefined || keyStatus(k, now) === query.status)
-      .sort((a, b) => sortKey(b).localeCompare(sortKey(a)))
-      .filter((k) => after === undefined || sortKey(k) < after);
+      .filter((k) => matchesListQuery(k, query, now))
+      .sort((a, b) => (byName ? sortKey(a).localeCompare(sortKey(b)) : sortKey(b).localeCompare(sortKey(a))))
+      .filter((k) => after === undefined || (byName ? sortKey(k) > after : sortKey(k) < after));
     const items = all.slice(0, query.limit).map((k) => structuredClone(k));
     const last = items.at(-1);
     return { items, nextCursor: all.length > query.limit && last ? Buffer.from(sortKey(last)).toString('base64url') : null };

@@ -1,7 +1,7 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { keyPageSchema } from '../key-responses.js';
 import { listKeysQuerySchema } from '../schemas.js';
-import { authentication, partitions } from '../../contract/table-access.js';
+import { authentication, keyListing } from '../../contract/table-access.js';
 
 export const listKeysContract = defineContract({
   id: 'ListKeys',
@@ -9,9 +9,16 @@ export const listKeysContract = defineContract({
   path: '/v1/keys',
   entry: 'functions/keys/handlers/list-keys.ts',
   permission: 'keys:read',
-  tableAccess: [...authentication, { actions: ['Query'], index: 'byOwner', partitions: [partitions.keysOfOwner] }, { actions: ['Query'], index: 'all', partitions: [partitions.allKeys] }],
-  summary: 'List keys, newest first, filtered by owner and status',
+  tableAccess: [...authentication, ...keyListing],
+  summary: 'List and search keys: by owner, status, tag, name prefix, expiring before, unused since',
   request: { query: listKeysQuerySchema },
-  responses: { 200: { description: 'Keys, newest first', schema: keyPageSchema } },
+  responses: {
+    200: {
+      description:
+        'Keys, newest first (by name for a namePrefix without owner). Served by the key indexes, never a scan: a page reads a bounded number ' +
+        'of index entries, so it may hold fewer than `limit` keys, or none, and still carry a nextCursor; follow it until it is null.',
+      schema: keyPageSchema,
+    },
+  },
   errors: [400],
 });
