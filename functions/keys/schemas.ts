@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
+import { isIpAddress } from './key-ip-allowlist.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
@@ -24,6 +25,16 @@ export type NotificationInput = z.infer<typeof notificationInputSchema>;
 const nameSchema = keyNameSchema();
 const descriptionSchema = keyDescriptionSchema();
 
+/**
+ * A key's IP allowlist: CIDR ranges or addresses, IPv4 or IPv6 (checked and normalized by
+ * key-ip-allowlist.ts, which also refuses an empty list); `null` (on edit) removes it.
+ */
+const allowedIpsSchema = z
+  .array(z.string().min(1).max(64), { error: 'allowedIps must be a list of CIDR ranges such as ["203.0.113.0/24", "2001:db8::/32"]' })
+  .max(32, 'allowedIps: at most 32 ranges')
+  .nullable()
+  .meta({ description: 'CIDR ranges (IPv4, IPv6) the key may be used from; absent or null: anywhere' });
+
 const expiresAtSchema = z.iso.datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z' });
 const durationText = z.string().min(2).max(40);
 
@@ -41,6 +52,7 @@ export const createKeyBodySchema = z.strictObject({
   expiresAt: expiresAtSchema.nullable().optional(),
   expiresIn: durationText.optional(),
   notification: notificationInputSchema.optional(),
+  allowedIps: allowedIpsSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
 
@@ -53,12 +65,32 @@ export const updateKeyBodySchema = z
     expiresAt: expiresAtSchema.optional(),
     expiresIn: durationText.optional(),
     notification: notificationInputSchema.optional(),
+    allowedIps: allowedIpsSchema.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn or notification');
+  .refine(
+    (body) => Object.keys(body).length > 0,
+    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification or allowedIps',
+  );
 export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
 
 export const resetKeyBodySchema = z.strictObject({ gracePeriod: durationText.optional() });
 export type ResetKeyInput = z.infer<typeof resetKeyBodySchema>;
+
+/** A rotation: the successor's expiry (default lifetime when absent), and how long the old key keeps working (none: revoked at once). */
+export const rotateKeyBodySchema = z.strictObject({
+  expiresAt: expiresAtSchema.optional(),
+  expiresIn: durationText.optional(),
+  overlap: durationText.optional().meta({ description: 'ISO 8601 duration the old key keeps working (at most P7D); absent: it is revoked at once' }),
+});
+export type RotateKeyInput = z.infer<typeof rotateKeyBodySchema>;
+
+const reasonSchema = z.string().min(1).max(256).regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, 'reason must not contain control or format characters');
+
+/** Suspend, resume, and the bulk actions: an optional reason for the audit log (and the key's details, on suspend). */
+export const keyStateBodySchema = z.strictObject({ reason: reasonSchema.optional() });
+export type KeyStateInput = z.infer<typeof keyStateBodySchema>;
+
+export const ownerPathSchema = z.strictObject({ owner: ownerSchema });
 
 export const listKeysQuerySchema = z.strictObject({
   owner: ownerSchema.optional(),
@@ -79,6 +111,15 @@ export const verifyKeyBodySchema = z
     permission: z.string().min(1).max(130).optional(),
     /** The instance the permission must cover (e.g. a cloud account id for a scoped role). */
     instance: scopeIdSchema.optional(),
+    /**
+     * The address the key's presenter called the service from: a key with an IP allowlist is
+     * checked against it (and refused with code ip_not_allowed). Absent: the allowlist is not checked.
+     */
+    clientIp: z
+      .string()
+      .max(64)
+      .refine(isIpAddress, 'clientIp must be an IPv4 or IPv6 address such as 203.0.113.9')
+      .optional(),
   })
   .refine((body) => body.instance === undefined || body.permission !== undefined, 'instance needs a permission to check on it');
 export type VerifyKeyInput = z.infer<typeof verifyKeyBodySchema>;
