@@ -47,7 +47,13 @@ export interface AcceptedCredentials {
  * Reads and verifies the request's credential and checks the requirement; throws AuthenticationError or ForbiddenError.
  * Every decision is counted (the Verifications metric: allowed, or refused by reason).
  */
-export async function authorize(deps: Deps, headers: Headers, requirement: Requirement, accepted: AcceptedCredentials, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Caller> {
+export async function authorize(
+  deps: Deps,
+  headers: Headers,
+  requirement: Requirement,
+  accepted: AcceptedCredentials,
+  address: ClientAddress = UNKNOWN_ADDRESS,
+): Promise<Caller> {
   return (await authorizeAlongside(deps, headers, requirement, accepted, undefined, address)).caller;
 }
 

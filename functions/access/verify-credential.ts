@@ -42,7 +42,12 @@ export function ownTokenTrust(tokens: TokenDeps): TokenTrust {
  * Any other JWT is taken for an access token (no read: signature and claims are checked against
  * the JWKS in memory, with `typ: at+jwt` pinned). `trust` undefined: this place takes keys only.
  */
-export async function verifyCredential(deps: Deps, credential: Credential, trust?: TokenTrust, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Caller> {
+export async function verifyCredential(
+  deps: Deps,
+  credential: Credential,
+  trust?: TokenTrust,
+  address: ClientAddress = UNKNOWN_ADDRESS,
+): Promise<Caller> {
   return (await verifyCredentialAlongside(deps, credential, trust, undefined, undefined, address)).caller;
 }
 
@@ -122,7 +127,8 @@ async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address
   }
   if (claims.kg_ips !== undefined && address !== 'unchecked' && !addressAllowed(claims.kg_ips, address.ip)) {
     const from = address.ip === null ? 'from an unknown address' : `from ${address.ip}`;
-    throw new AuthenticationError('ip_not_allowed', `the access token may not be used ${from}: its key's IP allowlist does not include it`, { keyId: claims.client_id, known: true }, address.ip);
+    const message = `the access token may not be used ${from}: its key's IP allowlist does not include it`;
+    throw new AuthenticationError('ip_not_allowed', message, { keyId: claims.client_id, known: true }, address.ip);
   }
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {

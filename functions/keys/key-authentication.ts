@@ -130,7 +130,8 @@ export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, no
   }
   if (key.allowedIps !== undefined && address !== 'unchecked' && !addressAllowed(key.allowedIps, address.ip)) {
     const from = address.ip === null ? 'from an unknown address' : `from ${address.ip}`;
-    throw new AuthenticationError('ip_not_allowed', `the key may not be used ${from}: its IP allowlist does not include it`, { keyId: key.id, known: true }, address.ip);
+    const message = `the key may not be used ${from}: its IP allowlist does not include it`;
+    throw new AuthenticationError('ip_not_allowed', message, { keyId: key.id, known: true }, address.ip);
   }
   let status = keyStatus(key, now);
   // The record governs; this only keeps a JWT from working past its own exp, whatever the record says.

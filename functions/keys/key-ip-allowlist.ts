@@ -38,7 +38,8 @@ function normalizeRange(text: string): string {
     address = (address as ipaddr.IPv6).toIPv4Address();
     bits -= 96;
   }
-  const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
+  const cidr = `${address}/${bits}`;
+  const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
   return `${network.toString()}/${bits}`;
 }
 
@@ -50,7 +51,10 @@ function normalizeRange(text: string): string {
 export function normalizeAllowedIps(input: readonly string[] | null): string[] | undefined {
   if (input === null) return undefined;
   if (input.length === 0) {
-    throw new ValidationError('allowedIps: an empty list would refuse every use; send null to allow any address, or suspend the key', 'invalid_allowed_ips');
+    throw new ValidationError(
+      'allowedIps: an empty list would refuse every use; send null to allow any address, or suspend the key',
+      'invalid_allowed_ips',
+    );
   }
   if (input.length > MAX_ALLOWED_RANGES) throw new ValidationError(`allowedIps: at most ${MAX_ALLOWED_RANGES} ranges`, 'invalid_allowed_ips');
   return [...new Set(input.map(normalizeRange))];

@@ -80,7 +80,9 @@ export async function loadChangeableKey(deps: Deps, principal: Principal, id: st
 function assertEditable(key: KeyRecord, now: Date): void {
   const status = keyStatus(key, now);
   if (status === 'revoked') throw new ConflictError(`key ${key.id} was deleted at ${key.revokedAt}; create a new key`, 'key_revoked');
-  if (!isLive(status)) throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
+  if (!isLive(status)) {
+    throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
+  }
   if (key.successorId !== undefined) {
     throw new ConflictError(`key ${key.id} was rotated to ${key.successorId} at ${key.rotatedAt}: change the successor instead`, 'key_rotated');
   }

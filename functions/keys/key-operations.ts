@@ -29,10 +29,13 @@ const MAX_ROTATION_ATTEMPTS = 5;
 
 function assertRotatable(key: KeyRecord, status: KeyStatus): void {
   if (key.successorId !== undefined) {
-    throw new ConflictError(`key ${key.id} was already rotated to ${key.successorId} at ${key.rotatedAt}; rotate the successor instead`, 'key_rotated');
+    const message = `key ${key.id} was already rotated to ${key.successorId} at ${key.rotatedAt}; rotate the successor instead`;
+    throw new ConflictError(message, 'key_rotated');
   }
   if (status === 'revoked') throw new ConflictError(`key ${key.id} was deleted at ${key.revokedAt}; create a new key`, 'key_revoked');
-  if (status === 'suspended') throw new ConflictError(`key ${key.id} is suspended: resume it before rotating it, or create a new key`, 'key_suspended');
+  if (status === 'suspended') {
+    throw new ConflictError(`key ${key.id} is suspended: resume it before rotating it, or create a new key`, 'key_suspended');
+  }
   if (status !== 'active') {
     throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
   }
@@ -43,7 +46,9 @@ function overlapEnd(deps: Deps, now: Date, overlap: string | undefined): Date | 
   if (overlap === undefined) return undefined;
   const until = addDuration(now, parseDuration(overlap, 'overlap'));
   const max = deps.config.policy.maxRotationOverlap;
-  if (until.getTime() <= now.getTime()) throw new ValidationError('overlap must be a positive duration; leave it out to revoke the old key at once', 'invalid_overlap');
+  if (until.getTime() <= now.getTime()) {
+    throw new ValidationError('overlap must be a positive duration; leave it out to revoke the old key at once', 'invalid_overlap');
+  }
   if (until > addDuration(now, max)) throw new ValidationError(`overlap may be at most ${max}`, 'invalid_overlap');
   return until;
 }
@@ -71,7 +76,8 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
     assertRotatable(key, keyStatus(key, now));
     const successorId = newKeyId();
     const format = key.format ?? 'key';
-    const issued = await issueKeyString(deps, { id: successorId, owner: key.owner, roles: key.roles, permissions: key.permissions, expiresAt, format }, now);
+    const claims = { id: successorId, owner: key.owner, roles: key.roles, permissions: key.permissions, expiresAt, format };
+    const issued = await issueKeyString(deps, claims, now);
     const nowIso = now.toISOString();
     const successor: KeyRecord = {
       id: successorId,
@@ -129,7 +135,9 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
     if (outcome.reason === 'name_moved') {
       throw new ConflictError(`the name "${key.name}" of key ${key.id} is no longer held by it; read the key again`, 'concurrent_update');
     }
-    if (attempt === MAX_ROTATION_ATTEMPTS) throw new ConflictError(`key ${key.id} was changed by other requests meanwhile; retry`, 'concurrent_update');
+    if (attempt === MAX_ROTATION_ATTEMPTS) {
+      throw new ConflictError(`key ${key.id} was changed by other requests meanwhile; retry`, 'concurrent_update');
+    }
     // Read again: the winner's successor then answers 409; a plain edit meanwhile is retried over.
     if (outcome.reason === 'conflict') await sleep(5 + Math.random() * 20 * attempt);
   }
@@ -177,7 +185,13 @@ const OWNER_ACTION_PARALLEL = 4;
  * write and audit entry, a few at a time, and stops starting new ones after the time budget.
  * Revoking takes active and suspended keys; expired ones are left to expire.
  */
-export async function actOnOwnerKeys(deps: Deps, principal: Principal, owner: string, action: OwnerAction, input: KeyStateInput): Promise<OwnerActionResult> {
+export async function actOnOwnerKeys(
+  deps: Deps,
+  principal: Principal,
+  owner: string,
+  action: OwnerAction,
+  input: KeyStateInput,
+): Promise<OwnerActionResult> {
   if (!principal.expanded.admin) {
     // Another owner's keys look absent, as everywhere; for its own, the caller learns it needs an admin.
     if (owner !== principal.owner) throw new NotFoundError(`no keys of owner "${owner}"`);

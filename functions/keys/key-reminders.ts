@@ -181,7 +181,8 @@ export async function notificationsForSuccessor(deps: Deps, old: KeyRecord, succ
     if (own.before === undefined) at = new Date(own.at);
     else if (successor.expiresAt !== null) at = new Date(toScheduleTime(subtractDuration(new Date(successor.expiresAt), own.before)));
     if (at !== undefined && at.getTime() > now.getTime() && at.getTime() < Date.parse(limitOf(successor))) {
-      return { notification: { at: at.toISOString(), channelId: own.channelId, ...(own.before === undefined ? {} : { before: own.before }), rev: newRev() } };
+      const before = own.before === undefined ? {} : { before: own.before };
+      return { notification: { at: at.toISOString(), channelId: own.channelId, ...before, rev: newRev() } };
     }
   }
   const defaults = await defaultsFor(deps, successor, now);

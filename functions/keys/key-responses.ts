@@ -62,7 +62,17 @@ export const keyPageSchema = page(keyDetailsSchema);
 
 export const verificationSchema = z.strictObject({
   valid: z.boolean(),
-  code: z.enum(['valid', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked', 'suspended', 'ip_not_allowed', 'insufficient_permissions']),
+  code: z.enum([
+    'valid',
+    'malformed',
+    'invalid',
+    'expired',
+    'expired_inactive',
+    'revoked',
+    'suspended',
+    'ip_not_allowed',
+    'insufficient_permissions',
+  ]),
   keyId: z.string().nullable(),
   owner: z.string().nullable(),
   permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),

@@ -43,7 +43,13 @@ function concurrent(key: KeyRecord): ConflictError {
  * until resumed. Nothing else changes: its secret, grants and expiry stay (the expiry keeps
  * running). A key that is not active (revoked, expired, already suspended) is a 409.
  */
-export async function suspendKey(deps: Deps, keyOrId: KeyRecord | string, caller: AuditedCaller, reason?: string, details: Record<string, unknown> = {}): Promise<StateChange> {
+export async function suspendKey(
+  deps: Deps,
+  keyOrId: KeyRecord | string,
+  caller: AuditedCaller,
+  reason?: string,
+  details: Record<string, unknown> = {},
+): Promise<StateChange> {
   const key = await current(deps, keyOrId);
   const now = deps.clock();
   const status = keyStatus(key, now);
@@ -91,11 +97,18 @@ export async function resumeKey(deps: Deps, keyOrId: KeyRecord | string, caller:
  * works again, gives up its name, and stays listed as `revoked` for the retention period. Only an
  * already revoked key is a 409; an expired or suspended one may be revoked.
  */
-export async function revokeKey(deps: Deps, keyOrId: KeyRecord | string, caller: AuditedCaller, reason?: string, details: Record<string, unknown> = {}): Promise<StateChange> {
+export async function revokeKey(
+  deps: Deps,
+  keyOrId: KeyRecord | string,
+  caller: AuditedCaller,
+  reason?: string,
+  details: Record<string, unknown> = {},
+): Promise<StateChange> {
   const key = await current(deps, keyOrId);
   const now = deps.clock();
   if (key.revokedAt !== undefined) throw new ConflictError(`key ${key.id} was already deleted at ${key.revokedAt}`, 'key_revoked');
-  const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: actorOfCaller(caller), updatedAt: now.toISOString(), version: key.version + 1 };
+  const nowIso = now.toISOString();
+  const revoked: KeyRecord = { ...key, revokedAt: nowIso, revokedBy: actorOfCaller(caller), updatedAt: nowIso, version: key.version + 1 };
   delete revoked.previousSecretHash;
   delete revoked.previousSecretValidUntil;
   const audit = changeEntry(deps, caller, 'key.delete', {

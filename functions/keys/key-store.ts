@@ -277,11 +277,12 @@ async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, 
 
 /* Listing: a query on an index, never a scan. The status filter mirrors keyStatus() exactly. */
 
+/** Neither expiry has passed. A NULL expiresAt (no fixed expiry) compares false with any string, hence attribute_type. */
+const UNEXPIRED = 'inactiveAt > :now AND (attribute_type(expiresAt, :null) OR expiresAt > :now)';
+
 const STATUS_FILTERS: Record<KeyStatus, string> = {
-  // A NULL expiresAt (no fixed expiry) compares false with any string, hence attribute_type.
-  active:
-    'attribute_not_exists(revokedAt) AND attribute_not_exists(suspendedAt) AND inactiveAt > :now AND (attribute_type(expiresAt, :null) OR expiresAt > :now)',
-  suspended: 'attribute_not_exists(revokedAt) AND attribute_exists(suspendedAt) AND inactiveAt > :now AND (attribute_type(expiresAt, :null) OR expiresAt > :now)',
+  active: `attribute_not_exists(revokedAt) AND attribute_not_exists(suspendedAt) AND ${UNEXPIRED}`,
+  suspended: `attribute_not_exists(revokedAt) AND attribute_exists(suspendedAt) AND ${UNEXPIRED}`,
   expired: 'attribute_not_exists(revokedAt) AND expiresAt <= :now AND expiresAt <= inactiveAt',
   expired_inactive: 'attribute_not_exists(revokedAt) AND inactiveAt <= :now AND (attribute_type(expiresAt, :null) OR inactiveAt < expiresAt)',
   revoked: 'attribute_exists(revokedAt)',

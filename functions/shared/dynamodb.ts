@@ -41,7 +41,8 @@ export function conditionFailedAt(error: unknown, index: number): boolean {
 /** A transaction cancelled because another one on the same items was in flight (not a failed condition). */
 export function transactionConflict(error: unknown): boolean {
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  return (error as { name?: string }).name === 'TransactionCanceledException' && (reasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+  if ((error as { name?: string }).name !== 'TransactionCanceledException') return false;
+  return (reasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 }
 
 export function isConditionFailed(error: unknown): boolean {

@@ -15,7 +15,16 @@ export class ValidationError extends KeygateError {
   }
 }
 
-export const authenticationFailures = ['missing', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked', 'suspended', 'ip_not_allowed'] as const;
+export const authenticationFailures = [
+  'missing',
+  'malformed',
+  'invalid',
+  'expired',
+  'expired_inactive',
+  'revoked',
+  'suspended',
+  'ip_not_allowed',
+] as const;
 export type AuthenticationFailure = (typeof authenticationFailures)[number];
 
 /** A well-formed key string names this key id; `known`: the table holds a key with that id. */

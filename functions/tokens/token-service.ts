@@ -193,7 +193,9 @@ export async function introspectToken(deps: Deps, tokens: TokenDeps, token: stri
 
   // The allowlist the token carries must be the key's current one: a token minted before an
   // allowlist was set (or changed) would otherwise be usable offline from addresses it no longer allows.
-  if (JSON.stringify(claims.kg_ips ?? null) !== JSON.stringify(key.allowedIps ?? null)) return { result: { active: false }, reason: 'allowlist_changed' };
+  if (JSON.stringify(claims.kg_ips ?? null) !== JSON.stringify(key.allowedIps ?? null)) {
+    return { result: { active: false }, reason: 'allowlist_changed' };
+  }
 
   const { kg_sfp: _fingerprint, ...shown } = claims;
   return { result: { active: true, ...shown, token_type: 'Bearer' } };

@@ -34,7 +34,8 @@ async function keyItem(id: string) {
 }
 
 async function auditEntries(action: string, keyId?: string) {
-  return (await storedItems(world.deps)).filter((item) => String(item.pk).startsWith('AUDIT#') && item.action === action && (keyId === undefined || item.keyId === keyId));
+  const items = await storedItems(world.deps);
+  return items.filter((item) => String(item.pk).startsWith('AUDIT#') && item.action === action && (keyId === undefined || item.keyId === keyId));
 }
 
 /** What every path says of a key (and, for the authorizer, of a token minted from it earlier). */
@@ -43,17 +44,25 @@ async function everyPath(key: CreatedKey, from = '127.0.0.1') {
   const management = await api('GET', '/v1/catalog', { key: key.key });
   const token = await formFrom(from, `${world.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(key.id, key.key) });
   const authorizer = await requestFrom(from, `${world.url}/demo/alerts`, { headers: bearer(key.key) });
-  const verify = await world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key: key.key, ...(from === '127.0.0.1' ? {} : { clientIp: from }) } });
-  return { management: management.status, managementCode: management.json?.error?.code, token: token.status, authorizer: authorizer.status, verify: verify.json.code };
+  const body = { key: key.key, ...(from === '127.0.0.1' ? {} : { clientIp: from }) };
+  const verify = await world.api('POST', '/v1/keys/verify', { key: world.admin, body });
+  return {
+    management: management.status,
+    managementCode: management.json?.error?.code,
+    token: token.status,
+    authorizer: authorizer.status,
+    verify: verify.json.code,
+  };
 }
 
 describe('rotate to a successor', () => {
-  it('makes a successor with the same name, grants and settings, revokes the old key at once and moves the name in the same transaction', async () => {
+  it('makes a successor with the same name, grants and settings, revokes the old key at once, moves the name in one transaction', async () => {
     const old = await createKey(world, { name: 'billing', description: 'nightly', owner: 'alice', permissions: ['alerts:read'], expiresIn: 'P30D' });
     const response = await world.api('POST', `/v1/keys/${old.id}/rotate`, { key: world.admin, body: { expiresIn: 'P60D' } });
     expect(response.status).toBe(201);
     const successor = response.json;
-    expect(successor).toMatchObject({ name: 'billing', description: 'nightly', owner: 'alice', permissions: ['alerts:read'], predecessorId: old.id, status: 'active' });
+    expect(successor).toMatchObject({ name: 'billing', description: 'nightly', owner: 'alice', permissions: ['alerts:read'], predecessorId: old.id });
+    expect(successor.status).toBe('active');
     expect(successor.id).not.toBe(old.id);
     expect(successor.expiresAt).toBe(new Date(world.clock().getTime() + 60 * DAY).toISOString());
     expect(successor.key).toMatch(new RegExp(`^kg_${successor.id}_`));
@@ -61,14 +70,17 @@ describe('rotate to a successor', () => {
     const details = await world.api('GET', `/v1/keys/${old.id}`, { key: world.admin });
     expect(details.json).toMatchObject({ status: 'revoked', successorId: successor.id, rotatedAt: world.clock().toISOString() });
     expect(await everyPath(old)).toMatchObject({ management: 401, token: 401, authorizer: 403, verify: 'revoked' });
-    expect(await everyPath({ id: successor.id, key: successor.key })).toEqual({ management: 200, managementCode: undefined, token: 200, authorizer: 200, verify: 'valid' });
+    const successorPaths = await everyPath({ id: successor.id, key: successor.key });
+    expect(successorPaths).toMatchObject({ management: 200, token: 200, authorizer: 200, verify: 'valid' });
 
     const lock = (await storedItems(world.deps)).find((item) => item.pk === 'NAME#alice#billing');
     expect(lock?.keyId).toBe(successor.id);
     const taken = await world.api('POST', '/v1/keys', { key: world.admin, body: { name: 'billing', owner: 'alice', permissions: ['alerts:read'] } });
     expect(taken.status).toBe(409);
-    expect(await auditEntries('key.rotate', old.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ successorId: successor.id, overlap: null }) })]);
-    expect(await auditEntries('key.create', successor.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ rotatedFrom: old.id }) })]);
+    const rotateEntries = await auditEntries('key.rotate', old.id);
+    expect(rotateEntries).toEqual([expect.objectContaining({ details: expect.objectContaining({ successorId: successor.id, overlap: null }) })]);
+    const createEntries = await auditEntries('key.create', successor.id);
+    expect(createEntries).toEqual([expect.objectContaining({ details: expect.objectContaining({ rotatedFrom: old.id }) })]);
   });
 
   it('with an overlap, the old key works until it ends and is then refused, its expiry never extended', async () => {
@@ -76,7 +88,8 @@ describe('rotate to a successor', () => {
     const rotated = await world.api('POST', `/v1/keys/${old.id}/rotate`, { key: world.admin, body: { overlap: 'P1D' } });
     expect(rotated.status).toBe(201);
     const end = new Date(world.clock().getTime() + DAY).toISOString();
-    expect((await world.api('GET', `/v1/keys/${old.id}`, { key: world.admin })).json).toMatchObject({ status: 'active', expiresAt: end, successorId: rotated.json.id });
+    const during = (await world.api('GET', `/v1/keys/${old.id}`, { key: world.admin })).json;
+    expect(during).toMatchObject({ status: 'active', expiresAt: end, successorId: rotated.json.id });
     expect((await keyItem(old.id))?.ttl).toBe(Math.ceil((Date.parse(end) + 30 * DAY) / 1000));
     expect(await everyPath(old)).toMatchObject({ management: 200, token: 200, authorizer: 200, verify: 'valid' });
     world.clock.advance(DAY);
@@ -113,15 +126,18 @@ describe('rotate to a successor', () => {
 
   it('carries a notification set relative to the expiry over to the successor, and cancels the old key’s', async () => {
     const channel = await world.api('POST', '/v1/channels', { key: world.admin, body: { name: 'ops', type: 'operator', owner: 'alice' } });
-    const old = await createKey(world, { owner: 'alice', permissions: ['alerts:read'], expiresIn: 'P30D', notification: { at: 'P7D', channelId: channel.json.id } });
+    const notification = { at: 'P7D', channelId: channel.json.id };
+    const old = await createKey(world, { owner: 'alice', permissions: ['alerts:read'], expiresIn: 'P30D', notification });
     const successor = (await world.api('POST', `/v1/keys/${old.id}/rotate`, { key: world.admin, body: { expiresIn: 'P90D' } })).json;
-    expect(successor.notification).toMatchObject({ channelId: channel.json.id, before: 'P7D', at: new Date(world.clock().getTime() + 83 * DAY).toISOString() });
+    const at = new Date(world.clock().getTime() + 83 * DAY).toISOString();
+    expect(successor.notification).toMatchObject({ channelId: channel.json.id, before: 'P7D', at });
     expect((await world.api('GET', `/v1/keys/${old.id}`, { key: world.admin })).json.notification).toBeNull();
   });
 
   it('of 20 parallel rotations of one key, exactly one makes a successor; the others answer 409', async () => {
     const key = await createKey(world, { name: 'raced', owner: 'alice', permissions: ['alerts:read'] });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => world.api('POST', `/v1/keys/${key.id}/rotate`, { key: world.admin, body: { overlap: 'PT1H' } })));
+    const rotate = () => world.api('POST', `/v1/keys/${key.id}/rotate`, { key: world.admin, body: { overlap: 'PT1H' } });
+    const answers = await Promise.all(Array.from({ length: 20 }, rotate));
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);
@@ -213,7 +229,8 @@ describe('IP allowlists', () => {
   it('an allowlisted key works from inside its ranges and is refused from any other address on every path, audited with the address', async () => {
     const key = await createKey(world, { owner: 'alice', permissions: ['alerts:read', 'keys:read'], allowedIps: ['127.0.0.1/32', '::1/128'] });
     expect(await everyPath(key)).toEqual({ management: 200, managementCode: undefined, token: 200, authorizer: 200, verify: 'valid' });
-    expect(await everyPath(key, OTHER_ADDRESS)).toEqual({ management: 401, managementCode: 'ip_not_allowed', token: 401, authorizer: 403, verify: 'ip_not_allowed' });
+    const elsewhereEverywhere = await everyPath(key, OTHER_ADDRESS);
+    expect(elsewhereEverywhere).toEqual({ management: 401, managementCode: 'ip_not_allowed', token: 401, authorizer: 403, verify: 'ip_not_allowed' });
     // Verify checks the allowlist only against a client address the service passes.
     const unchecked = await world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key: key.key } });
     expect(unchecked.json.code).toBe('valid');
@@ -224,7 +241,8 @@ describe('IP allowlists', () => {
     const refusals = (await auditEntries('auth.failed', key.id)).filter((entry) => entry.reason === 'ip_not_allowed');
     // Folded per key, reason, source IP, address and minute: the three direct uses from 127.0.0.2 are one entry.
     expect(refusals.map((entry) => (entry.details as { address: string }).address).sort()).toEqual(['127.0.0.2', '127.0.0.2', '203.0.113.9']);
-    expect(refusals.find((entry) => entry.sourceIp === OTHER_ADDRESS)).toMatchObject({ attempts: 3, details: { where: expect.any(String), address: OTHER_ADDRESS } });
+    const direct = refusals.find((entry) => entry.sourceIp === OTHER_ADDRESS);
+    expect(direct).toMatchObject({ attempts: 3, details: { where: expect.any(String), address: OTHER_ADDRESS } });
   });
 
   it('a token minted inside the allowlist is refused by the authorizer from elsewhere, and is inactive once the allowlist changes', async () => {

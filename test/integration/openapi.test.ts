@@ -154,7 +154,8 @@ describe('responses match the document', () => {
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: { reason: 'tour' } });
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: {} });
     await call('POST', `/v1/keys/${id}/resume`, { key: admin });
-    const rotating = await call('POST', '/v1/keys', { key: admin, body: { name: 'rotating', owner: 'carol', permissions: ['alerts:read'], allowedIps: ['203.0.113.0/24'] } });
+    const rotatingBody = { name: 'rotating', owner: 'carol', permissions: ['alerts:read'], allowedIps: ['203.0.113.0/24'] };
+    const rotating = await call('POST', '/v1/keys', { key: admin, body: rotatingBody });
     await call('POST', `/v1/keys/${rotating.json.id}/rotate`, { key: admin, body: { overlap: 'P1D' } });
     await call('POST', `/v1/keys/${rotating.json.id}/rotate`, { key: admin, body: {} });
     await call('POST', '/v1/owners/carol/keys/suspend', { key: admin, body: { reason: 'tour' } });

@@ -99,7 +99,8 @@ export class MemoryKeyStore implements KeyStore {
   async rotateKey(before: KeyRecord, changes: KeyChanges, successor: KeyRecord, audits: readonly AuditEntry[]): Promise<RotationOutcome> {
     this.calls.push('rotateKey');
     const stored = this.keys.get(before.id);
-    if (!stored || stored.version !== before.version || stored.successorId !== undefined || stored.revokedAt !== undefined) return { ok: false, reason: 'changed' };
+    const unchanged = stored !== undefined && stored.version === before.version;
+    if (!unchanged || stored.successorId !== undefined || stored.revokedAt !== undefined) return { ok: false, reason: 'changed' };
     if (this.keys.has(successor.id)) throw new Error(`a key with id ${successor.id} exists`);
     if (this.nameLocks.get(lockOf(before)) !== before.id) return { ok: false, reason: 'name_moved' };
     // An update in place: a use recorded since the read (lastUsedAt, inactiveAt) stays.
