@@ -70,6 +70,8 @@ export interface Policy {
   retention: string;
   requireExpiry: boolean;
   maxResetGracePeriod: string;
+  /** The longest a rotated key may keep working beside its successor. */
+  maxRotationOverlap: string;
 }
 
 /** The algorithms token signing keys may use (functions/signing/signing-keys.ts makes and checks them). */
@@ -177,6 +179,7 @@ const policySchema = z.strictObject({
   retention: duration('retention'),
   requireExpiry: z.boolean(),
   maxResetGracePeriod: duration('maxResetGracePeriod'),
+  maxRotationOverlap: duration('maxRotationOverlap'),
 });
 
 export const deploymentConfig: DeploymentConfig = {
@@ -195,6 +198,8 @@ export const deploymentConfig: DeploymentConfig = {
     requireExpiry: true,
     /** The longest grace period a secret reset may give the old secret. */
     maxResetGracePeriod: 'P7D',
+    /** The longest overlap a rotation may give the old key (POST /v1/keys/{id}/rotate). */
+    maxRotationOverlap: 'P7D',
   }),
   catalog: catalogSchema.parse(exampleCatalog),
   /** The role the first admin credential holds. */

@@ -26,6 +26,11 @@ import { getKeyContract } from './keys/handlers/get-key.contract.js';
 import { getPolicyContract } from './keys/handlers/get-policy.contract.js';
 import { listKeysContract } from './keys/handlers/list-keys.contract.js';
 import { resetKeySecretContract } from './keys/handlers/reset-key-secret.contract.js';
+import { resumeKeyContract } from './keys/handlers/resume-key.contract.js';
+import { revokeOwnerKeysContract } from './keys/handlers/revoke-owner-keys.contract.js';
+import { rotateKeyContract } from './keys/handlers/rotate-key.contract.js';
+import { suspendKeyContract } from './keys/handlers/suspend-key.contract.js';
+import { suspendOwnerKeysContract } from './keys/handlers/suspend-owner-keys.contract.js';
 import { updateKeyContract } from './keys/handlers/update-key.contract.js';
 import { verifyKeyContract } from './keys/handlers/verify-key.contract.js';
 import { getOpenApiContract } from './openapi/handlers/get-openapi.contract.js';
@@ -45,6 +50,11 @@ export const routes = [
   updateKeyContract,
   resetKeySecretContract,
   deleteKeyContract,
+  rotateKeyContract,
+  suspendKeyContract,
+  resumeKeyContract,
+  suspendOwnerKeysContract,
+  revokeOwnerKeysContract,
   getCatalogContract,
   getPolicyContract,
   issueTokenContract,

@@ -5,7 +5,7 @@
  */
 
 export interface KeyExpiryFacts {
-  status: 'active' | 'expired' | 'expired_inactive' | 'revoked';
+  status: 'active' | 'suspended' | 'expired' | 'expired_inactive' | 'revoked';
   expiresAt: string | null;
   inactivityExpiresAt: string | null;
   effectiveExpiresAt: string | null;
@@ -28,6 +28,8 @@ export function expiryDetails(key: KeyExpiryFacts, format: FormatDate): string {
       return key.expiresAt ? `Expired on ${format(key.expiresAt)} (its fixed expiry)` : 'Expired';
     case 'revoked':
       return key.revokedAt ? `Deleted on ${format(key.revokedAt)}` : 'Deleted';
+    case 'suspended':
+      return `Suspended (refused until resumed). ${expiryDetails({ ...key, status: 'active' }, format)}`;
     case 'active':
       if (key.expiryReason === 'inactivity' && key.inactivityExpiresAt) return `Will expire on ${format(key.inactivityExpiresAt)} if not used again`;
       if (key.expiresAt) return `Expires on ${format(key.expiresAt)}: the fixed expiry comes before the inactivity limit`;

@@ -7,7 +7,7 @@ import { KeyForm } from './key-form.js';
 import type { Channel, ConsoleConfig, KeyDetails, Page, Secret } from './types.js';
 import { FieldError, formatDate, Pager } from './ui.js';
 
-const STATUSES = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
+const STATUSES = ['active', 'suspended', 'expired', 'expired_inactive', 'revoked'] as const;
 const PAGE_SIZE = 20;
 
 type Open = { kind: 'new' } | { kind: 'edit'; key: KeyDetails } | { kind: 'reset'; key: KeyDetails } | { kind: 'delete'; key: KeyDetails } | undefined;

@@ -34,7 +34,7 @@ export interface KeyDetails {
   owner: string;
   roles: { role: string; scope?: '*' | string[] }[];
   permissions: string[];
-  status: 'active' | 'expired' | 'expired_inactive' | 'revoked';
+  status: 'active' | 'suspended' | 'expired' | 'expired_inactive' | 'revoked';
   createdAt: string;
   createdBy: Actor;
   lastUsedAt: string | null;

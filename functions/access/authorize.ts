@@ -6,7 +6,7 @@ import type { Deps } from '../runtime/deps.js';
 import { countVerification } from '../observability/metrics.js';
 import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/errors.js';
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
-import type { KeyLookup } from '../keys/key-authentication.js';
+import { type ClientAddress, type KeyLookup, UNKNOWN_ADDRESS } from '../keys/key-authentication.js';
 import { type Caller, type TokenTrust, verifyCredentialAlongside } from './verify-credential.js';
 
 /**
@@ -47,8 +47,14 @@ export interface AcceptedCredentials {
  * Reads and verifies the request's credential and checks the requirement; throws AuthenticationError or ForbiddenError.
  * Every decision is counted (the Verifications metric: allowed, or refused by reason).
  */
-export async function authorize(deps: Deps, headers: Headers, requirement: Requirement, accepted: AcceptedCredentials): Promise<Caller> {
-  return (await authorizeAlongside(deps, headers, requirement, accepted, undefined)).caller;
+export async function authorize(
+  deps: Deps,
+  headers: Headers,
+  requirement: Requirement,
+  accepted: AcceptedCredentials,
+  address: ClientAddress = UNKNOWN_ADDRESS,
+): Promise<Caller> {
+  return (await authorizeAlongside(deps, headers, requirement, accepted, undefined, address)).caller;
 }
 
 /**
@@ -79,7 +85,7 @@ export async function authorizeRequest(
   alongside?: string,
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   try {
-    return await authorizeAlongside(deps, request.headers, requirement, accepted, alongside);
+    return await authorizeAlongside(deps, request.headers, requirement, accepted, alongside, { ip: request.origin.sourceIp });
   } catch (error) {
     if (error instanceof AuthenticationError) await auditFailedAuthentication(deps, error, request.origin, request.where);
     throw error;
@@ -97,10 +103,12 @@ async function authorizeAlongside(
   requirement: Requirement,
   accepted: AcceptedCredentials,
   alongside: string | undefined,
+  address: ClientAddress,
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   let verified: { caller: Caller; alongside?: KeyLookup };
   try {
-    verified = await verifyCredentialAlongside(deps, readCredential(headers, accepted.headers), accepted.tokens, alongside, accepted.people ? deps.people : undefined);
+    const credential = readCredential(headers, accepted.headers);
+    verified = await verifyCredentialAlongside(deps, credential, accepted.tokens, alongside, accepted.people ? deps.people : undefined, address);
   } catch (error) {
     if (error instanceof AuthenticationError) countVerification({ allowed: false, reason: error.reason });
     throw error;

@@ -1,5 +1,6 @@
 import { isKeyJwt, JWS_COMPACT } from '../keys/key-jwt.js';
-import { authenticateKey, authenticateKeyAlongside, type KeyLookup } from '../keys/key-authentication.js';
+import { authenticateKey, authenticateKeyAlongside, type ClientAddress, type KeyLookup, UNKNOWN_ADDRESS } from '../keys/key-authentication.js';
+import { addressAllowed } from '../keys/key-ip-allowlist.js';
 import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
@@ -41,8 +42,13 @@ export function ownTokenTrust(tokens: TokenDeps): TokenTrust {
  * Any other JWT is taken for an access token (no read: signature and claims are checked against
  * the JWKS in memory, with `typ: at+jwt` pinned). `trust` undefined: this place takes keys only.
  */
-export async function verifyCredential(deps: Deps, credential: Credential, trust?: TokenTrust): Promise<Caller> {
-  return (await verifyCredentialAlongside(deps, credential, trust, undefined)).caller;
+export async function verifyCredential(
+  deps: Deps,
+  credential: Credential,
+  trust?: TokenTrust,
+  address: ClientAddress = UNKNOWN_ADDRESS,
+): Promise<Caller> {
+  return (await verifyCredentialAlongside(deps, credential, trust, undefined, undefined, address)).caller;
 }
 
 /**
@@ -63,11 +69,12 @@ export async function verifyCredentialAlongside(
   trust: TokenTrust | undefined,
   alongside: string | undefined,
   people?: PeopleTrust,
+  address: ClientAddress = UNKNOWN_ADDRESS,
 ): Promise<{ caller: Caller; alongside?: KeyLookup }> {
   const { value } = credential;
   if (value.startsWith(`${deps.config.keyPrefix}_`) || isKeyJwt(value)) {
-    if (alongside === undefined) return { caller: keyCaller(await authenticateKey(deps, value)) };
-    const read = await authenticateKeyAlongside(deps, value, alongside);
+    if (alongside === undefined) return { caller: keyCaller(await authenticateKey(deps, value, address)) };
+    const read = await authenticateKeyAlongside(deps, value, alongside, address);
     return { caller: keyCaller(read.principal), alongside: read.alongside };
   }
   if (JWS_COMPACT.test(value)) {
@@ -76,7 +83,7 @@ export async function verifyCredentialAlongside(
     }
     if (people && claimsIssuer(value, people.issuer)) return { caller: await verifyPerson(deps, value, people) };
     if (!trust) throw new AuthenticationError('invalid', people ? 'this route takes keygate keys or a signed-in person, not access tokens' : 'this route takes keygate keys only, not access tokens');
-    return { caller: await verifyToken(deps, value, trust) };
+    return { caller: await verifyToken(deps, value, trust, address) };
   }
   throw new AuthenticationError('malformed', 'not a keygate credential: expected a keygate key or an access token');
 }
@@ -87,7 +94,8 @@ async function verifyPerson(deps: Deps, token: string, people: PersonTrust): Pro
 }
 
 function keyCaller(principal: Principal): Caller {
-  return { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
+  const { allowedIps: _allowedIps, ...caller } = principal;
+  return { ...caller, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
 }
 
 /** The token's JWKS may predate a rotation: one re-read when the token names an unknown key. */
@@ -103,10 +111,11 @@ function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<Ac
 /**
  * An access token, verified offline with the token module's own verification (algorithm, key,
  * issuer, audience and type pinned). It carries its grants: `scope` (permissions on every
- * instance) and `roles` (with their instance scopes). No read: a deleted or reset key's tokens
- * pass here until they expire (at most the token lifetime); introspection checks the key.
+ * instance) and `roles` (with their instance scopes), and its key's IP allowlist (`kg_ips`),
+ * checked against `address`. No read: a deleted, reset or suspended key's tokens pass here until
+ * they expire (at most the token lifetime); introspection checks the key.
  */
-async function verifyToken(deps: Deps, token: string, trust: TokenTrust): Promise<Caller> {
+async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address: ClientAddress): Promise<Caller> {
   const now = deps.clock();
   let claims: AccessTokenClaims;
   try {
@@ -115,6 +124,11 @@ async function verifyToken(deps: Deps, token: string, trust: TokenTrust): Promis
     if (!(error instanceof InvalidAccessTokenError)) throw error;
     if (error.reason === 'ERR_JWT_EXPIRED') throw new AuthenticationError('expired', 'the access token has expired: get a new one');
     throw new AuthenticationError('invalid', 'the access token is not valid');
+  }
+  if (claims.kg_ips !== undefined && address !== 'unchecked' && !addressAllowed(claims.kg_ips, address.ip)) {
+    const from = address.ip === null ? 'from an unknown address' : `from ${address.ip}`;
+    const message = `the access token may not be used ${from}: its key's IP allowlist does not include it`;
+    throw new AuthenticationError('ip_not_allowed', message, { keyId: claims.client_id, known: true }, address.ip);
   }
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {

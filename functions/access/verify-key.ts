@@ -35,7 +35,8 @@ const UNKNOWN = { keyId: null, owner: null, permissions: null, expiresAt: null, 
 
 /**
  * `origin`: the verifying service's request. A refused key is audited like one refused at keygate's
- * own routes (where: VerifyKey); its source IP is the service's, since the key's presenter is not known here.
+ * own routes (where: VerifyKey); its source IP is the service's, and the client's address (when the
+ * service passed it as `clientIp` and the key's IP allowlist refused it) is in the entry's `address`.
  * `lookup`: `input.key` already looked up (read with the service's own key: verifyKeyForCaller); absent, it is read here.
  */
 export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: RequestOrigin, lookup?: KeyLookup): Promise<KeyVerification> {
@@ -47,7 +48,9 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: Reque
   }
   let principal: Principal;
   try {
-    principal = await authenticateLookup(deps, lookup ?? (await lookUpKey(deps, input.key)));
+    // The client's address, when the service passes it, is what the key's IP allowlist is checked against.
+    const address = input.clientIp === undefined ? 'unchecked' : { ip: input.clientIp };
+    principal = await authenticateLookup(deps, lookup ?? (await lookUpKey(deps, input.key)), address);
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     countVerification({ allowed: false, reason: error.reason });

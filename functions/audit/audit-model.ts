@@ -13,6 +13,10 @@ export const auditActions = [
   'key.update',
   'key.reset',
   'key.delete',
+  /** A key was rotated: entry about the old key, naming its successor (the successor's own entry is a key.create). */
+  'key.rotate',
+  'key.suspend',
+  'key.resume',
   'channel.create',
   'channel.delete',
   /** The notifier's outcome for a key's notification (a change to the key item it records). */

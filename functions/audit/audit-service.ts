@@ -81,12 +81,21 @@ export function changeCommitted(entry: AuditEntry): void {
 export async function auditFailedAuthentication(deps: Deps, error: AuthenticationError, request: RequestOrigin, where: string): Promise<void> {
   const subject = error.subject;
   const keyId = subject?.known ? subject.keyId : null;
-  logger.warn('authentication refused', { requestId: request.requestId, where, reason: error.reason, keyId: subject?.keyId, sourceIp: request.sourceIp ?? undefined });
+  // An IP allowlist's refusal names the address it refused (at verify: the client's, which the service passed).
+  const address = error.reason === 'ip_not_allowed' ? (error.address ?? null) : undefined;
+  logger.warn('authentication refused', {
+    requestId: request.requestId,
+    where,
+    reason: error.reason,
+    keyId: subject?.keyId,
+    sourceIp: request.sourceIp ?? undefined,
+    ...(address === undefined ? {} : { address }),
+  });
   if (subject === undefined) return;
   const now = deps.clock();
   const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
   const entry: AuditEntry = {
-    id: digestEntryId('auth.failed', keyId ?? '', error.reason, request.sourceIp ?? '', minute),
+    id: digestEntryId('auth.failed', keyId ?? '', error.reason, request.sourceIp ?? '', minute, ...(address === undefined ? [] : [address ?? ''])),
     at: minute,
     action: 'auth.failed',
     outcome: 'failure',
@@ -95,7 +104,7 @@ export async function auditFailedAuthentication(deps: Deps, error: Authenticatio
     target: null,
     reason: error.reason,
     ...originFields(request),
-    details: { where },
+    details: { where, ...(address === undefined ? {} : { address }) },
   };
   try {
     await addFailedAttempt(deps, entry, now.toISOString());

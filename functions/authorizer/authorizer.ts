@@ -97,7 +97,8 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
     instance: rule.instanceFrom === undefined || !Object.hasOwn(request.pathParameters, rule.instanceFrom) ? undefined : request.pathParameters[rule.instanceFrom],
   };
   try {
-    const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens });
+    const address = { ip: request.origin?.sourceIp ?? null };
+    const caller = await authorize(deps, request.headers, requirement, { headers: settings.credentialHeaders, tokens: settings.tokens }, address);
     return { allow: true, caller };
   } catch (error) {
     if (error instanceof AuthenticationError) {

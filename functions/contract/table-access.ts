@@ -107,6 +107,12 @@ export const keyListing: TableAccess = [
   { actions: ['BatchGetItem'], partitions: [partitions.key] },
 ];
 
+/** One owner's keys, all of them (keys/key-operations.ts, the owner-wide suspend and revoke). */
+export const ownerKeys: TableAccess = [
+  { actions: ['Query'], index: 'keysByOwner', partitions: [partitions.keysOfOwner] },
+  { actions: ['GetItem', 'BatchGetItem'], partitions: [partitions.key] },
+];
+
 /**
  * A new key's expiry notifications (keys/key-reminders.ts): the channel a notification names, and
  * the deployment's default channel by its name lock.

@@ -155,7 +155,7 @@ export type OAuthRunFn = (request: OAuthRequest, deps: Deps) => Promise<APIGatew
 async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: string, permission: string): Promise<Principal> {
   const request = requestOrigin(event);
   try {
-    return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS)), request };
+    return { ...(await authorize(deps, event.headers ?? {}, { permission }, MANAGEMENT_CREDENTIALS, { ip: request.sourceIp })), request };
   } catch (error) {
     if (error instanceof AuthenticationError) {
       await auditFailedAuthentication(deps, error, request, id);

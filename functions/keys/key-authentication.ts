@@ -8,6 +8,7 @@ import { inactiveAtFrom, type KeyRecord, keyStatus } from './key-model.js';
 import { keyStore } from './key-store.js';
 import { InvalidKeyJwtError, isKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtTrust } from './key-jwt-keys.js';
+import { addressAllowed } from './key-ip-allowlist.js';
 import { parseKeyString, secretMatches } from './key-string.js';
 
 /**
@@ -102,13 +103,24 @@ export async function lookUpKey(deps: Deps, presented: string): Promise<KeyLooku
 }
 
 /**
- * The judgement of a presented key against its stored record (undefined: none), with no I/O:
- * the hash, then the status; returns the record when the key works, or throws an
- * AuthenticationError whose `reason` says why. For both formats the record decides (a JWT's own
- * claims are never used). State (expired, revoked) is only revealed to a caller who holds the
- * right secret.
+ * Where a use of a key comes from, for its IP allowlist: `ip` is the client's address as API
+ * Gateway saw the connection (null: not known, which an allowlist refuses), or `unchecked`: the
+ * address is not known and not asked for (POST /v1/keys/verify when the service does not pass
+ * the client's address). Callers that say nothing get UNKNOWN_ADDRESS: an allowlisted key is
+ * then refused, never waved through.
  */
-export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, now: Date): KeyRecord {
+export type ClientAddress = { ip: string | null } | 'unchecked';
+export const UNKNOWN_ADDRESS: ClientAddress = { ip: null };
+
+/**
+ * The judgement of a presented key against its stored record (undefined: none), with no I/O:
+ * the hash, then the IP allowlist, then the status; returns the record when the key works, or
+ * throws an AuthenticationError whose `reason` says why. For both formats the record decides (a
+ * JWT's own claims are never used). State (expired, revoked, suspended, allowlist) is only
+ * revealed to a caller who holds the right secret; one using it from outside the allowlist
+ * learns nothing of the key's state.
+ */
+export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, now: Date, address: ClientAddress = UNKNOWN_ADDRESS): KeyRecord {
   const nowIso = now.toISOString();
   const current = secretMatches(presented.secret, key?.secretHash);
   const previous = secretMatches(presented.secret, key?.previousSecretHash);
@@ -116,11 +128,23 @@ export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, no
   if (!key || !(current || (previous && graceOpen))) {
     throw new AuthenticationError('invalid', 'the key is not valid', { keyId: presented.keyId, known: key !== undefined });
   }
+  if (key.allowedIps !== undefined && address !== 'unchecked' && !addressAllowed(key.allowedIps, address.ip)) {
+    const from = address.ip === null ? 'from an unknown address' : `from ${address.ip}`;
+    const message = `the key may not be used ${from}: its IP allowlist does not include it`;
+    throw new AuthenticationError('ip_not_allowed', message, { keyId: key.id, known: true }, address.ip);
+  }
   let status = keyStatus(key, now);
   // The record governs; this only keeps a JWT from working past its own exp, whatever the record says.
-  if (status === 'active' && presented.expired) status = 'expired';
+  if ((status === 'active' || status === 'suspended') && presented.expired) status = 'expired';
   if (status !== 'active') {
-    const why = status === 'revoked' ? 'was deleted' : status === 'expired' ? `expired at ${key.expiresAt}` : `expired for inactivity at ${key.inactiveAt}`;
+    const why =
+      status === 'revoked'
+        ? 'was deleted'
+        : status === 'suspended'
+          ? `is suspended (since ${key.suspendedAt}); it works again once resumed`
+          : status === 'expired'
+            ? `expired at ${key.expiresAt}`
+            : `expired for inactivity at ${key.inactiveAt}`;
     throw new AuthenticationError(status, `the key ${why}`, { keyId: key.id, known: true });
   }
   return key;
@@ -131,10 +155,10 @@ export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, no
  * works, records the use (lastUsedAt, once a minute) and returns its principal. Every place that
  * authenticates a key ends here.
  */
-export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise<Principal> {
+export async function authenticateLookup(deps: Deps, lookup: KeyLookup, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Principal> {
   if ('refused' in lookup) throw lookup.refused;
   const now = deps.clock();
-  const key = judgeKey(lookup.presented, lookup.record, now);
+  const key = judgeKey(lookup.presented, lookup.record, now, address);
   if ((key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) && claimUseWrite(deps, key.id, now)) {
     try {
       await keyStore(deps).recordUse(key, now, inactiveAtFrom(now, deps.config.policy));
@@ -152,6 +176,7 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise
     expanded: expandGrants(deps.config.catalog, key),
     expiresAt: key.expiresAt,
     ...(key.meta === undefined ? {} : { meta: key.meta }),
+    ...(key.allowedIps === undefined ? {} : { allowedIps: key.allowedIps }),
   };
 }
 
@@ -160,9 +185,9 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup): Promise
  * AuthenticationError whose `reason` says why. A malformed, bad-checksum or badly signed key is
  * refused before any I/O on the table; then one strongly consistent read, and authenticateLookup.
  */
-export async function authenticateKey(deps: Deps, presented: string | PresentedKey): Promise<Principal> {
-  if (typeof presented === 'string') return authenticateLookup(deps, await lookUpKey(deps, presented));
-  return authenticateLookup(deps, { presented, record: await keyStore(deps).findKey(presented.keyId) });
+export async function authenticateKey(deps: Deps, presented: string | PresentedKey, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Principal> {
+  if (typeof presented === 'string') return authenticateLookup(deps, await lookUpKey(deps, presented), address);
+  return authenticateLookup(deps, { presented, record: await keyStore(deps).findKey(presented.keyId) }, address);
 }
 
 /**
@@ -173,10 +198,15 @@ export async function authenticateKey(deps: Deps, presented: string | PresentedK
  * once `presented` is authorized, so a refused caller causes nothing about it and learns nothing
  * of it. A `presented` refused offline throws before any read.
  */
-export async function authenticateKeyAlongside(deps: Deps, presented: string, alongside: string): Promise<{ principal: Principal; alongside: KeyLookup }> {
+export async function authenticateKeyAlongside(
+  deps: Deps,
+  presented: string,
+  alongside: string,
+  address: ClientAddress = UNKNOWN_ADDRESS,
+): Promise<{ principal: Principal; alongside: KeyLookup }> {
   const caller = await readPresentedKey(deps, presented);
   const other = await checkPresentedKey(deps, alongside);
   const records = await keyStore(deps).findKeys('refused' in other ? [caller.keyId] : [caller.keyId, other.presented.keyId]);
-  const principal = await authenticateLookup(deps, { presented: caller, record: records.get(caller.keyId) });
+  const principal = await authenticateLookup(deps, { presented: caller, record: records.get(caller.keyId) }, address);
   return { principal, alongside: 'refused' in other ? other : { ...other, record: records.get(other.presented.keyId) } };
 }

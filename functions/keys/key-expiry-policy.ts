@@ -7,9 +7,6 @@ const MINUTE = 60_000;
 /** The expiry presets clients offer (SecureCloud's list); the default lifetime is the deployment's. */
 export const EXPIRY_PRESETS = ['P30D', 'P60D', 'P90D', 'P180D'] as const;
 
-/** The longest a rotated key's predecessor may keep working beside its successor (GitLab, Stripe: a week). */
-export const MAX_ROTATION_OVERLAP = 'P7D';
-
 /** The earliest a key may expire: a minute from when it is created or edited. */
 export const MIN_LIFETIME = 'PT1M';
 
@@ -28,7 +25,7 @@ export function describePolicy(policy: Policy, limits: { metaMaxBytes: number; m
     expiryPresets: [...EXPIRY_PRESETS],
     retention: policy.retention,
     maxResetGracePeriod: policy.maxResetGracePeriod,
-    maxRotationOverlap: MAX_ROTATION_OVERLAP,
+    maxRotationOverlap: policy.maxRotationOverlap,
     metadata: limits,
   };
 }

@@ -8,8 +8,10 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { newKeyId } from '../shared/ids.js';
 import { resolveExpiry } from './key-expiry-policy.js';
 import { type IssuedKey, issueKeyString } from './key-issuing.js';
+import { normalizeAllowedIps } from './key-ip-allowlist.js';
 import { metadataFields } from './key-metadata.js';
-import { inactiveAtFrom, type KeyDetails, keyChanges, keyDetails, type KeyRecord, keyStatus } from './key-model.js';
+import { inactiveAtFrom, isLive, type KeyDetails, keyChanges, keyDetails, type KeyRecord, keyStatus } from './key-model.js';
+import { revokeKey } from './key-state.js';
 import type { StoredNotification } from './key-notifications.js';
 import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
 import { keyStore } from './key-store.js';
@@ -26,12 +28,12 @@ export type { IssuedKey } from './key-issuing.js';
 /** A conditional write that lost a race is retried this often before the caller is told. */
 const MAX_NAME_CLAIMS = 3;
 
-function auditedCaller(principal: Principal): AuditedCaller {
+export function auditedCaller(principal: Principal): AuditedCaller {
   return { actor: actorOf(principal), request: principal.request };
 }
 
 /** The fields whose edits the audit log shows, before and after (never a secret or a hash). */
-const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt', 'tags', 'meta'] as const;
+const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt', 'tags', 'meta', 'allowedIps'] as const;
 
 /** A notification as the audit log shows it: when and where, not its internal revision. */
 function auditedNotification(n: StoredNotification | null | undefined) {
@@ -53,7 +55,7 @@ function editedFields(before: KeyRecord, after: KeyRecord): Record<string, { fro
 /* ---- authorization ---- */
 
 /** Reads a key the principal may manage. Keys of other owners look absent: no probing for ids. */
-async function loadManagedKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
+export async function loadManagedKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
   const key = await keyStore(deps).findKey(id);
   if (!key || !mayManage(principal, key.owner)) throw new NotFoundError(`no key with id ${id}`);
   return key;
@@ -64,7 +66,7 @@ async function loadManagedKey(deps: Deps, principal: Principal, id: string): Pro
  * principal must hold everything the key holds. Otherwise a key with keys:write could reset a
  * stronger key of its owner (an admin key, say) and take its new secret, or strip or revoke it.
  */
-async function loadChangeableKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
+export async function loadChangeableKey(deps: Deps, principal: Principal, id: string): Promise<KeyRecord> {
   const key = await loadManagedKey(deps, principal, id);
   const missing = missingGrants(deps.config.catalog, principal.expanded, key);
   if (missing.length > 0) {
@@ -73,10 +75,19 @@ async function loadChangeableKey(deps: Deps, principal: Principal, id: string): 
   return key;
 }
 
+/**
+ * Edits and resets need a key that is active or suspended (suspend, reset, resume is how an
+ * incident is handled) and not replaced by a rotation: a rotated key only runs out its overlap.
+ */
 function assertEditable(key: KeyRecord, now: Date): void {
   const status = keyStatus(key, now);
   if (status === 'revoked') throw new ConflictError(`key ${key.id} was deleted at ${key.revokedAt}; create a new key`, 'key_revoked');
-  if (status !== 'active') throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
+  if (!isLive(status)) {
+    throw new ConflictError(`key ${key.id} has ${status === 'expired' ? 'expired' : 'expired for inactivity'}; create a new key`, 'key_not_active');
+  }
+  if (key.successorId !== undefined) {
+    throw new ConflictError(`key ${key.id} was rotated to ${key.successorId} at ${key.rotatedAt}: change the successor instead`, 'key_rotated');
+  }
 }
 
 function checkGrants(deps: Deps, principal: Principal, grants: Grants): Grants {
@@ -124,6 +135,8 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
     ...metadataFields(input),
     version: 1,
   };
+  const allowedIps = input.allowedIps === undefined ? undefined : normalizeAllowedIps(input.allowedIps);
+  if (allowedIps !== undefined) record.allowedIps = allowedIps;
   Object.assign(record, await notificationsForNewKey(deps, principal, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
@@ -137,6 +150,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
       notification: auditedNotification(record.notification),
       ...(record.tags === undefined ? {} : { tags: record.tags }),
       ...(record.meta === undefined ? {} : { meta: record.meta }),
+      ...(allowedIps === undefined ? {} : { allowedIps }),
     },
   });
   await claimNameAndWrite(deps, record, (staleHolder) => keyStore(deps).insertKey(record, audit, staleHolder));
@@ -162,7 +176,8 @@ async function claimNameAndWrite(
       throw new ConflictError(`key ${key.id} was changed by another request meanwhile; read it again and retry`, 'concurrent_update');
     }
     const holder = outcome.holder === undefined ? undefined : await keyStore(deps).findKey(outcome.holder);
-    if (holder && holder.id !== key.id && keyStatus(holder, deps.clock()) === 'active') {
+    // A suspended holder keeps its name: it may be resumed.
+    if (holder && holder.id !== key.id && isLive(keyStatus(holder, deps.clock()))) {
       throw new ConflictError(`owner "${key.owner}" already has a key named "${holder.name}" (id ${holder.id})`, 'name_taken');
     }
     staleHolder = outcome.holder;
@@ -204,6 +219,11 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
   if (input.meta !== undefined) {
     delete updated.meta;
     Object.assign(updated, metadataFields({ meta: input.meta }));
+  }
+  if (input.allowedIps !== undefined) {
+    const allowedIps = normalizeAllowedIps(input.allowedIps);
+    if (allowedIps === undefined) delete updated.allowedIps;
+    else updated.allowedIps = allowedIps;
   }
   if (input.roles !== undefined || input.permissions !== undefined) {
     Object.assign(updated, checkGrants(deps, principal, { roles: input.roles ?? key.roles, permissions: input.permissions ?? key.permissions }));
@@ -251,14 +271,5 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
 }
 
 export async function deleteKey(deps: Deps, principal: Principal, id: string): Promise<void> {
-  const now = deps.clock();
-  const key = await loadChangeableKey(deps, principal, id);
-  if (key.revokedAt !== undefined) throw new ConflictError(`key ${key.id} was already deleted at ${key.revokedAt}`, 'key_revoked');
-  const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: actorOf(principal), updatedAt: now.toISOString(), version: key.version + 1 };
-  delete revoked.previousSecretHash;
-  delete revoked.previousSecretValidUntil;
-  const audit = changeEntry(deps, auditedCaller(principal), 'key.delete', { keyId: key.id, details: { name: key.name, owner: key.owner } });
-  const outcome = await keyStore(deps).editKey(key, keyChanges(key, revoked), audit, { releaseName: true });
-  if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
-  changeCommitted(audit);
+  await revokeKey(deps, await loadChangeableKey(deps, principal, id), auditedCaller(principal));
 }

@@ -117,7 +117,7 @@ export function mayMatchIndexEntry(entry: Item, query: Omit<ListQuery, 'limit' |
     const nowIso = now.toISOString();
     if (query.status === 'revoked') return revoked;
     if (revoked) return false;
-    if (query.status === 'active' && fixed !== null && fixed <= nowIso) return false;
+    if ((query.status === 'active' || query.status === 'suspended') && fixed !== null && fixed <= nowIso) return false;
     if (query.status === 'expired' && (fixed === null || fixed > nowIso)) return false;
   }
   return true;

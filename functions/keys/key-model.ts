@@ -6,7 +6,7 @@ import type { Actor } from '../permissions/principal.js';
 import type { KeyMeta } from './key-metadata.js';
 import { type KeyNotificationFields, notificationDetails } from './key-notifications.js';
 
-export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked'] as const;
+export const keyStatuses = ['active', 'expired', 'expired_inactive', 'revoked', 'suspended'] as const;
 /** `key`: a `kg_<id>_<secret><checksum>` string; `jwt`: a signed JWT (functions/keys/key-jwt.ts). */
 export const keyFormats = ['key', 'jwt'] as const;
 export type KeyFormat = (typeof keyFormats)[number];
@@ -46,6 +46,21 @@ export interface KeyRecord extends KeyNotificationFields {
   tags?: string[];
   /** A small JSON object the owner attaches (key-metadata.ts): returned by verify, passed by the authorizer. No secrets, by convention. */
   meta?: KeyMeta;
+  /** While set, the key is refused everywhere (status `suspended`) until resumed; its expiry keeps running. */
+  suspendedAt?: string;
+  suspendedBy?: Actor;
+  /** Why it was suspended (free text of whoever suspended it, or a leak report's). */
+  suspendedReason?: string;
+  /**
+   * Normalized CIDR ranges (IPv4 and IPv6) the key may be used from; absent: anywhere. See
+   * key-ip-allowlist.ts.
+   */
+  allowedIps?: string[];
+  /** Set by a rotation: the key that replaced this one (written once, in the rotation's transaction). */
+  successorId?: string;
+  rotatedAt?: string;
+  /** The key this one replaced, when a rotation made it. */
+  predecessorId?: string;
   /** Bumped by every edit; edits are conditional on it (optimistic concurrency). */
   version: number;
 }
@@ -61,12 +76,23 @@ export function effectiveExpiry(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt'>
   return { at: key.inactiveAt, reason: 'inactivity' };
 }
 
-/** Computed on every read from the stored times: never trusts DynamoDB TTL to have run. */
-export function keyStatus(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt' | 'revokedAt'>, now: Date): KeyStatus {
+/**
+ * Computed on every read from the stored times: never trusts DynamoDB TTL to have run. A
+ * suspended key's expiry keeps running: once it passes, the key is expired, suspended or not.
+ */
+export function keyStatus(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt' | 'revokedAt' | 'suspendedAt'>, now: Date): KeyStatus {
   if (key.revokedAt !== undefined) return 'revoked';
   const expiry = effectiveExpiry(key);
-  if (expiry.at > now.toISOString()) return 'active';
-  return expiry.reason === 'expires_at' ? 'expired' : 'expired_inactive';
+  if (expiry.at <= now.toISOString()) return expiry.reason === 'expires_at' ? 'expired' : 'expired_inactive';
+  return key.suspendedAt === undefined ? 'active' : 'suspended';
+}
+
+/**
+ * A key that may work again without a new key: active, or suspended (until resumed). It keeps
+ * its name (the name lock may not be taken over) and its expiry reminders.
+ */
+export function isLive(status: KeyStatus): boolean {
+  return status === 'active' || status === 'suspended';
 }
 
 export function inactiveAtFrom(activity: Date, policy: Policy): string {
@@ -106,6 +132,13 @@ export function keyDetails(key: KeyRecord, now: Date) {
     revokedBy: key.revokedBy ?? null,
     tags: key.tags ?? [],
     meta: key.meta ?? null,
+    suspendedAt: key.suspendedAt ?? null,
+    suspendedBy: key.suspendedBy ?? null,
+    suspendedReason: key.suspendedReason ?? null,
+    allowedIps: key.allowedIps ?? null,
+    predecessorId: key.predecessorId ?? null,
+    successorId: key.successorId ?? null,
+    rotatedAt: key.rotatedAt ?? null,
     notification: key.notification ? notificationDetails(key.notification) : null,
     defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
   };

@@ -164,3 +164,27 @@ export async function notificationsForEdit(
   }
   return unchanged;
 }
+
+/**
+ * The notification settings a rotation carries to the successor (`successor` already has its
+ * expiry): a notification set relative to the expiry (`P7D`) counts back from the successor's;
+ * one at a fixed time carries over while it lies ahead within the successor's lifetime; opted
+ * out stays opted out; otherwise the successor gets the default reminders. The channel is the
+ * key's setting, carried as set (not re-checked against the rotating caller, who may not see an
+ * admin channel); the notifier drops a notification whose channel is gone or not allowed.
+ */
+export async function notificationsForSuccessor(deps: Deps, old: KeyRecord, successor: Expiry, now: Date): Promise<KeyNotificationFields> {
+  if (old.notification === null) return { notification: null };
+  const own = old.notification;
+  if (own) {
+    let at: Date | undefined;
+    if (own.before === undefined) at = new Date(own.at);
+    else if (successor.expiresAt !== null) at = new Date(toScheduleTime(subtractDuration(new Date(successor.expiresAt), own.before)));
+    if (at !== undefined && at.getTime() > now.getTime() && at.getTime() < Date.parse(limitOf(successor))) {
+      const before = own.before === undefined ? {} : { before: own.before };
+      return { notification: { at: at.toISOString(), channelId: own.channelId, ...before, rev: newRev() } };
+    }
+  }
+  const defaults = await defaultsFor(deps, successor, now);
+  return defaults.length === 0 ? {} : { defaultNotifications: defaults };
+}

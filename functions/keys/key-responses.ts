@@ -44,6 +44,13 @@ export const keyDetailsSchema = z
     revokedBy: actor.nullable(),
     tags: z.array(z.string()).meta({ description: 'Labels such as team:payments; GET /v1/keys?tag= filters on one' }),
     meta: z.record(z.string(), z.json()).nullable().meta({ description: 'The key\'s metadata (no secrets, by convention); null: none' }),
+    suspendedAt: instant.nullable(),
+    suspendedBy: actor.nullable(),
+    suspendedReason: z.string().nullable(),
+    allowedIps: z.array(z.string()).nullable().meta({ description: 'CIDR ranges the key may be used from (normalized); null: anywhere' }),
+    predecessorId: z.string().nullable().meta({ description: 'The key this one replaced by a rotation' }),
+    successorId: z.string().nullable().meta({ description: 'The key that replaced this one by a rotation' }),
+    rotatedAt: instant.nullable(),
     notification: notificationSchema.nullable(),
     defaultNotifications: z.array(notificationSchema),
   })
@@ -57,7 +64,17 @@ export const keyPageSchema = page(keyDetailsSchema);
 
 export const verificationSchema = z.strictObject({
   valid: z.boolean(),
-  code: z.enum(['valid', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked', 'insufficient_permissions']),
+  code: z.enum([
+    'valid',
+    'malformed',
+    'invalid',
+    'expired',
+    'expired_inactive',
+    'revoked',
+    'suspended',
+    'ip_not_allowed',
+    'insufficient_permissions',
+  ]),
   keyId: z.string().nullable(),
   owner: z.string().nullable(),
   permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
@@ -67,3 +84,13 @@ export const verificationSchema = z.strictObject({
     .nullable()
     .meta({ description: "The key's metadata, when the key is valid (null: none, or not known)" }),
 });
+
+export const ownerActionResultSchema = z
+  .strictObject({
+    owner: z.string(),
+    action: z.enum(['suspend', 'revoke']),
+    count: z.number().int().meta({ description: 'Keys suspended (or revoked) by this call, one audit entry each' }),
+    failed: z.number().int().meta({ description: 'Keys that could not be changed (changed concurrently twice, or holding grants the caller lacks)' }),
+    complete: z.boolean().meta({ description: 'False when the time budget ran out first: call again to continue' }),
+  })
+  .meta({ id: 'OwnerKeysActionResult' });

@@ -36,7 +36,21 @@ export interface KeyStore {
    * most once a minute per key, never on a revoked or inactive key. True when it was written.
    */
   recordUse(key: KeyRecord, now: Date, inactiveAt: string): Promise<boolean>;
+  /**
+   * A rotation, all or nothing: `before`'s changes (conditional on the version read and on it
+   * having no successor yet, so of concurrent rotations exactly one wins), the successor's
+   * insert, the name lock moved from `before` to the successor (conditional on naming `before`),
+   * and the audit entries.
+   */
+  rotateKey(before: KeyRecord, changes: KeyChanges, successor: KeyRecord, audits: readonly AuditEntry[]): Promise<RotationOutcome>;
 }
+
+/**
+ * `changed`: the old key was changed (or rotated) meanwhile; `name_moved`: its name lock no longer
+ * names it; `conflict`: another transaction on the same items was in flight (DynamoDB's
+ * TransactionConflict): read again and retry.
+ */
+export type RotationOutcome = { ok: true } | { ok: false; reason: 'changed' | 'name_moved' | 'conflict' };
 
 export interface ListQuery {
   owner?: string | undefined;

@@ -5,10 +5,11 @@ import { KEY_USE_MARK, tableSchema } from '../contract/table-schema.js';
 import type { AuditEntry } from '../audit/audit-model.js';
 import { type AuditEntryPut, auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
 import type { Deps } from '../runtime/deps.js';
-import { conditionFailedAt, isConditionFailed } from '../shared/dynamodb.js';
+import { conditionFailedAt, isConditionFailed, transactionConflict } from '../shared/dynamodb.js';
+import { ValidationError } from '../shared/errors.js';
 import { KEY_INDEX_TABLE_ATTRIBUTES, keyIndexAttributes, queryKeyIndexes } from './key-listing.js';
 import { applyKeyChanges, type KeyChanges, type KeyRecord, nameLockTtl, ttlFor } from './key-model.js';
-import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim } from './key-store-interface.js';
+import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim, RotationOutcome } from './key-store-interface.js';
 
 /*
  * Items (see functions/contract/table-schema.ts):
@@ -319,6 +320,69 @@ export async function recordNotificationOutcome(
 }
 
 /**
+ * A rotation in one transaction (see KeyStore.rotateKey). The old key is updated in place, not
+ * replaced, so a use recorded meanwhile (lastUsedAt, inactiveAt: outside the version check) is
+ * kept; its condition on `version` and `attribute_not_exists(successorId)` lets exactly one of
+ * concurrent rotations through. The name lock moves to the successor only if it still names the
+ * old key (an active key's lock always does).
+ */
+async function rotateKey(
+  deps: Deps,
+  before: KeyRecord,
+  changes: KeyChanges,
+  successor: KeyRecord,
+  audits: readonly AuditEntryPut[],
+): Promise<RotationOutcome> {
+  const { policy } = deps.config;
+  const after = applyKeyChanges(before, changes);
+  const names: Record<string, string> = { '#ttl': tableSchema.ttlAttribute };
+  const values: Record<string, NativeAttributeValue> = { ':version': before.version, ':ttl': ttlFor(after, policy) };
+  const sets = ['#ttl = :ttl'];
+  Object.entries(changes.set).forEach(([field, value], i) => {
+    names[`#s${i}`] = field;
+    values[`:s${i}`] = value;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  // A rotation is not a use: it clears the use mark, so the schedule sync sees it (KEY_USE_MARK).
+  const removes = [...changes.remove, USE_MARK].map((field, i) => {
+    names[`#r${i}`] = field;
+    return `#r${i}`;
+  });
+  const lockTtl = nameLockTtl(successor, policy);
+  const items = [
+    {
+      Update: {
+        TableName: deps.tableName,
+        Key: { pk: keyPk(before.id), sk: KEY_SK },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
+        ConditionExpression: 'attribute_exists(pk) AND version = :version AND attribute_not_exists(successorId) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    { Put: { TableName: deps.tableName, Item: toItem(successor, ttlFor(successor, policy)), ConditionExpression: 'attribute_not_exists(pk)' } },
+    {
+      Put: {
+        TableName: deps.tableName,
+        Item: { pk: namePk(successor.owner, successor.name), sk: NAME_SK, keyId: successor.id, ...(lockTtl === undefined ? {} : { ttl: lockTtl }) },
+        ConditionExpression: 'keyId = :old',
+        ExpressionAttributeValues: { ':old': before.id },
+      },
+    },
+    ...audits,
+  ];
+  try {
+    await deps.ddb.send(new TransactWriteCommand({ TransactItems: items as never }));
+    return { ok: true };
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return { ok: false, reason: 'changed' };
+    if (conditionFailedAt(error, 2)) return { ok: false, reason: 'name_moved' };
+    if (transactionConflict(error)) return { ok: false, reason: 'conflict' };
+    throw error;
+  }
+}
+
+/**
  * The key store over DynamoDB: the only production implementation of KeyStore. The table's own
  * attributes are computed here from the key: TTLs (ttlFor, and the name lock's nameLockTtl) and
  * the audit entry's Put, which joins the change's transaction.
@@ -343,6 +407,7 @@ export function dynamoKeyStore(deps: Deps): KeyStore {
       });
     },
     recordUse: (key, now, inactiveAt) => recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, policy)),
+    rotateKey: (before, changes, successor, audits) => rotateKey(deps, before, changes, successor, audits.map((audit) => auditEntryPut(deps, audit))),
   };
 }
 

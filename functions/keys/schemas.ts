@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { grantsInputSchema, scopeIdSchema } from '../permissions/grants.js';
 import { MAX_KEY_JWT_LENGTH } from './key-jwt.js';
 import { metaSchema, tagSchema, tagsSchema } from './key-metadata.js';
+import { isIpAddress } from './key-ip-allowlist.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
 import { ownerSchema } from '../shared/owner-schema.js';
@@ -25,6 +26,16 @@ export type NotificationInput = z.infer<typeof notificationInputSchema>;
 const nameSchema = keyNameSchema();
 const descriptionSchema = keyDescriptionSchema();
 
+/**
+ * A key's IP allowlist: CIDR ranges or addresses, IPv4 or IPv6 (checked and normalized by
+ * key-ip-allowlist.ts, which also refuses an empty list); `null` (on edit) removes it.
+ */
+const allowedIpsSchema = z
+  .array(z.string().min(1).max(64), { error: 'allowedIps must be a list of CIDR ranges such as ["203.0.113.0/24", "2001:db8::/32"]' })
+  .max(32, 'allowedIps: at most 32 ranges')
+  .nullable()
+  .meta({ description: 'CIDR ranges (IPv4, IPv6) the key may be used from; absent or null: anywhere' });
+
 const expiresAtSchema = z.iso.datetime({ offset: true, message: 'expiresAt must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z' });
 const durationText = z.string().min(2).max(40);
 
@@ -44,6 +55,7 @@ export const createKeyBodySchema = z.strictObject({
   notification: notificationInputSchema.optional(),
   tags: tagsSchema.optional(),
   meta: metaSchema.optional(),
+  allowedIps: allowedIpsSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
 
@@ -60,10 +72,11 @@ export const updateKeyBodySchema = z
     tags: tagsSchema.optional(),
     /** Replaces the metadata; null removes it. */
     meta: metaSchema.nullable().optional(),
+    allowedIps: allowedIpsSchema.optional(),
   })
   .refine(
     (body) => Object.keys(body).length > 0,
-    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification, tags or meta',
+    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification, tags, meta or allowedIps',
   );
 export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
 
@@ -74,6 +87,22 @@ const instantQuery = (field: string) =>
   z.iso
     .datetime({ offset: true, message: `${field} must be an ISO 8601 date-time such as 2026-12-31T00:00:00Z` })
     .transform((text) => new Date(text).toISOString());
+
+/** A rotation: the successor's expiry (default lifetime when absent), and how long the old key keeps working (none: revoked at once). */
+export const rotateKeyBodySchema = z.strictObject({
+  expiresAt: expiresAtSchema.optional(),
+  expiresIn: durationText.optional(),
+  overlap: durationText.optional().meta({ description: 'ISO 8601 duration the old key keeps working (at most P7D); absent: it is revoked at once' }),
+});
+export type RotateKeyInput = z.infer<typeof rotateKeyBodySchema>;
+
+const reasonSchema = z.string().min(1).max(256).regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, 'reason must not contain control or format characters');
+
+/** Suspend, resume, and the bulk actions: an optional reason for the audit log (and the key's details, on suspend). */
+export const keyStateBodySchema = z.strictObject({ reason: reasonSchema.optional() });
+export type KeyStateInput = z.infer<typeof keyStateBodySchema>;
+
+export const ownerPathSchema = z.strictObject({ owner: ownerSchema });
 
 export const listKeysQuerySchema = z.strictObject({
   owner: ownerSchema.optional(),
@@ -107,6 +136,15 @@ export const verifyKeyBodySchema = z
     permission: z.string().min(1).max(130).optional(),
     /** The instance the permission must cover (e.g. a cloud account id for a scoped role). */
     instance: scopeIdSchema.optional(),
+    /**
+     * The address the key's presenter called the service from: a key with an IP allowlist is
+     * checked against it (and refused with code ip_not_allowed). Absent: the allowlist is not checked.
+     */
+    clientIp: z
+      .string()
+      .max(64)
+      .refine(isIpAddress, 'clientIp must be an IPv4 or IPv6 address such as 203.0.113.9')
+      .optional(),
   })
   .refine((body) => body.instance === undefined || body.permission !== undefined, 'instance needs a permission to check on it');
 export type VerifyKeyInput = z.infer<typeof verifyKeyBodySchema>;

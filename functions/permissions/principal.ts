@@ -15,6 +15,8 @@ export interface Principal {
   request?: RequestOrigin;
   /** A person signed in to the console (OpenID Connect), rather than a key. */
   person?: PersonIdentity;
+  /** A key's IP allowlist (normalized CIDR ranges), carried into the access tokens it mints; absent: anywhere. */
+  allowedIps?: string[];
 }
 
 /** Who did something, as stored on keys, channels, operator messages and audit entries. */

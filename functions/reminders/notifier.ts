@@ -2,7 +2,7 @@ import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
 import { logger } from '../observability/logger.js';
 import { countNotification } from '../observability/metrics.js';
-import { keyStatus } from '../keys/key-model.js';
+import { isLive, keyStatus } from '../keys/key-model.js';
 import { claimNotification, findKey, recordNotificationOutcome } from '../keys/key-store.js';
 import type { Deps } from '../runtime/deps.js';
 import { type Channel, findChannel, mayCarry } from '../channels/channel-store.js';
@@ -53,7 +53,7 @@ async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel
   if (notification.firedAt !== undefined) return { result: 'dropped', detail: 'the notification has already fired' };
   const now = deps.clock();
   const status = keyStatus(key, now);
-  if (status !== 'active') return { result: 'dropped', detail: `the key is ${status}` };
+  if (!isLive(status)) return { result: 'dropped', detail: `the key is ${status}` };
 
   const slot = slotPath(fire.slot);
   if (!(await claimNotification(deps, key.id, slot, fire.rev, now))) {

@@ -1,4 +1,4 @@
-import { keyStatus, type KeyRecord } from '../keys/key-model.js';
+import { isLive, keyStatus, type KeyRecord } from '../keys/key-model.js';
 import { type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
 
 /** Schedule names are unique per key and slot, so creating one twice is an update, never a second schedule. */
@@ -21,11 +21,12 @@ export interface DesiredSchedule {
 }
 
 /**
- * The schedules a key should have: one per notification not yet fired, while the key is active.
+ * The schedules a key should have: one per notification not yet fired, while the key is active
+ * or suspended (its expiry keeps running, and it may be resumed).
  * A deleted, expired or vanished (TTL) key has none.
  */
 export function desiredSchedules(key: (KeyRecord & KeyNotificationFields) | undefined, now: Date): DesiredSchedule[] {
-  if (!key || keyStatus(key, now) !== 'active') return [];
+  if (!key || !isLive(keyStatus(key, now))) return [];
   return notificationsOf(key)
     .filter(({ notification }) => notification.firedAt === undefined)
     .map(({ slot, notification }) => ({

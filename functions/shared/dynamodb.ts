@@ -38,6 +38,13 @@ export function conditionFailedAt(error: unknown, index: number): boolean {
   return (error as { name?: string }).name === 'TransactionCanceledException' && reasons?.[index]?.Code === 'ConditionalCheckFailed';
 }
 
+/** A transaction cancelled because another one on the same items was in flight (not a failed condition). */
+export function transactionConflict(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if ((error as { name?: string }).name !== 'TransactionCanceledException') return false;
+  return (reasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+}
+
 export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }

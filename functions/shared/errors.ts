@@ -15,7 +15,16 @@ export class ValidationError extends KeygateError {
   }
 }
 
-export const authenticationFailures = ['missing', 'malformed', 'invalid', 'expired', 'expired_inactive', 'revoked'] as const;
+export const authenticationFailures = [
+  'missing',
+  'malformed',
+  'invalid',
+  'expired',
+  'expired_inactive',
+  'revoked',
+  'suspended',
+  'ip_not_allowed',
+] as const;
 export type AuthenticationFailure = (typeof authenticationFailures)[number];
 
 /** A well-formed key string names this key id; `known`: the table holds a key with that id. */
@@ -25,17 +34,26 @@ export interface CredentialSubject {
 }
 
 /**
+ * Refusals with their own error code: told only to a caller holding the key's right secret (the
+ * judgement checks the secret first), so they reveal nothing to a guesser.
+ */
+const OWN_CODES: Partial<Record<AuthenticationFailure, string>> = { suspended: 'key_suspended', ip_not_allowed: 'ip_not_allowed' };
+
+/**
  * The caller presented no credential or a credential that does not work; `reason` says which.
  * `subject` is set once a key string parsed (for the audit log); never shown to the caller.
+ * `address`: the client address an IP allowlist refused (for the audit log).
  */
 export class AuthenticationError extends KeygateError {
-  readonly code = 'unauthenticated';
+  readonly code: string;
   constructor(
     readonly reason: AuthenticationFailure,
     message: string,
     readonly subject?: CredentialSubject,
+    readonly address?: string | null,
   ) {
     super(message);
+    this.code = OWN_CODES[reason] ?? 'unauthenticated';
   }
 }
 

@@ -30,6 +30,11 @@ export const accessTokenClaimsSchema = z.object({
   roles: z.array(roleGrantSchema).optional(),
   /** Fingerprint of the key secret that minted the token (see secretFingerprint). */
   kg_sfp: z.string(),
+  /**
+   * The key's IP allowlist when it was minted (normalized CIDR ranges): the keygate authorizer
+   * refuses the token from any other address. Absent: the key had none.
+   */
+  kg_ips: z.array(z.string()).optional(),
 });
 
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;

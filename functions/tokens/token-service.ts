@@ -117,7 +117,7 @@ export async function issueAccessToken(
 
   let principal: Principal;
   try {
-    principal = await authenticateKey(deps, parsed);
+    principal = await authenticateKey(deps, parsed, { ip: origin.sourceIp });
   } catch (error) {
     if (error instanceof AuthenticationError) {
       countVerification({ allowed: false, reason: error.reason });
@@ -145,6 +145,7 @@ export async function issueAccessToken(
     ...(scope === '' ? {} : { scope }),
     ...(granted.roles ? { roles: granted.roles } : {}),
     kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
+    ...(principal.allowedIps === undefined ? {} : { kg_ips: principal.allowedIps }),
   };
   const accessToken = await signAccessToken(await tokens.keys.signer(now), claims);
   countTokenIssued();
@@ -154,7 +155,7 @@ export async function issueAccessToken(
 export type Introspection = { active: false } | ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'kg_sfp'>);
 
 /** Why a token is inactive; for the log, never for the response (RFC 7662 §2.2 says only active:false). */
-export type InactiveReason = 'invalid' | 'key_missing' | 'key_not_active' | 'secret_replaced' | 'grants_reduced';
+export type InactiveReason = 'invalid' | 'key_missing' | 'key_not_active' | 'secret_replaced' | 'grants_reduced' | 'allowlist_changed';
 
 /**
  * RFC 7662: a token is active when it verifies (signature, alg, iss, aud, typ, exp) AND its key
@@ -188,6 +189,12 @@ export async function introspectToken(deps: Deps, tokens: TokenDeps, token: stri
   const permissions = claims.scope === undefined ? [] : claims.scope.split(' ');
   if (!permissions.every((p) => hasPermission(catalog, held, p)) || missingGrants(catalog, held, { roles: claims.roles ?? [], permissions: [] }).length > 0) {
     return { result: { active: false }, reason: 'grants_reduced' };
+  }
+
+  // The allowlist the token carries must be the key's current one: a token minted before an
+  // allowlist was set (or changed) would otherwise be usable offline from addresses it no longer allows.
+  if (JSON.stringify(claims.kg_ips ?? null) !== JSON.stringify(key.allowedIps ?? null)) {
+    return { result: { active: false }, reason: 'allowlist_changed' };
   }
 
   const { kg_sfp: _fingerprint, ...shown } = claims;

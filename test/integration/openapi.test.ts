@@ -162,6 +162,15 @@ describe('responses match the document', () => {
     // This keygate serves no console (no built files given): both answer 404 with the error body.
     await call('GET', '/console');
     await call('GET', '/console/app.js');
+    await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: { reason: 'tour' } });
+    await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: {} });
+    await call('POST', `/v1/keys/${id}/resume`, { key: admin });
+    const rotatingBody = { name: 'rotating', owner: 'carol', permissions: ['alerts:read'], allowedIps: ['203.0.113.0/24'] };
+    const rotating = await call('POST', '/v1/keys', { key: admin, body: rotatingBody });
+    await call('POST', `/v1/keys/${rotating.json.id}/rotate`, { key: admin, body: { overlap: 'P1D' } });
+    await call('POST', `/v1/keys/${rotating.json.id}/rotate`, { key: admin, body: {} });
+    await call('POST', '/v1/owners/carol/keys/suspend', { key: admin, body: { reason: 'tour' } });
+    await call('POST', '/v1/owners/carol/keys/revoke', { key: admin });
     await call('DELETE', `/v1/keys/${id}`, { key: admin });
     await call('DELETE', `/v1/keys/${id}`, { key: admin });
 

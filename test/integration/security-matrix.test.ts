@@ -6,7 +6,7 @@ import type { RouteContract } from '../../functions/contract/route-contract.js';
 import { fireNotification } from '../../functions/reminders/notifier.js';
 import { routes } from '../../functions/routes.js';
 import { withLocalNotifications } from '../support/notifications.js';
-import { createKey, type KeygateWorld, keygateWorld } from '../support/world.js';
+import { basic, createKey, type KeygateWorld, keygateWorld, postForm } from '../support/world.js';
 import { storedItems } from './api-client.js';
 
 /**
@@ -29,6 +29,9 @@ let world: KeygateWorld;
 const resources: Record<string, string> = {};
 /** A key of owner `mallory` holding each route's permission (not an admin). */
 const strangers = new Map<string, string>();
+/** Admin keys (every permission) that must still be refused: one suspended, one whose IP allowlist leaves out 127.0.0.1. */
+let suspendedAdmin: { id: string; key: string };
+let fencedAdmin: { id: string; key: string };
 
 /** A body each route accepts, so that a 404 is about the resource, not a 400 about the input. */
 const validBodies: Record<string, unknown> = {
@@ -95,6 +98,10 @@ beforeAll(async () => {
     strangers.set(permission, (await createKey(world, { owner: 'mallory', permissions: [permission] })).key);
   }
   strangers.set('authenticated', (await createKey(world, { owner: 'mallory', permissions: [UNRELATED_PERMISSION] })).key);
+  resources.owners = 'alice';
+  suspendedAdmin = await createKey(world, { owner: 'ops', roles: [{ role: 'global-admin' }] });
+  expect((await world.api('POST', `/v1/keys/${suspendedAdmin.id}/suspend`, { key: world.admin })).status).toBe(200);
+  fencedAdmin = await createKey(world, { owner: 'ops', roles: [{ role: 'global-admin' }], allowedIps: ['192.0.2.0/24', '2001:db8::/32'] });
 });
 
 afterAll(async () => {
@@ -111,6 +118,14 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.path}`, r
     expect((await call(route, BAD_CREDENTIAL)).status).toBe(401);
   });
 
+  it('answers 401 to a suspended key that holds every permission', async () => {
+    expect((await call(route, suspendedAdmin.key)).status).toBe(401);
+  });
+
+  it("answers 401 to a key that holds every permission, used from outside its IP allowlist", async () => {
+    expect((await call(route, fencedAdmin.key)).status).toBe(401);
+  });
+
   it.skipIf(route.permission === 'authenticated')("answers 403 to a valid key without the route's permission", async () => {
     const unrelated = strangers.get('authenticated');
     expect((await call(route, unrelated)).status).toBe(403);
@@ -122,6 +137,21 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.path}`, r
     const stranger = strangers.get(route.permission);
     const body = validBodies[route.id];
     expect((await call(route, stranger, body === undefined ? {} : { body })).status).toBe(404);
+  });
+});
+
+describe('suspended and IP-refused keys beyond the management routes', () => {
+  it('are refused at the token endpoint and answered with their own code by POST /v1/keys/verify', async () => {
+    for (const [refused, code] of [
+      [suspendedAdmin, 'suspended'],
+      [fencedAdmin, 'ip_not_allowed'],
+    ] as const) {
+      const token = await postForm(world, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(refused.id, refused.key) });
+      expect(token.status).toBe(401);
+      expect(token.json.error).toBe('invalid_client');
+      const verify = await world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key: refused.key, clientIp: '127.0.0.1' } });
+      expect(verify.json).toMatchObject({ valid: false, code });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../functions/audit/audit-model.js';
 import { applyKeyChanges, type KeyChanges, type KeyRecord, keyStatus } from '../../functions/keys/key-model.js';
-import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim } from '../../functions/keys/key-store-interface.js';
+import type { EditOutcome, KeyPage, KeyStore, ListQuery, NameClaim, RotationOutcome } from '../../functions/keys/key-store-interface.js';
 import { listOrder, matchesListQuery } from '../../functions/keys/key-listing.js';
 
 /**
@@ -96,6 +96,23 @@ export class MemoryKeyStore implements KeyStore {
     stored.lastUsedAt = nowIso;
     stored.inactiveAt = inactiveAt;
     return true;
+  }
+
+  async rotateKey(before: KeyRecord, changes: KeyChanges, successor: KeyRecord, audits: readonly AuditEntry[]): Promise<RotationOutcome> {
+    this.calls.push('rotateKey');
+    const stored = this.keys.get(before.id);
+    const unchanged = stored !== undefined && stored.version === before.version;
+    if (!unchanged || stored.successorId !== undefined || stored.revokedAt !== undefined) return { ok: false, reason: 'changed' };
+    if (this.keys.has(successor.id)) throw new Error(`a key with id ${successor.id} exists`);
+    if (this.nameLocks.get(lockOf(before)) !== before.id) return { ok: false, reason: 'name_moved' };
+    // An update in place: a use recorded since the read (lastUsedAt, inactiveAt) stays.
+    const after = { ...stored, ...changes.set };
+    for (const field of changes.remove) delete (after as Partial<KeyRecord>)[field];
+    this.keys.set(before.id, structuredClone(after));
+    this.keys.set(successor.id, structuredClone(successor));
+    this.nameLocks.set(lockOf(successor), successor.id);
+    this.auditEntries.push(...audits);
+    return { ok: true };
   }
 
   /** Puts a key as it would be stored, bypassing the rules (a test's starting state). */
