@@ -27,6 +27,7 @@ import { listKeysContract } from './keys/handlers/list-keys.contract.js';
 import { resetKeySecretContract } from './keys/handlers/reset-key-secret.contract.js';
 import { updateKeyContract } from './keys/handlers/update-key.contract.js';
 import { verifyKeyContract } from './keys/handlers/verify-key.contract.js';
+import { reportGitHubLeaksContract } from './leaks/handlers/report-github-leaks.contract.js';
 import { getOpenApiContract } from './openapi/handlers/get-openapi.contract.js';
 import { getAuthorizationServerMetadataContract } from './tokens/handlers/get-authorization-server-metadata.contract.js';
 import { getJwksContract } from './tokens/handlers/get-jwks.contract.js';
@@ -59,6 +60,7 @@ export const routes = [
   listOperatorMessagesContract,
   acknowledgeOperatorMessageContract,
   listAuditEntriesContract,
+  reportGitHubLeaksContract,
   getCallerContract,
   getConsoleContract,
   getConsoleAssetContract,

@@ -20,6 +20,10 @@ export const auditActions = [
   'notification.failed',
   'notification.dropped',
   'operator-message.acknowledge',
+  /** GitHub secret scanning reported this key's string in public: what keygate did (revoked, or nothing left to do). */
+  'key.leaked',
+  /** A signed GitHub secret scanning report: how many strings it named, and those that are no keygate key. */
+  'leak.report',
   /** A well-formed credential was refused (malformed ones are counted, not written: audit-service.ts). */
   'auth.failed',
 ] as const;

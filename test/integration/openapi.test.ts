@@ -148,6 +148,8 @@ describe('responses match the document', () => {
     }
     await call('GET', '/v1/me', { key: admin });
     await call('GET', '/v1/me', {});
+    // Unsigned: refused before anything is read (test/integration/leak-reports.test.ts signs its reports).
+    await call('POST', '/v1/leaks/github', { rawBody: '[{"token":"kg_x","type":"t"}]', headers: { 'content-type': 'application/json' } });
     // This keygate serves no console (no built files given): both answer 404 with the error body.
     await call('GET', '/console');
     await call('GET', '/console/app.js');
