@@ -19,6 +19,8 @@ export const auditActions = [
   'notification.sent',
   'notification.failed',
   'notification.dropped',
+  /** A notification's schedule was deleted outside keygate (the AWS console, say): it is canceled, not sent. */
+  'notification.canceled',
   'operator-message.acknowledge',
   /** GitHub secret scanning reported this key's string in public: what keygate did (revoked, or nothing left to do). */
   'key.leaked',

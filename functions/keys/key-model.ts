@@ -101,6 +101,7 @@ export function keyDetails(key: KeyRecord, now: Date) {
     revokedBy: key.revokedBy ?? null,
     notification: key.notification ? notificationDetails(key.notification) : null,
     defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
+    notificationHistory: (key.notificationHistory ?? []).map(notificationDetails),
   };
 }
 

@@ -5,7 +5,7 @@ import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { findAdminChannelByName, findChannel, mayCarry } from '../channels/channel-store.js';
 import { mayAccess } from '../permissions/ownership.js';
-import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
+import { historyAfterEdit, isPending, type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
 import type { NotificationInput } from './schemas.js';
 
 /**
@@ -50,7 +50,7 @@ function resolveTime(text: string, key: Expiry): { at: Date; before?: string } {
 
 /** Keeps the previous rev when nothing changed, so an edit of other fields does not reschedule. */
 function withRev(next: Omit<StoredNotification, 'rev'>, previous: StoredNotification | null | undefined): StoredNotification {
-  if (previous && previous.firedAt === undefined && previous.at === next.at && previous.channelId === next.channelId) {
+  if (previous && isPending(previous) && previous.at === next.at && previous.channelId === next.channelId) {
     return { ...next, rev: previous.rev };
   }
   return { ...next, rev: newRev() };
@@ -125,8 +125,25 @@ export async function notificationsForNewKey(
   return { notification: await resolveOwn(deps, caller, input, key, now) };
 }
 
-/** The notification fields of an edited key; `after` already carries the new expiry. */
+/**
+ * The notification fields of an edited key; `after` already carries the new expiry. A
+ * notification the edit replaces or removes moves to `notificationHistory` (canceled, unless it
+ * had fired), so the key's details keep its record.
+ */
 export async function notificationsForEdit(
+  deps: Deps,
+  caller: Caller,
+  input: NotificationInput | undefined,
+  before: KeyRecord & KeyNotificationFields,
+  after: Expiry,
+  now: Date,
+): Promise<KeyNotificationFields> {
+  const next = await nextNotifications(deps, caller, input, before, after, now);
+  const history = historyAfterEdit(before, next, now);
+  return history === undefined ? next : { ...next, notificationHistory: history };
+}
+
+async function nextNotifications(
   deps: Deps,
   caller: Caller,
   input: NotificationInput | undefined,
@@ -141,7 +158,7 @@ export async function notificationsForEdit(
 
   // The expiry was shortened: a relative notification follows it, an absolute one must still fit.
   const own = before.notification;
-  if (own && own.firedAt === undefined) {
+  if (own && isPending(own)) {
     if (own.before !== undefined) {
       const at = new Date(toScheduleTime(subtractDuration(new Date(after.expiresAt ?? own.at), own.before)));
       try {

@@ -343,10 +343,30 @@ export async function claimNotification(deps: Deps, id: string, slot: Notificati
     TableName: deps.tableName,
     Key: { pk: keyPk(id), sk: KEY_SK },
     UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
-    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
+    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt) AND attribute_not_exists(${slot.path}.canceledAt)`,
     ExpressionAttributeNames: slot.names,
     ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
   });
+}
+
+/**
+ * Marks a notification canceled (its schedule was deleted outside keygate), with its audit entry:
+ * only while it is the same notification (`rev`), unfired and not canceled yet, on a key that
+ * exists and is not revoked. False when any of that no longer holds (nothing was written).
+ */
+export async function cancelNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date, detail: string, audit: AuditEntryPut): Promise<boolean> {
+  return updateWithAudit(
+    deps,
+    {
+      TableName: deps.tableName,
+      Key: { pk: keyPk(id), sk: KEY_SK },
+      UpdateExpression: `SET ${slot.path}.canceledAt = :now, ${slot.path}.detail = :detail, version = version + :one`,
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt) AND attribute_not_exists(${slot.path}.canceledAt)`,
+      ExpressionAttributeNames: slot.names,
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1, ':detail': detail },
+    },
+    audit,
+  );
 }
 
 /** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason), and its audit entry. */

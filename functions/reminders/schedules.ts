@@ -1,5 +1,5 @@
 import { keyStatus, type KeyRecord } from '../keys/key-model.js';
-import { type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
+import { isPending, type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
 
 /** Schedule names are unique per key and slot, so creating one twice is an update, never a second schedule. */
 export function scheduleName(keyId: string, slot: Slot): string {
@@ -21,13 +21,13 @@ export interface DesiredSchedule {
 }
 
 /**
- * The schedules a key should have: one per notification not yet fired, while the key is active.
+ * The schedules a key should have: one per notification not yet fired (nor canceled), while the key is active.
  * A deleted, expired or vanished (TTL) key has none.
  */
 export function desiredSchedules(key: (KeyRecord & KeyNotificationFields) | undefined, now: Date): DesiredSchedule[] {
   if (!key || keyStatus(key, now) !== 'active') return [];
   return notificationsOf(key)
-    .filter(({ notification }) => notification.firedAt === undefined)
+    .filter(({ notification }) => isPending(notification))
     .map(({ slot, notification }) => ({
       name: scheduleName(key.id, slot),
       at: notification.at,
