@@ -1,7 +1,8 @@
 import { Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { grantTableAccess, KeygateApi, keygateFunction } from './api.js';
 import { type KeygateAlarmProps, KeygateMonitoring } from './monitoring.js';
 import { SigningKeys } from './signing-keys.js';
 import { KeygateNotifications } from './notifications.js';
+import { KeygateScheduleWatch } from './schedule-watch.js';
 import { KeygateState } from './stateful.js';
 import { KeygateSignIn } from './sign-in.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
@@ -34,6 +36,7 @@ export class KeygateStack extends Stack {
   readonly state: KeygateState;
   readonly api: KeygateApi;
   readonly notifications: KeygateNotifications;
+  readonly scheduleWatch: KeygateScheduleWatch;
   readonly signingKeys: SigningKeys;
   readonly monitoring: KeygateMonitoring;
   readonly signIn: KeygateSignIn;
@@ -46,6 +49,14 @@ export class KeygateStack extends Stack {
     const { table, adminKeySecret } = this.state;
     this.api = new KeygateApi(this, 'Api', { table, throttle: props.throttle ?? DEFAULT_THROTTLE, logRetention });
     this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention, ...(props.emailSender === undefined ? {} : { emailSender: props.emailSender }) });
+    // A notification schedule deleted outside keygate cancels the notification (needs a CloudTrail trail: README).
+    const scheduleWatch = (this.scheduleWatch = new KeygateScheduleWatch(this, 'ScheduleWatch', {
+      table,
+      scheduleGroup: this.notifications.scheduleGroup.node.defaultChild as CfnScheduleGroup,
+      syncRole: this.notifications.scheduleSync.role as IRole,
+      deadLetterQueue: this.notifications.deadLetterQueue,
+      logRetention,
+    }));
 
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
     this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });
@@ -100,6 +111,7 @@ export class KeygateStack extends Stack {
         ['Bootstrap', bootstrapFunction],
         ['Notifier', this.notifications.notifier],
         ['ScheduleSync', this.notifications.scheduleSync],
+        ['ScheduleWatch', scheduleWatch.function],
         ['SigningKeyRotation', this.signingKeys.rotationFunction],
       ]),
       deadLetterQueues: new Map([['NotificationsDeadLetterQueue', this.notifications.deadLetterQueue]]),

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localScheduleRoutes } from '../../dev/local-schedule-route.js';
 import { type LocalNotifications, type LocalSchedules, startLocalNotifications } from '../../dev/local-notifications.js';
+import { onScheduleDeleted } from '../../functions/reminders/handlers/schedule-deleted.js';
 import { fireNotification } from '../../functions/reminders/notifier.js';
 import { handleScheduleDeleted } from '../../functions/reminders/schedule-deletions.js';
 import { routes } from '../../functions/routes.js';
@@ -111,5 +112,30 @@ describe("keygate's own deletions cancel nothing", () => {
     expect(await handleScheduleDeleted(world.deps, schedules, { name: 'some-other-schedule' })).toEqual({ result: 'ignored', reason: 'not_a_keygate_schedule' });
     expect(schedule?.input.keyId).toBe(key.id);
     expect((await details(key.id)).notification.status).toBe('scheduled');
+  });
+});
+
+describe('the AWS handler, with CloudTrail events as the rule delivers them', () => {
+  const settings = { groupName: 'Keygate-Notifications-ScheduleGroup-X', syncRoleArn: 'arn:aws:iam::123456789012:role/Keygate-ScheduleSyncRole' };
+  const event = (name: string, issuer: string, extra: Record<string, unknown> = {}) => ({
+    detail: {
+      eventName: 'DeleteSchedule',
+      requestParameters: { name, groupName: settings.groupName },
+      userIdentity: { arn: `${issuer}/session`, sessionContext: { sessionIssuer: { arn: issuer } } },
+      ...extra,
+    },
+  });
+
+  it("ignores the schedule sync's own deletions, failed calls and other groups, and cancels one made by anyone else", async () => {
+    const key = await keyWithNotification();
+    await schedules.remove(key.name);
+    expect(await onScheduleDeleted(event(key.name, settings.syncRoleArn), world.deps, schedules, settings)).toEqual({ result: 'ignored', reason: 'deleted_by_keygate' });
+    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin', { errorCode: 'ResourceNotFoundException' }), world.deps, schedules, settings)).toBeUndefined();
+    const otherGroup = event(key.name, 'arn:aws:iam::123456789012:role/Admin');
+    otherGroup.detail.requestParameters.groupName = 'default';
+    expect(await onScheduleDeleted(otherGroup, world.deps, schedules, settings)).toBeUndefined();
+    expect((await details(key.id)).notification.status).toBe('scheduled');
+    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin'), world.deps, schedules, settings)).toMatchObject({ result: 'canceled' });
+    expect((await details(key.id)).notification.status).toBe('canceled');
   });
 });
