@@ -114,6 +114,11 @@ export interface NotificationPolicy {
    * this name, new keys get no default reminders. null: no defaults at all.
    */
   defaultChannel: string | null;
+  /**
+   * Where an owner has marked a default channel (POST /v1/channels/{id}/default), the default
+   * reminders of its keys go there; with this set they also go to the admin channel above.
+   */
+  defaultsAlsoToAdminChannel: boolean;
   /** Sender of notification emails on AWS: an identity verified in Amazon SES. */
   emailFrom: string;
   /** At most this many addresses per email channel. */
@@ -235,12 +240,14 @@ export const deploymentConfig: DeploymentConfig = {
     .strictObject({
       defaultBefore: z.array(duration('defaultBefore')).max(5),
       defaultChannel: z.string().min(1).max(64).nullable(),
+      defaultsAlsoToAdminChannel: z.boolean(),
       emailFrom: z.email(),
       maxEmailAddresses: z.number().int().min(1).max(50),
     })
     .parse({
       defaultBefore: ['P7D', 'P1D'],
       defaultChannel: 'operators',
+      defaultsAlsoToAdminChannel: false,
       emailFrom: 'keygate@example.com',
       maxEmailAddresses: 10,
     }),

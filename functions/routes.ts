@@ -16,6 +16,8 @@ import { createChannelContract } from './channels/handlers/create-channel.contra
 import { deleteChannelContract } from './channels/handlers/delete-channel.contract.js';
 import { getChannelContract } from './channels/handlers/get-channel.contract.js';
 import { listChannelsContract } from './channels/handlers/list-channels.contract.js';
+import { setDefaultChannelContract } from './channels/handlers/set-default-channel.contract.js';
+import { unsetDefaultChannelContract } from './channels/handlers/unset-default-channel.contract.js';
 import { listOperatorMessagesContract } from './channels/handlers/list-operator-messages.contract.js';
 import { getCallerContract } from './console/handlers/get-caller.contract.js';
 import { getConsoleAssetContract } from './console/handlers/serve-console-asset.contract.js';
@@ -57,6 +59,8 @@ export const routes = [
   listChannelsContract,
   getChannelContract,
   deleteChannelContract,
+  setDefaultChannelContract,
+  unsetDefaultChannelContract,
   listOperatorMessagesContract,
   acknowledgeOperatorMessageContract,
   listAuditEntriesContract,

@@ -15,6 +15,8 @@ export const auditActions = [
   'key.delete',
   'channel.create',
   'channel.delete',
+  /** A channel was made (details.default true) or stopped being (false) its owner's default channel. */
+  'channel.default',
   /** The notifier's outcome for a key's notification (a change to the key item it records). */
   'notification.sent',
   'notification.failed',

@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { findAdminChannelByName, findChannel, mayCarry } from '../channels/channel-store.js';
+import { findOwnerDefaultChannel } from '../channels/owner-default-channel.js';
 import { mayAccess } from '../permissions/ownership.js';
 import { historyAfterEdit, isPending, type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
 import type { NotificationInput } from './schemas.js';
@@ -89,23 +90,30 @@ async function resolveOwn(
 }
 
 /**
- * The default reminders still ahead, to the default channel if it exists. The default channel
- * is the admin channel named `notifications.defaultChannel`: every owner's keys' reminders go
- * there, so it is found among admin channels only (which only admins create or delete, and
- * whose names are unique deployment-wide), never among owners' channels. Not "the channel of
- * that name of a designated owner": any principal of that owner, admin or not, could then
- * create, replace or delete it; holding the admin role is what keygate trusts deployment-wide.
+ * The default reminders still ahead, one per `defaultBefore` and target channel. The targets: the
+ * key owner's own default channel (channels/owner-default-channel.ts), if the owner marked one,
+ * plus the admin default channel when the deployment says `defaultsAlsoToAdminChannel`; an owner
+ * without one gets the admin default channel alone. The admin default channel is the admin
+ * channel named `notifications.defaultChannel`, found among admin channels only (which only admins
+ * create or delete, and whose names are unique deployment-wide), never among owners' channels:
+ * otherwise any principal of one owner, admin or not, could create, replace or delete the channel
+ * every owner's reminders go to. An owner's own default is one of its own channels, which may carry
+ * its keys' notifications anyway (mayCarry).
  */
-async function defaultsFor(deps: Deps, key: Expiry, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
-  const { defaultBefore, defaultChannel } = deps.config.notifications;
-  if (defaultChannel === null || defaultBefore.length === 0 || key.expiresAt === null) return [];
-  const channel = await findAdminChannelByName(deps, defaultChannel);
-  if (!channel) return [];
+async function defaultsFor(deps: Deps, key: Expiry & Pick<KeyRecord, 'owner'>, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
+  const { defaultBefore, defaultChannel, defaultsAlsoToAdminChannel } = deps.config.notifications;
+  if (defaultBefore.length === 0 || key.expiresAt === null) return [];
+  const own = await findOwnerDefaultChannel(deps, key.owner);
+  const admin = defaultChannel === null || (own && !defaultsAlsoToAdminChannel) ? undefined : await findAdminChannelByName(deps, defaultChannel);
+  const targets = [own, admin].filter((c, i, all): c is NonNullable<typeof c> => c !== undefined && all.findIndex((o) => o?.id === c.id) === i);
   const out: StoredNotification[] = [];
-  for (const before of defaultBefore) {
-    const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
-    if (at.getTime() <= now.getTime()) continue;
-    out.push(withRev({ at: at.toISOString(), channelId: channel.id, before }, previous.find((p) => p.before === before)));
+  for (const channel of targets) {
+    for (const before of defaultBefore) {
+      const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
+      if (at.getTime() <= now.getTime()) continue;
+      const earlier = previous.find((p) => p.before === before && p.channelId === channel.id);
+      out.push(withRev({ at: at.toISOString(), channelId: channel.id, before }, earlier));
+    }
   }
   return out;
 }
@@ -176,7 +184,7 @@ async function nextNotifications(
     return unchanged;
   }
   if (before.defaultNotifications !== undefined) {
-    const defaults = await defaultsFor(deps, after, now, before.defaultNotifications);
+    const defaults = await defaultsFor(deps, { ...after, owner: before.owner }, now, before.defaultNotifications);
     return { notification: before.notification, defaultNotifications: defaults.length === 0 ? undefined : defaults };
   }
   return unchanged;

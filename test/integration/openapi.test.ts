@@ -133,6 +133,9 @@ describe('responses match the document', () => {
     const messages = await call('GET', '/v1/operator-messages', { key: admin });
     await call('POST', `/v1/operator-messages/${messages.json.items[0].id}/acknowledge`, { key: admin });
     await call('GET', `/v1/keys/${noticed.json.id}`, { key: admin });
+    await call('POST', `/v1/channels/${channel.json.id}/default`, { key: admin });
+    await call('DELETE', `/v1/channels/${channel.json.id}/default`, { key: admin });
+    await call('DELETE', `/v1/channels/${channel.json.id}/default`, { key: admin });
     await call('DELETE', `/v1/channels/${channel.json.id}`, { key: admin });
     await call('GET', '/v1/audit?limit=5', { key: admin });
     await call('GET', '/v1/audit?action=nope', { key: admin });
