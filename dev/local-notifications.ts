@@ -49,7 +49,11 @@ export class LocalSchedules implements SchedulePort, ScheduleLookup {
   async deleteOutsideKeygate(deps: Deps, name: string): Promise<DeletionOutcome | undefined> {
     try {
       await this.deps.ddb.send(
-        new DeleteCommand({ TableName: this.deps.tableName, Key: { pk: schedulePk(name), sk: SCHEDULE_SK }, ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: schedulePk(name), sk: SCHEDULE_SK },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
       );
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;

@@ -47,8 +47,9 @@ export class KeygateScheduleWatch extends Construct {
     grantTableAccess(this.function, props.table, 'write');
     const schedulesArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['scheduler:GetSchedule'], resources: [schedulesArn] }));
+    const groupSchedules = `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(props.scheduleGroup)}>/*`;
     Validations.of(this.function.role as Role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(props.scheduleGroup)}>/*]`,
+      id: `AwsSolutions-IAM5[Resource::${groupSchedules}]`,
       reason: "It checks whether a deleted schedule exists again; schedules are made per key notification, so the grant covers keygate's own group.",
     });
 

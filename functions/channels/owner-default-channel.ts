@@ -33,7 +33,10 @@ async function loadOwnersChannel(deps: Deps, principal: Principal, id: string): 
   const channel = await findChannel(deps, id);
   if (!channel || !mayAccess(principal, channel.owner)) throw new NotFoundError(`no channel with id ${id}`);
   if (channel.owner === undefined) {
-    throw new ValidationError(`channel ${id} has no owner (it predates owners): create a channel for the owner and make that one the default`, 'channel_not_allowed');
+    throw new ValidationError(
+      `channel ${id} has no owner (it predates owners): create a channel for the owner and make that one the default`,
+      'channel_not_allowed',
+    );
   }
   return channel as Channel & { owner: string };
 }
@@ -74,13 +77,22 @@ export async function unsetOwnerDefaultChannel(deps: Deps, principal: Principal,
     await deps.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Delete: { TableName: deps.tableName, Key: pointerKey(channel.owner), ConditionExpression: 'channelId = :id', ExpressionAttributeValues: { ':id': id } } },
+          {
+            Delete: {
+              TableName: deps.tableName,
+              Key: pointerKey(channel.owner),
+              ConditionExpression: 'channelId = :id',
+              ExpressionAttributeValues: { ':id': id },
+            },
+          },
           auditEntryPut(deps, audit),
         ],
       }),
     );
   } catch (error) {
-    if (conditionFailedAt(error, 0)) throw new ConflictError(`channel ${id} is not the default channel of owner "${channel.owner}"`, 'not_default');
+    if (conditionFailedAt(error, 0)) {
+      throw new ConflictError(`channel ${id} is not the default channel of owner "${channel.owner}"`, 'not_default');
+    }
     throw error;
   }
   changeCommitted(audit);

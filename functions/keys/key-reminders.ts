@@ -100,14 +100,21 @@ async function resolveOwn(
  * every owner's reminders go to. An owner's own default is one of its own channels, which may carry
  * its keys' notifications anyway (mayCarry).
  */
-async function defaultsFor(deps: Deps, key: Expiry & Pick<KeyRecord, 'owner'>, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
+async function defaultsFor(
+  deps: Deps,
+  key: Expiry & Pick<KeyRecord, 'owner'>,
+  now: Date,
+  previous: StoredNotification[] = [],
+): Promise<StoredNotification[]> {
   const { defaultBefore, defaultChannel, defaultsAlsoToAdminChannel } = deps.config.notifications;
   if (defaultBefore.length === 0 || key.expiresAt === null) return [];
   const own = await findOwnerDefaultChannel(deps, key.owner);
-  const admin = defaultChannel === null || (own && !defaultsAlsoToAdminChannel) ? undefined : await findAdminChannelByName(deps, defaultChannel);
-  const targets = [own, admin].filter((c, i, all): c is NonNullable<typeof c> => c !== undefined && all.findIndex((o) => o?.id === c.id) === i);
+  const skipAdmin = defaultChannel === null || (own !== undefined && !defaultsAlsoToAdminChannel);
+  const admin = skipAdmin ? undefined : await findAdminChannelByName(deps, defaultChannel);
+  const targets = own === undefined ? [admin] : admin === undefined || admin.id === own.id ? [own] : [own, admin];
   const out: StoredNotification[] = [];
   for (const channel of targets) {
+    if (channel === undefined) continue;
     for (const before of defaultBefore) {
       const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
       if (at.getTime() <= now.getTime()) continue;

@@ -337,13 +337,18 @@ async function queryKeys(deps: Deps, query: ListQuery, now: Date): Promise<KeyPa
  */
 type NotificationPath = { path: string; names: Record<string, string> };
 
+/** The key exists, is not revoked, and the slot holds notification `:rev`, neither fired nor canceled. */
+const PENDING_NOTIFICATION = (path: string) =>
+  `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${path}.rev = :rev` +
+  ` AND attribute_not_exists(${path}.firedAt) AND attribute_not_exists(${path}.canceledAt)`;
+
 /** Claims a notification for sending: true for exactly one caller, and never for a deleted key. */
 export async function claimNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date): Promise<boolean> {
   return updateWithAudit(deps, {
     TableName: deps.tableName,
     Key: { pk: keyPk(id), sk: KEY_SK },
     UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one`,
-    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt) AND attribute_not_exists(${slot.path}.canceledAt)`,
+    ConditionExpression: `${PENDING_NOTIFICATION(slot.path)}`,
     ExpressionAttributeNames: slot.names,
     ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
   });
@@ -354,14 +359,22 @@ export async function claimNotification(deps: Deps, id: string, slot: Notificati
  * only while it is the same notification (`rev`), unfired and not canceled yet, on a key that
  * exists and is not revoked. False when any of that no longer holds (nothing was written).
  */
-export async function cancelNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date, detail: string, audit: AuditEntryPut): Promise<boolean> {
+export async function cancelNotification(
+  deps: Deps,
+  id: string,
+  slot: NotificationPath,
+  rev: string,
+  now: Date,
+  detail: string,
+  audit: AuditEntryPut,
+): Promise<boolean> {
   return updateWithAudit(
     deps,
     {
       TableName: deps.tableName,
       Key: { pk: keyPk(id), sk: KEY_SK },
       UpdateExpression: `SET ${slot.path}.canceledAt = :now, ${slot.path}.detail = :detail, version = version + :one`,
-      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt) AND attribute_not_exists(${slot.path}.canceledAt)`,
+      ConditionExpression: PENDING_NOTIFICATION(slot.path),
       ExpressionAttributeNames: slot.names,
       ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1, ':detail': detail },
     },

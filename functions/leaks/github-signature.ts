@@ -23,7 +23,9 @@ const FETCH_TIMEOUT_MS = 3_000;
 const MAX_KEY_LIST_BYTES = 64 * 1024;
 
 const keyListSchema = z.object({
-  public_keys: z.array(z.looseObject({ key_identifier: z.string().min(1).max(256), key: z.string().min(1).max(4096), is_current: z.boolean().optional() })).max(100),
+  public_keys: z
+    .array(z.looseObject({ key_identifier: z.string().min(1).max(256), key: z.string().min(1).max(4096), is_current: z.boolean().optional() }))
+    .max(100),
 });
 
 export type FetchKeyList = (url: string) => Promise<unknown>;

@@ -67,7 +67,8 @@ function stillWorks(key: KeyRecord, which: 'current' | 'previous', now: Date): t
   const status = keyStatus(key, now);
   if (status === 'revoked') return 'already_revoked';
   if (status !== 'active') return 'expired';
-  if (which === 'previous' && !(key.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > now.toISOString())) return 'secret_no_longer_valid';
+  const graceRuns = key.previousSecretValidUntil !== undefined && key.previousSecretValidUntil > now.toISOString();
+  if (which === 'previous' && !graceRuns) return 'secret_no_longer_valid';
   return true;
 }
 
@@ -92,13 +93,20 @@ async function revokeLeakedKey(deps: Deps, confirmed: Confirmed, request: Reques
     const works = which === undefined ? 'secret_no_longer_valid' : stillWorks(key, which, now);
     const details = { ...foundAt(confirmed.match), secret: confirmed.which, name: key.name, owner: key.owner };
     if (works !== true) {
-      await writeAudit(deps, changeEntry(deps, { actor: REPORTER, request }, 'key.leaked', { keyId: key.id, details: { ...details, action: 'none', outcome: works } }));
+      const entry = changeEntry(deps, { actor: REPORTER, request }, 'key.leaked', {
+        keyId: key.id,
+        details: { ...details, action: 'none', outcome: works },
+      });
+      await writeAudit(deps, entry);
       return works;
     }
     const revoked: KeyRecord = { ...key, revokedAt: now.toISOString(), revokedBy: REPORTER, updatedAt: now.toISOString(), version: key.version + 1 };
     delete revoked.previousSecretHash;
     delete revoked.previousSecretValidUntil;
-    const audit = changeEntry(deps, { actor: REPORTER, request }, 'key.leaked', { keyId: key.id, details: { ...details, action: 'revoke', outcome: 'revoked' } });
+    const audit = changeEntry(deps, { actor: REPORTER, request }, 'key.leaked', {
+      keyId: key.id,
+      details: { ...details, action: 'revoke', outcome: 'revoked' },
+    });
     const outcome = await keyStore(deps).editKey(key, keyChanges(key, revoked), audit, { releaseName: true });
     if (outcome.ok) {
       changeCommitted(audit);
@@ -164,7 +172,12 @@ export async function handleLeakReport(deps: Deps, matches: LeakMatch[], request
       },
     }),
   );
-  logger.info('leak report handled', { requestId: request.requestId, matches: matches.length, keys: outcomes.size, falsePositives: falsePositives.length });
+  logger.info('leak report handled', {
+    requestId: request.requestId,
+    matches: matches.length,
+    keys: outcomes.size,
+    falsePositives: falsePositives.length,
+  });
 
   const labels = matches.map((match) => ({
     token_hash: tokenHash(match.token),
@@ -190,7 +203,8 @@ function parseReport(body: Buffer): LeakMatch[] {
   }
   const result = leakReportSchema.safeParse(json);
   if (!result.success) {
-    throw new ValidationError(`the report must be a JSON array of 1 to ${MAX_LEAK_MATCHES} matches ({ token, type, url, source }): ${result.error.issues[0]?.message ?? ''}`);
+    const issue = result.error.issues[0]?.message ?? '';
+    throw new ValidationError(`the report must be a JSON array of 1 to ${MAX_LEAK_MATCHES} matches ({ token, type, url, source }): ${issue}`);
   }
   return result.data;
 }

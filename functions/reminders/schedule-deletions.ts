@@ -44,13 +44,19 @@ export type DeletionOutcome =
 
 const SCHEDULE_NAME = /^key-([0-9A-Za-z]{22})-(own|default-\d{1,2})$/;
 
-export async function handleScheduleDeleted(deps: Deps, schedules: ScheduleLookup, deletion: { name: string; byKeygate?: boolean }): Promise<DeletionOutcome> {
+export interface ScheduleDeletion {
+  name: string;
+  /** The event says keygate's schedule sync made the call (AWS only). */
+  byKeygate?: boolean;
+}
+
+export async function handleScheduleDeleted(deps: Deps, schedules: ScheduleLookup, deletion: ScheduleDeletion): Promise<DeletionOutcome> {
   const outcome = await judge(deps, schedules, deletion);
   logger.info('schedule deleted', { schedule: deletion.name, ...outcome });
   return outcome;
 }
 
-async function judge(deps: Deps, schedules: ScheduleLookup, deletion: { name: string; byKeygate?: boolean }): Promise<DeletionOutcome> {
+async function judge(deps: Deps, schedules: ScheduleLookup, deletion: ScheduleDeletion): Promise<DeletionOutcome> {
   const match = SCHEDULE_NAME.exec(deletion.name);
   if (!match) return { result: 'ignored', reason: 'not_a_keygate_schedule' };
   if (deletion.byKeygate) return { result: 'ignored', reason: 'deleted_by_keygate' };

@@ -69,7 +69,12 @@ let watch: { deps: Deps; schedules: EventBridgeScheduleLookup; groupName: string
 export function scheduleWatchDeps() {
   if (!watch) {
     const env = readEnvironment(watchEnvironment);
-    watch = { deps: baseDeps(), schedules: new EventBridgeScheduleLookup(env.SCHEDULE_GROUP), groupName: env.SCHEDULE_GROUP, syncRoleArn: env.SCHEDULE_SYNC_ROLE_ARN };
+    watch = {
+      deps: baseDeps(),
+      schedules: new EventBridgeScheduleLookup(env.SCHEDULE_GROUP),
+      groupName: env.SCHEDULE_GROUP,
+      syncRoleArn: env.SCHEDULE_SYNC_ROLE_ARN,
+    };
   }
   return watch;
 }

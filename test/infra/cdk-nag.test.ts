@@ -76,7 +76,9 @@ describe('cdk-nag AwsSolutions', () => {
         `Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)}>/*]`,
         'Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::*]',
         `Keygate/ScheduleWatch/ScheduleWatchRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
-        `Keygate/ScheduleWatch/ScheduleWatchRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)}>/*]`,
+        `Keygate/ScheduleWatch/ScheduleWatchRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${
+          stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)
+        }>/*]`,
         `Keygate/AdminKeyProviderRole ${bootstrap}`,
         `Keygate/BootstrapRole AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
         'Keygate/SigningKeys/RotationRole AwsSolutions-IAM5[Resource::*]',

@@ -46,9 +46,12 @@ describe('schedule watch', () => {
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.notifications.deadLetterQueue.node.defaultChild), 'Arn'] } },
       }),
     ]);
-    const permissions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === 'events.amazonaws.com');
+    const permissions = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === 'events.amazonaws.com',
+    );
     expect(permissions).toEqual([
-      expect.objectContaining({ Properties: expect.objectContaining({ FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] }, SourceArn: { 'Fn::GetAtt': [rules[0]?.[0], 'Arn'] } }) }),
+      expect.objectContaining({ Properties: expect.objectContaining({ FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [rules[0]?.[0], 'Arn'] } }) }),
     ]);
   });
 
@@ -66,7 +69,8 @@ describe('schedule watch', () => {
     expect(scheduler).toEqual([
       expect.objectContaining({
         Action: 'scheduler:GetSchedule',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/', { Ref: group }, '/*']] },
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':',
+          { Ref: 'AWS::AccountId' }, ':schedule/', { Ref: group }, '/*']] },
       }),
     ]);
   });

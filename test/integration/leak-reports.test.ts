@@ -37,7 +37,8 @@ function signed(body: string, privateKey = github.privateKey, keyIdentifier = KE
 }
 
 function report(tokens: string[], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify(tokens.map((token) => ({ token, type: TYPE, url: 'https://github.com/octo/repo/blob/abc/config.env', source: 'content', ...extra })));
+  return JSON.stringify(tokens.map((token) => ({ token, type: TYPE, url: 'https://github.com/octo/repo/blob/abc/config.env',
+    source: 'content', ...extra })));
 }
 
 function post(body: string, headers: Record<string, string>) {
@@ -88,7 +89,8 @@ describe('a signed report', () => {
     expect(leaked[0]).toMatchObject({
       keyId: key.id,
       actor: { owner: 'github-secret-scanning' },
-      details: { action: 'revoke', outcome: 'revoked', secret: 'current', type: TYPE, source: 'content', url: 'https://github.com/octo/repo/blob/abc/config.env' },
+      details: { action: 'revoke', outcome: 'revoked', secret: 'current', type: TYPE, source: 'content',
+        url: 'https://github.com/octo/repo/blob/abc/config.env' },
     });
     const summary = items.filter((item) => item.action === 'leak.report');
     expect(summary).toHaveLength(1);

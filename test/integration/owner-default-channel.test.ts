@@ -30,12 +30,14 @@ async function aliceChannel(name = 'alice-ops') {
 }
 
 async function aliceKeyDefaults() {
-  const created = await world.api('POST', '/v1/keys', { key: alice, body: { name: `k-${Math.random()}`, permissions: ['alerts:read'], expiresIn: 'P30D' } });
+  const created = await world.api('POST', '/v1/keys', { key: alice, body: { name: `k-${Math.random()}`, permissions: ['alerts:read'],
+    expiresIn: 'P30D' } });
   expect(created.status).toBe(201);
   return created.json as { id: string; defaultNotifications: { channelId: string; before: string; status: string }[] };
 }
 
-const targets = (key: { defaultNotifications: { channelId: string; before: string }[] }) => key.defaultNotifications.map((n) => `${n.before}→${n.channelId}`);
+type WithDefaults = { defaultNotifications: { channelId: string; before: string }[] };
+const targets = (key: WithDefaults) => key.defaultNotifications.map((n) => `${n.before}→${n.channelId}`);
 
 describe("an owner's default channel", () => {
   it('gets the default reminders of the keys its owner creates from then on, instead of the admin channel', async () => {
@@ -49,7 +51,8 @@ describe("an owner's default channel", () => {
     expect(key.defaultNotifications.every((n) => n.status === 'scheduled')).toBe(true);
 
     // The reminder reaches the owner: an operator message on its own channel.
-    const stored = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`) as { defaultNotifications: { rev: string; at: string }[] };
+    type Stored = { defaultNotifications: { rev: string; at: string }[] };
+    const stored = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`) as Stored;
     const first = stored.defaultNotifications[0] as { rev: string; at: string };
     world.clock.set(new Date(first.at));
     expect(await fireNotification(world.deps, { keyId: key.id, slot: 'default-0', rev: first.rev })).toEqual({ result: 'sent' });

@@ -70,7 +70,8 @@ describe('a schedule deleted outside keygate', () => {
     // Had a schedule fired anyway, the notifier drops a canceled notification.
     const rev = ((await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`) as { notification: { rev: string } }).notification.rev;
     world.clock.set(new Date(key.at));
-    expect(await fireNotification(world.deps, { keyId: key.id, slot: 'own', rev })).toEqual({ result: 'dropped', detail: 'the notification was canceled' });
+    expect(await fireNotification(world.deps, { keyId: key.id, slot: 'own', rev })).toEqual({ result: 'dropped',
+      detail: 'the notification was canceled' });
     expect((await world.api('GET', '/v1/operator-messages?owner=alice', { key: world.admin })).json.items).toEqual([]);
   });
 
@@ -80,7 +81,8 @@ describe('a schedule deleted outside keygate', () => {
     const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { notification: { at: 'P7D', channelId } } });
     expect(edited.status).toBe(200);
     expect(edited.json.notification.status).toBe('scheduled');
-    expect(edited.json.notificationHistory).toEqual([expect.objectContaining({ at: key.at, status: 'canceled', detail: expect.stringContaining('deleted outside keygate') })]);
+    expect(edited.json.notificationHistory).toEqual([expect.objectContaining({ at: key.at, status: 'canceled',
+      detail: expect.stringContaining('deleted outside keygate') })]);
     await runner.tick();
     expect(await schedules.exists(key.name)).toBe(true);
   });
@@ -106,10 +108,12 @@ describe("keygate's own deletions cancel nothing", () => {
     expect(await handleScheduleDeleted(world.deps, schedules, { name: key.name })).toEqual({ result: 'ignored', reason: 'schedule_exists' });
     const [schedule] = await schedules.list();
     await schedules.remove(key.name);
-    expect(await handleScheduleDeleted(world.deps, schedules, { name: key.name, byKeygate: true })).toEqual({ result: 'ignored', reason: 'deleted_by_keygate' });
+    expect(await handleScheduleDeleted(world.deps, schedules, { name: key.name, byKeygate: true })).toEqual({ result: 'ignored',
+      reason: 'deleted_by_keygate' });
     world.clock.set(new Date(key.at));
     expect(await handleScheduleDeleted(world.deps, schedules, { name: key.name })).toEqual({ result: 'ignored', reason: 'due' });
-    expect(await handleScheduleDeleted(world.deps, schedules, { name: 'some-other-schedule' })).toEqual({ result: 'ignored', reason: 'not_a_keygate_schedule' });
+    expect(await handleScheduleDeleted(world.deps, schedules, { name: 'some-other-schedule' })).toEqual({ result: 'ignored',
+      reason: 'not_a_keygate_schedule' });
     expect(schedule?.input.keyId).toBe(key.id);
     expect((await details(key.id)).notification.status).toBe('scheduled');
   });
@@ -129,13 +133,16 @@ describe('the AWS handler, with CloudTrail events as the rule delivers them', ()
   it("ignores the schedule sync's own deletions, failed calls and other groups, and cancels one made by anyone else", async () => {
     const key = await keyWithNotification();
     await schedules.remove(key.name);
-    expect(await onScheduleDeleted(event(key.name, settings.syncRoleArn), world.deps, schedules, settings)).toEqual({ result: 'ignored', reason: 'deleted_by_keygate' });
-    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin', { errorCode: 'ResourceNotFoundException' }), world.deps, schedules, settings)).toBeUndefined();
+    expect(await onScheduleDeleted(event(key.name, settings.syncRoleArn), world.deps, schedules, settings)).toEqual({ result: 'ignored',
+      reason: 'deleted_by_keygate' });
+    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin', { errorCode: 'ResourceNotFoundException' }),
+      world.deps, schedules, settings)).toBeUndefined();
     const otherGroup = event(key.name, 'arn:aws:iam::123456789012:role/Admin');
     otherGroup.detail.requestParameters.groupName = 'default';
     expect(await onScheduleDeleted(otherGroup, world.deps, schedules, settings)).toBeUndefined();
     expect((await details(key.id)).notification.status).toBe('scheduled');
-    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin'), world.deps, schedules, settings)).toMatchObject({ result: 'canceled' });
+    expect(await onScheduleDeleted(event(key.name, 'arn:aws:iam::123456789012:role/Admin'), world.deps, schedules,
+      settings)).toMatchObject({ result: 'canceled' });
     expect((await details(key.id)).notification.status).toBe('canceled');
   });
 });

@@ -12,6 +12,8 @@ export const reportGitHubLeaksContract = defineContract({
   tableAccess: 'write',
   summary: 'GitHub secret scanning partner endpoint: revokes keys whose strings GitHub found in public (signed reports only)',
   request: { body: leakReportSchema },
-  responses: { 200: { description: 'One label per reported match: true_positive (a real keygate key string) or false_positive', schema: leakLabelsSchema } },
+  responses: {
+    200: { description: 'One label per reported match: true_positive (a real keygate key string) or false_positive', schema: leakLabelsSchema },
+  },
   errors: [400, 401, 413],
 });

@@ -24,11 +24,17 @@ export interface WatchSettings {
   syncRoleArn: string;
 }
 
-export async function onScheduleDeleted(event: DeleteScheduleEvent, deps: Deps, schedules: ScheduleLookup, settings: WatchSettings): Promise<DeletionOutcome | undefined> {
+export async function onScheduleDeleted(
+  event: DeleteScheduleEvent,
+  deps: Deps,
+  schedules: ScheduleLookup,
+  settings: WatchSettings,
+): Promise<DeletionOutcome | undefined> {
   const detail = event.detail;
   const name = detail?.requestParameters?.name ?? detail?.requestParameters?.Name;
   // A failed call deleted nothing; another group's schedules are not keygate's.
-  if (detail?.eventName !== 'DeleteSchedule' || detail.errorCode !== undefined || name === undefined || detail.requestParameters?.groupName !== settings.groupName) {
+  const ours = detail?.requestParameters?.groupName === settings.groupName;
+  if (detail?.eventName !== 'DeleteSchedule' || detail.errorCode !== undefined || name === undefined || !ours) {
     logger.info('schedule deletion event ignored', { eventName: detail?.eventName, errorCode: detail?.errorCode });
     return undefined;
   }

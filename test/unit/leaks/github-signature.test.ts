@@ -36,7 +36,8 @@ describe('GitHubSigningKeys', () => {
       if (fail) throw new Error('down');
       return list(['k1', pem(publicKey)]);
     });
-    await expect(new GitHubSigningKeys('https://keys.test', 1000, async () => Promise.reject(new Error('down'))).find('k1', T0)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(new GitHubSigningKeys('https://keys.test', 1000, async () => Promise.reject(new Error('down'))).find('k1',
+      T0)).rejects.toBeInstanceOf(UnavailableError);
     expect(await keys.find('k1', T0)).toBeDefined();
     fail = true;
     expect(await keys.find('k1', at(60_000))).toBeDefined();
@@ -57,7 +58,8 @@ describe('verifyGitHubSignature', () => {
   const signature = sign('sha256', body, { key: github.privateKey, dsaEncoding: 'der' }).toString('base64');
 
   it('accepts GitHub’s signature over the raw body', async () => {
-    await expect(verifyGitHubSignature(keys, body, { 'github-public-key-identifier': 'k1', 'github-public-key-signature': signature }, T0)).resolves.toBeUndefined();
+    await expect(verifyGitHubSignature(keys, body, { 'github-public-key-identifier': 'k1', 'github-public-key-signature': signature },
+      T0)).resolves.toBeUndefined();
   });
 
   it('refuses a re-serialized body, another key’s signature and a P1363 signature alike', async () => {
@@ -69,7 +71,8 @@ describe('verifyGitHubSignature', () => {
       [body, p1363],
     ];
     for (const [payload, sig] of cases) {
-      await expect(verifyGitHubSignature(keys, payload, { 'github-public-key-identifier': 'k1', 'github-public-key-signature': sig }, T0)).rejects.toBeInstanceOf(
+      await expect(verifyGitHubSignature(keys, payload, { 'github-public-key-identifier': 'k1', 'github-public-key-signature': sig },
+        T0)).rejects.toBeInstanceOf(
         AuthenticationError,
       );
     }
