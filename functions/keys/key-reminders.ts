@@ -107,9 +107,10 @@ async function defaultsFor(
   previous: StoredNotification[] = [],
 ): Promise<StoredNotification[]> {
   const { defaultBefore, defaultChannel, defaultsAlsoToAdminChannel } = deps.config.notifications;
-  if (defaultBefore.length === 0 || key.expiresAt === null) return [];
+  // `defaultChannel: null` turns the default reminders off altogether, owners' default channels too.
+  if (defaultChannel === null || defaultBefore.length === 0 || key.expiresAt === null) return [];
   const own = await findOwnerDefaultChannel(deps, key.owner);
-  const skipAdmin = defaultChannel === null || (own !== undefined && !defaultsAlsoToAdminChannel);
+  const skipAdmin = own !== undefined && !defaultsAlsoToAdminChannel;
   const admin = skipAdmin ? undefined : await findAdminChannelByName(deps, defaultChannel);
   const targets = own === undefined ? [admin] : admin === undefined || admin.id === own.id ? [own] : [own, admin];
   const out: StoredNotification[] = [];
