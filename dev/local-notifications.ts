@@ -8,6 +8,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChannelDeps, EmailMessage, EmailSender } from '../functions/channels/channel-deps.js';
 import type { DesiredSchedule, ReminderDeps, SchedulePort } from '../functions/reminders/schedules.js';
 import { notify } from '../functions/reminders/handlers/notifier.js';
+import { type DeletionOutcome, handleScheduleDeleted, type ScheduleLookup } from '../functions/reminders/schedule-deletions.js';
 import { type KeyChange, syncKeyChanges } from '../functions/reminders/schedule-sync.js';
 import type { Deps } from '../functions/runtime/deps.js';
 
@@ -32,8 +33,34 @@ const ALL_SCHEDULES = 'LOCALSCHEDULES';
 /** A schedule whose notifier run keeps failing is given up after this many tries (Lambda: 1 + 2 retries, then the DLQ). */
 const MAX_FIRE_ATTEMPTS = 3;
 
-export class LocalSchedules implements SchedulePort {
+export class LocalSchedules implements SchedulePort, ScheduleLookup {
   constructor(private readonly deps: Pick<Deps, 'ddb' | 'tableName'>) {}
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.current(name)) !== undefined;
+  }
+
+  /**
+   * What deleting a schedule in the AWS console does: the schedule goes, and the deletion reaches
+   * keygate as an event (on AWS: CloudTrail → EventBridge → the schedule-deletion function), which
+   * cancels its notification (functions/reminders/schedule-deletions.ts). `deps` is the local
+   * run's. Undefined when there was no such schedule (the Scheduler answers ResourceNotFound).
+   */
+  async deleteOutsideKeygate(deps: Deps, name: string): Promise<DeletionOutcome | undefined> {
+    try {
+      await this.deps.ddb.send(
+        new DeleteCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: schedulePk(name), sk: SCHEDULE_SK },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+    return handleScheduleDeleted(deps, this, { name });
+  }
 
   async put(schedule: DesiredSchedule): Promise<void> {
     await this.deps.ddb.send(
@@ -175,7 +202,10 @@ export async function startLocalNotifications(
       if (state.pending.length === 0 && state.iterator !== undefined) {
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
         state.iterator = page.NextShardIterator;
-        state.pending.push(...(page.Records ?? []).map(changeOf));
+        // Key items only, as the event source's filter on AWS (infra/notifications.ts) delivers: other
+        // items never matter to the sync, and DynamoDB Local writes an empty map in a stream image
+        // as `{}` (an audit entry's empty `changes`), which unmarshall refuses.
+        state.pending.push(...(page.Records ?? []).filter(isKeyRecord).map(changeOf));
       }
       if (state.pending.length === 0) continue;
       const { failedSequenceNumber } = await syncKeyChanges(deps, schedules as LocalSchedules, state.pending);
@@ -234,6 +264,10 @@ export async function startLocalNotifications(
       streams.destroy();
     },
   };
+}
+
+function isKeyRecord(record: _Record): boolean {
+  return record.dynamodb?.Keys?.pk?.S?.startsWith('KEY#') === true;
 }
 
 function changeOf(record: _Record): KeyChange {

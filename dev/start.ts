@@ -13,6 +13,7 @@ import { buildConsole, CONSOLE_DIST } from '../console/build.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { personTrust } from '../functions/access/person-credential.js';
 import { type IdentityProvider, startIdentityProvider } from './identity-provider.js';
+import { localScheduleRoutes } from './local-schedule-route.js';
 import { type LocalNotifications, localNotificationDeps, startLocalNotifications } from './local-notifications.js';
 import { LOCAL_KEY_ISSUER, localTokenDeps } from './local-tokens.js';
 import { ADMIN_KEY_FILE, displayPath, LocalRunError, LOCAL_DIR, openLocalData, runCommand, saveAdminKey, showAdminKey } from './local-data.js';
@@ -107,7 +108,8 @@ async function start(port: number): Promise<Running> {
     // The demo API (infra/demo) is served too, behind the keygate authorizer: see README.
     const server = createGateway({
       deps: { ...localDeps, tokens: localTokenDeps(`http://${HOST}:${port}`, { keyIssuer: LOCAL_KEY_ISSUER }), people, consoleAssets: CONSOLE_DIST },
-      routeTable: [...routes, ...localDemoRoutes()],
+      // DELETE /dev/schedules/{name}: delete a schedule as in the AWS console (dev/local-schedule-route.ts).
+      routeTable: [...routes, ...localDemoRoutes(), ...localScheduleRoutes()],
       throttles,
     });
     await new Promise<void>((done, fail) => {

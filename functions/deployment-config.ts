@@ -116,6 +116,11 @@ export interface NotificationPolicy {
    * this name, new keys get no default reminders. null: no defaults at all.
    */
   defaultChannel: string | null;
+  /**
+   * Where an owner has marked a default channel (POST /v1/channels/{id}/default), the default
+   * reminders of its keys go there; with this set they also go to the admin channel above.
+   */
+  defaultsAlsoToAdminChannel: boolean;
   /** Sender of notification emails on AWS: an identity verified in Amazon SES. */
   emailFrom: string;
   /** At most this many addresses per email channel. */
@@ -154,6 +159,19 @@ export interface PeoplePolicy {
   issuer: { url: string; clientId: string } | null;
 }
 
+/**
+ * Leak reports from GitHub secret scanning (functions/leaks/): what keygate does with a reported
+ * key string that is a real key, and where GitHub's signing keys are published.
+ */
+export interface LeakReportPolicy {
+  /** `revoke`: the reported key is revoked at once (as DELETE /v1/keys/{id}, by `github-secret-scanning`). */
+  action: 'revoke';
+  /** GitHub's secret scanning public keys ({ public_keys: [{ key_identifier, key, is_current }] }). */
+  githubKeysUrl: string;
+  /** How long fetched keys are trusted before they are fetched again (an unknown key id refetches sooner). */
+  githubKeysMaxAge: string;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
@@ -163,6 +181,7 @@ export interface DeploymentConfig {
   audit: AuditPolicy;
   notifications: NotificationPolicy;
   people: PeoplePolicy;
+  leaks: LeakReportPolicy;
 }
 
 const duration = (field: string) =>
@@ -226,12 +245,14 @@ export const deploymentConfig: DeploymentConfig = {
     .strictObject({
       defaultBefore: z.array(duration('defaultBefore')).max(5),
       defaultChannel: z.string().min(1).max(64).nullable(),
+      defaultsAlsoToAdminChannel: z.boolean(),
       emailFrom: z.email(),
       maxEmailAddresses: z.number().int().min(1).max(50),
     })
     .parse({
       defaultBefore: ['P7D', 'P1D'],
       defaultChannel: 'operators',
+      defaultsAlsoToAdminChannel: false,
       emailFrom: 'keygate@example.com',
       maxEmailAddresses: 10,
     }),
@@ -258,5 +279,19 @@ export const deploymentConfig: DeploymentConfig = {
       },
       algorithms: ['RS256'],
       issuer: null,
+    }),
+  leaks: z
+    .strictObject({
+      action: z.enum(['revoke']),
+      // https, or plain http to this machine only (tests and the local run serve their own keys).
+      githubKeysUrl: z.url().refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url), {
+        message: 'leaks.githubKeysUrl must be https (or http to 127.0.0.1 / localhost)',
+      }),
+      githubKeysMaxAge: duration('leaks.githubKeysMaxAge'),
+    })
+    .parse({
+      action: 'revoke',
+      githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
+      githubKeysMaxAge: 'PT1H',
     }),
 };

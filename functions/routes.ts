@@ -16,6 +16,8 @@ import { createChannelContract } from './channels/handlers/create-channel.contra
 import { deleteChannelContract } from './channels/handlers/delete-channel.contract.js';
 import { getChannelContract } from './channels/handlers/get-channel.contract.js';
 import { listChannelsContract } from './channels/handlers/list-channels.contract.js';
+import { setDefaultChannelContract } from './channels/handlers/set-default-channel.contract.js';
+import { unsetDefaultChannelContract } from './channels/handlers/unset-default-channel.contract.js';
 import { listOperatorMessagesContract } from './channels/handlers/list-operator-messages.contract.js';
 import { getCallerContract } from './console/handlers/get-caller.contract.js';
 import { getConsoleAssetContract } from './console/handlers/serve-console-asset.contract.js';
@@ -33,6 +35,7 @@ import { suspendKeyContract } from './keys/handlers/suspend-key.contract.js';
 import { suspendOwnerKeysContract } from './keys/handlers/suspend-owner-keys.contract.js';
 import { updateKeyContract } from './keys/handlers/update-key.contract.js';
 import { verifyKeyContract } from './keys/handlers/verify-key.contract.js';
+import { reportGitHubLeaksContract } from './leaks/handlers/report-github-leaks.contract.js';
 import { getOpenApiContract } from './openapi/handlers/get-openapi.contract.js';
 import { getAuthorizationServerMetadataContract } from './tokens/handlers/get-authorization-server-metadata.contract.js';
 import { getJwksContract } from './tokens/handlers/get-jwks.contract.js';
@@ -68,9 +71,12 @@ export const routes = [
   listChannelsContract,
   getChannelContract,
   deleteChannelContract,
+  setDefaultChannelContract,
+  unsetDefaultChannelContract,
   listOperatorMessagesContract,
   acknowledgeOperatorMessageContract,
   listAuditEntriesContract,
+  reportGitHubLeaksContract,
   getCallerContract,
   getConsoleContract,
   getConsoleAssetContract,

@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { grantTableAccess } from './table-grants.js';
 import { type KeygateAlarmProps, KeygateMonitoring } from './monitoring.js';
 import { SigningKeys } from './signing-keys.js';
 import { KeygateNotifications } from './notifications.js';
+import { KeygateScheduleWatch } from './schedule-watch.js';
 import { KeygateState } from './stateful.js';
 import { KeygateSignIn } from './sign-in.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
@@ -38,6 +40,7 @@ export class KeygateStack extends Stack {
   readonly state: KeygateState;
   readonly api: KeygateApi;
   readonly notifications: KeygateNotifications;
+  readonly scheduleWatch: KeygateScheduleWatch;
   readonly signingKeys: SigningKeys;
   readonly monitoring: KeygateMonitoring;
   readonly signIn: KeygateSignIn;
@@ -51,6 +54,14 @@ export class KeygateStack extends Stack {
     const throttles: Throttles = { ...DEFAULT_THROTTLES, ...props.throttles };
     this.api = new KeygateApi(this, 'Api', { table, throttles, logRetention });
     this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention, ...(props.emailSender === undefined ? {} : { emailSender: props.emailSender }) });
+    // A notification schedule deleted outside keygate cancels the notification (needs a CloudTrail trail: README).
+    const scheduleWatch = (this.scheduleWatch = new KeygateScheduleWatch(this, 'ScheduleWatch', {
+      table,
+      scheduleGroup: this.notifications.scheduleGroup.node.defaultChild as CfnScheduleGroup,
+      syncRole: this.notifications.scheduleSync.role as IRole,
+      deadLetterQueue: this.notifications.deadLetterQueue,
+      logRetention,
+    }));
 
     // Token signing keys; the issuer is the API's own endpoint ($default stage, so no path).
     this.signingKeys = new SigningKeys(this, 'SigningKeys', { logRetention });
@@ -105,6 +116,7 @@ export class KeygateStack extends Stack {
         ['Bootstrap', bootstrapFunction],
         ['Notifier', this.notifications.notifier],
         ['ScheduleSync', this.notifications.scheduleSync],
+        ['ScheduleWatch', scheduleWatch.function],
         ['SigningKeyRotation', this.signingKeys.rotationFunction],
       ]),
       deadLetterQueues: new Map([['NotificationsDeadLetterQueue', this.notifications.deadLetterQueue]]),

@@ -19,11 +19,19 @@ export const auditActions = [
   'key.resume',
   'channel.create',
   'channel.delete',
+  /** A channel was made (details.default true) or stopped being (false) its owner's default channel. */
+  'channel.default',
   /** The notifier's outcome for a key's notification (a change to the key item it records). */
   'notification.sent',
   'notification.failed',
   'notification.dropped',
+  /** A notification's schedule was deleted outside keygate (the AWS console, say): it is canceled, not sent. */
+  'notification.canceled',
   'operator-message.acknowledge',
+  /** GitHub secret scanning reported this key's string in public: what keygate did (revoked, or nothing left to do). */
+  'key.leaked',
+  /** A signed GitHub secret scanning report: how many strings it named, and those that are no keygate key. */
+  'leak.report',
   /** A well-formed credential was refused (malformed ones are counted, not written: audit-service.ts). */
   'auth.failed',
 ] as const;

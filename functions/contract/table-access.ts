@@ -48,6 +48,8 @@ export const partitions = {
   ownerChannelName: 'OWNERCHANNELNAME#*',
   adminChannelName: 'CHANNELNAME#*',
   operatorMessage: 'OPMSG#*',
+  /** An owner's default channel (channels/owner-default-channel.ts). */
+  ownerDefaultChannel: 'OWNERDEFAULTCHANNEL#*',
   audit: 'AUDIT#*',
   /* The key indexes (functions/keys/key-listing.ts): keysByOwner (gsi6pk), keysAll (gsi7pk), keysByName (gsi8pk) */
   keysOfOwner: 'OWNER#*',
@@ -114,10 +116,13 @@ export const ownerKeys: TableAccess = [
 ];
 
 /**
- * A new key's expiry notifications (keys/key-reminders.ts): the channel a notification names, and
- * the deployment's default channel by its name lock.
+ * A new key's expiry notifications (keys/key-reminders.ts): the channel a notification names, the
+ * owner's default channel, and the deployment's default channel by its name lock.
  */
-export const notificationChannels: TableGrant = { actions: ['GetItem'], partitions: [partitions.channel, partitions.adminChannelName] };
+export const notificationChannels: TableGrant = {
+  actions: ['GetItem'],
+  partitions: [partitions.channel, partitions.adminChannelName, partitions.ownerDefaultChannel],
+};
 
 /**
  * Creating a key (keys/key-lifecycle.ts createKey, key-store.ts insertKey): the key, its name lock
@@ -136,6 +141,15 @@ export const functionTableAccess = {
   authorizer: authentication,
   /** Mints an admin key: a key creation with no caller to authenticate. */
   bootstrap: keyCreation,
+  /**
+   * A notification schedule deleted outside keygate (reminders/schedule-deletions.ts): re-reads the
+   * key, cancels the notification (its fields only) with an audit entry.
+   */
+  scheduleWatch: [
+    { actions: ['GetItem'], partitions: [partitions.key] },
+    { actions: ['UpdateItem'], partitions: [partitions.key], attributes: NOTIFICATION_ATTRIBUTES },
+    appendAudit,
+  ],
   /** Re-reads a key whose item changed on the stream (reminders/schedule-sync.ts). */
   scheduleSync: [{ actions: ['GetItem'], partitions: [partitions.key] }],
   /**

@@ -141,6 +141,7 @@ export function keyDetails(key: KeyRecord, now: Date) {
     rotatedAt: key.rotatedAt ?? null,
     notification: key.notification ? notificationDetails(key.notification) : null,
     defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
+    notificationHistory: (key.notificationHistory ?? []).map(notificationDetails),
   };
 }
 

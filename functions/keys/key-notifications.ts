@@ -20,9 +20,18 @@ export interface StoredNotification {
   /** The notifier claimed it (sends at most once). */
   firedAt?: string;
   outcome?: 'sent' | 'failed' | 'dropped';
-  /** Why it failed or was dropped: for people, never a secret. */
+  /**
+   * Canceled before it fired: replaced or cancelled by an edit (then it moves to the history), or
+   * its schedule was deleted outside keygate (functions/reminders/schedule-deletions.ts; then it
+   * stays in its slot, canceled, and no schedule is made for it again).
+   */
+  canceledAt?: string;
+  /** Why it failed, was dropped or canceled: for people, never a secret. */
   detail?: string;
 }
+
+/** The key's earlier notifications, oldest first, at most MAX_NOTIFICATION_HISTORY: fired, or canceled. */
+export const MAX_NOTIFICATION_HISTORY = 20;
 
 /** `own` is the key's notification; `default-<i>` the i-th default reminder. */
 export type Slot = 'own' | `default-${number}`;
@@ -30,6 +39,28 @@ export type Slot = 'own' | `default-${number}`;
 export interface KeyNotificationFields {
   notification?: StoredNotification | null;
   defaultNotifications?: StoredNotification[];
+  /** Notifications the key held before (see MAX_NOTIFICATION_HISTORY): the record Redwood keeps of a canceled one. */
+  notificationHistory?: StoredNotification[];
+}
+
+/** Still to fire: neither fired nor canceled. */
+export function isPending(n: StoredNotification): boolean {
+  return n.firedAt === undefined && n.canceledAt === undefined;
+}
+
+/**
+ * The history after an edit that turns `before`'s notifications into `after`'s: every
+ * notification `before` held that `after` no longer holds (by `rev`) is appended, marked canceled
+ * at `now` if it had not fired. Undefined when nothing left.
+ */
+export function historyAfterEdit(before: KeyNotificationFields, after: KeyNotificationFields, now: Date): StoredNotification[] | undefined {
+  const kept = new Set(notificationsOf(after).map(({ notification }) => notification.rev));
+  const ended = notificationsOf(before)
+    .map(({ notification }) => notification)
+    .filter((n) => !kept.has(n.rev))
+    .map((n) => (isPending(n) ? { ...n, canceledAt: now.toISOString(), detail: 'canceled: the key\'s notification was changed or removed' } : n));
+  if (ended.length === 0) return undefined;
+  return [...(before.notificationHistory ?? []), ...ended].slice(-MAX_NOTIFICATION_HISTORY);
 }
 
 export function newRev(): string {
@@ -63,8 +94,9 @@ export function notificationDetails(n: StoredNotification) {
     at: n.at,
     channelId: n.channelId,
     before: n.before ?? null,
-    status: n.firedAt === undefined ? 'scheduled' : (n.outcome ?? 'sending'),
+    status: n.canceledAt !== undefined ? 'canceled' : n.firedAt === undefined ? 'scheduled' : (n.outcome ?? 'sending'),
     firedAt: n.firedAt ?? null,
+    ...(n.canceledAt === undefined ? {} : { canceledAt: n.canceledAt }),
     ...(n.detail === undefined ? {} : { detail: n.detail }),
   };
 }

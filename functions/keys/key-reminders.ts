@@ -4,8 +4,9 @@ import type { Deps } from '../runtime/deps.js';
 import { parseDuration, subtractDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { findAdminChannelByName, findChannel, mayCarry } from '../channels/channel-store.js';
+import { findOwnerDefaultChannel } from '../channels/owner-default-channel.js';
 import { mayAccess } from '../permissions/ownership.js';
-import { type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
+import { historyAfterEdit, isPending, type KeyNotificationFields, newRev, type StoredNotification, toScheduleTime } from './key-notifications.js';
 import type { NotificationInput } from './schemas.js';
 
 /**
@@ -50,7 +51,7 @@ function resolveTime(text: string, key: Expiry): { at: Date; before?: string } {
 
 /** Keeps the previous rev when nothing changed, so an edit of other fields does not reschedule. */
 function withRev(next: Omit<StoredNotification, 'rev'>, previous: StoredNotification | null | undefined): StoredNotification {
-  if (previous && previous.firedAt === undefined && previous.at === next.at && previous.channelId === next.channelId) {
+  if (previous && isPending(previous) && previous.at === next.at && previous.channelId === next.channelId) {
     return { ...next, rev: previous.rev };
   }
   return { ...next, rev: newRev() };
@@ -89,23 +90,38 @@ async function resolveOwn(
 }
 
 /**
- * The default reminders still ahead, to the default channel if it exists. The default channel
- * is the admin channel named `notifications.defaultChannel`: every owner's keys' reminders go
- * there, so it is found among admin channels only (which only admins create or delete, and
- * whose names are unique deployment-wide), never among owners' channels. Not "the channel of
- * that name of a designated owner": any principal of that owner, admin or not, could then
- * create, replace or delete it; holding the admin role is what keygate trusts deployment-wide.
+ * The default reminders still ahead, one per `defaultBefore` and target channel. The targets: the
+ * key owner's own default channel (channels/owner-default-channel.ts), if the owner marked one,
+ * plus the admin default channel when the deployment says `defaultsAlsoToAdminChannel`; an owner
+ * without one gets the admin default channel alone. The admin default channel is the admin
+ * channel named `notifications.defaultChannel`, found among admin channels only (which only admins
+ * create or delete, and whose names are unique deployment-wide), never among owners' channels:
+ * otherwise any principal of one owner, admin or not, could create, replace or delete the channel
+ * every owner's reminders go to. An owner's own default is one of its own channels, which may carry
+ * its keys' notifications anyway (mayCarry).
  */
-async function defaultsFor(deps: Deps, key: Expiry, now: Date, previous: StoredNotification[] = []): Promise<StoredNotification[]> {
-  const { defaultBefore, defaultChannel } = deps.config.notifications;
+async function defaultsFor(
+  deps: Deps,
+  key: Expiry & Pick<KeyRecord, 'owner'>,
+  now: Date,
+  previous: StoredNotification[] = [],
+): Promise<StoredNotification[]> {
+  const { defaultBefore, defaultChannel, defaultsAlsoToAdminChannel } = deps.config.notifications;
+  // `defaultChannel: null` turns the default reminders off altogether, owners' default channels too.
   if (defaultChannel === null || defaultBefore.length === 0 || key.expiresAt === null) return [];
-  const channel = await findAdminChannelByName(deps, defaultChannel);
-  if (!channel) return [];
+  const own = await findOwnerDefaultChannel(deps, key.owner);
+  const skipAdmin = own !== undefined && !defaultsAlsoToAdminChannel;
+  const admin = skipAdmin ? undefined : await findAdminChannelByName(deps, defaultChannel);
+  const targets = own === undefined ? [admin] : admin === undefined || admin.id === own.id ? [own] : [own, admin];
   const out: StoredNotification[] = [];
-  for (const before of defaultBefore) {
-    const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
-    if (at.getTime() <= now.getTime()) continue;
-    out.push(withRev({ at: at.toISOString(), channelId: channel.id, before }, previous.find((p) => p.before === before)));
+  for (const channel of targets) {
+    if (channel === undefined) continue;
+    for (const before of defaultBefore) {
+      const at = new Date(toScheduleTime(subtractDuration(new Date(key.expiresAt), before)));
+      if (at.getTime() <= now.getTime()) continue;
+      const earlier = previous.find((p) => p.before === before && p.channelId === channel.id);
+      out.push(withRev({ at: at.toISOString(), channelId: channel.id, before }, earlier));
+    }
   }
   return out;
 }
@@ -125,8 +141,25 @@ export async function notificationsForNewKey(
   return { notification: await resolveOwn(deps, caller, input, key, now) };
 }
 
-/** The notification fields of an edited key; `after` already carries the new expiry. */
+/**
+ * The notification fields of an edited key; `after` already carries the new expiry. A
+ * notification the edit replaces or removes moves to `notificationHistory` (canceled, unless it
+ * had fired), so the key's details keep its record.
+ */
 export async function notificationsForEdit(
+  deps: Deps,
+  caller: Caller,
+  input: NotificationInput | undefined,
+  before: KeyRecord & KeyNotificationFields,
+  after: Expiry,
+  now: Date,
+): Promise<KeyNotificationFields> {
+  const next = await nextNotifications(deps, caller, input, before, after, now);
+  const history = historyAfterEdit(before, next, now);
+  return history === undefined ? next : { ...next, notificationHistory: history };
+}
+
+async function nextNotifications(
   deps: Deps,
   caller: Caller,
   input: NotificationInput | undefined,
@@ -141,7 +174,7 @@ export async function notificationsForEdit(
 
   // The expiry was shortened: a relative notification follows it, an absolute one must still fit.
   const own = before.notification;
-  if (own && own.firedAt === undefined) {
+  if (own && isPending(own)) {
     if (own.before !== undefined) {
       const at = new Date(toScheduleTime(subtractDuration(new Date(after.expiresAt ?? own.at), own.before)));
       try {
@@ -159,7 +192,7 @@ export async function notificationsForEdit(
     return unchanged;
   }
   if (before.defaultNotifications !== undefined) {
-    const defaults = await defaultsFor(deps, after, now, before.defaultNotifications);
+    const defaults = await defaultsFor(deps, { ...after, owner: before.owner }, now, before.defaultNotifications);
     return { notification: before.notification, defaultNotifications: defaults.length === 0 ? undefined : defaults };
   }
   return unchanged;
@@ -173,7 +206,7 @@ export async function notificationsForEdit(
  * key's setting, carried as set (not re-checked against the rotating caller, who may not see an
  * admin channel); the notifier drops a notification whose channel is gone or not allowed.
  */
-export async function notificationsForSuccessor(deps: Deps, old: KeyRecord, successor: Expiry, now: Date): Promise<KeyNotificationFields> {
+export async function notificationsForSuccessor(deps: Deps, old: KeyRecord, successor: Expiry & Pick<KeyRecord, 'owner'>, now: Date): Promise<KeyNotificationFields> {
   if (old.notification === null) return { notification: null };
   const own = old.notification;
   if (own) {

@@ -14,8 +14,9 @@ const notificationSchema = z
     at: instant,
     channelId: z.string(),
     before: z.string().nullable(),
-    status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped']),
+    status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped', 'canceled']),
     firedAt: instant.nullable(),
+    canceledAt: instant.optional(),
     detail: z.string().optional(),
   })
   .meta({ id: 'Notification' });
@@ -53,6 +54,7 @@ export const keyDetailsSchema = z
     rotatedAt: instant.nullable(),
     notification: notificationSchema.nullable(),
     defaultNotifications: z.array(notificationSchema),
+    notificationHistory: z.array(notificationSchema).meta({ description: 'Earlier notifications, oldest first (at most 20): fired, or canceled' }),
   })
   .meta({ id: 'KeyDetails' });
 

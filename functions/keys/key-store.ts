@@ -281,16 +281,49 @@ async function recordUse(deps: Deps, id: string, now: Date, inactiveAt: string, 
  */
 type NotificationPath = { path: string; names: Record<string, string> };
 
+/** The key exists, is not revoked, and the slot holds notification `:rev`, neither fired nor canceled. */
+const PENDING_NOTIFICATION = (path: string) =>
+  `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${path}.rev = :rev` +
+  ` AND attribute_not_exists(${path}.firedAt) AND attribute_not_exists(${path}.canceledAt)`;
+
 /** Claims a notification for sending: true for exactly one caller, and never for a deleted key. */
 export async function claimNotification(deps: Deps, id: string, slot: NotificationPath, rev: string, now: Date): Promise<boolean> {
   return updateWithAudit(deps, {
     TableName: deps.tableName,
     Key: { pk: keyPk(id), sk: KEY_SK },
     UpdateExpression: `SET ${slot.path}.firedAt = :now, version = version + :one REMOVE ${USE_MARK}`,
-    ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(revokedAt) AND ${slot.path}.rev = :rev AND attribute_not_exists(${slot.path}.firedAt)`,
+    ConditionExpression: PENDING_NOTIFICATION(slot.path),
     ExpressionAttributeNames: slot.names,
     ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1 },
   });
+}
+
+/**
+ * Marks a notification canceled (its schedule was deleted outside keygate), with its audit entry:
+ * only while it is the same notification (`rev`), unfired and not canceled yet, on a key that
+ * exists and is not revoked. False when any of that no longer holds (nothing was written).
+ */
+export async function cancelNotification(
+  deps: Deps,
+  id: string,
+  slot: NotificationPath,
+  rev: string,
+  now: Date,
+  detail: string,
+  audit: AuditEntryPut,
+): Promise<boolean> {
+  return updateWithAudit(
+    deps,
+    {
+      TableName: deps.tableName,
+      Key: { pk: keyPk(id), sk: KEY_SK },
+      UpdateExpression: `SET ${slot.path}.canceledAt = :now, ${slot.path}.detail = :detail, version = version + :one REMOVE ${USE_MARK}`,
+      ConditionExpression: PENDING_NOTIFICATION(slot.path),
+      ExpressionAttributeNames: slot.names,
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':rev': rev, ':one': 1, ':detail': detail },
+    },
+    audit,
+  );
 }
 
 /** Records how a claimed notification ended (`sent`, `failed` or `dropped`, with a reason), and its audit entry. */

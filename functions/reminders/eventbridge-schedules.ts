@@ -86,3 +86,24 @@ export class EventBridgeSchedules implements SchedulePort {
     }
   }
 }
+
+/** Whether a schedule of keygate's group exists now (GetSchedule): what the schedule-deletion watch checks. */
+export class EventBridgeScheduleLookup {
+  constructor(
+    private readonly groupName: string,
+    /** Absent: one is made on first use. */
+    private client?: Pick<SchedulerClient, 'send'>,
+  ) {}
+
+  async exists(name: string): Promise<boolean> {
+    const sdk = await import('@aws-sdk/client-scheduler');
+    this.client ??= new sdk.SchedulerClient({});
+    try {
+      await this.client.send(new sdk.GetScheduleCommand({ Name: name, GroupName: this.groupName }));
+      return true;
+    } catch (error) {
+      if (error instanceof sdk.ResourceNotFoundException) return false;
+      throw error;
+    }
+  }
+}

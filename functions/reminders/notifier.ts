@@ -51,6 +51,7 @@ async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel
   const notification = notificationAt(key, fire.slot);
   if (!notification || notification.rev !== fire.rev) return { result: 'dropped', detail: 'the notification was changed or cancelled after this schedule was made' };
   if (notification.firedAt !== undefined) return { result: 'dropped', detail: 'the notification has already fired' };
+  if (notification.canceledAt !== undefined) return { result: 'dropped', detail: 'the notification was canceled' };
   const now = deps.clock();
   const status = keyStatus(key, now);
   if (!isLive(status)) return { result: 'dropped', detail: `the key is ${status}` };

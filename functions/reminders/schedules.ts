@@ -1,5 +1,5 @@
 import { isLive, keyStatus, type KeyRecord } from '../keys/key-model.js';
-import { type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
+import { isPending, type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
 
 /** Schedule names are unique per key and slot, so creating one twice is an update, never a second schedule. */
 export function scheduleName(keyId: string, slot: Slot): string {
@@ -21,14 +21,14 @@ export interface DesiredSchedule {
 }
 
 /**
- * The schedules a key should have: one per notification not yet fired, while the key is active
- * or suspended (its expiry keeps running, and it may be resumed).
+ * The schedules a key should have: one per notification not yet fired (nor canceled), while the key
+ * is active or suspended (its expiry keeps running, and it may be resumed).
  * A deleted, expired or vanished (TTL) key has none.
  */
 export function desiredSchedules(key: (KeyRecord & KeyNotificationFields) | undefined, now: Date): DesiredSchedule[] {
   if (!key || !isLive(keyStatus(key, now))) return [];
   return notificationsOf(key)
-    .filter(({ notification }) => notification.firedAt === undefined)
+    .filter(({ notification }) => isPending(notification))
     .map(({ slot, notification }) => ({
       name: scheduleName(key.id, slot),
       at: notification.at,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { SesEmail } from '../channels/ses-email.js';
-import { EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
+import { EventBridgeScheduleLookup, EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
 import type { Deps } from './deps.js';
 import { baseDeps, readEnvironment } from './environment.js';
 
@@ -53,4 +53,28 @@ export function notifierDeps(): Deps {
     notifier = { ...base, notifications: env.EMAIL_SENDER === undefined ? {} : { email: new SesEmail(env.EMAIL_SENDER) } };
   }
   return notifier;
+}
+
+/**
+ * The schedule-deletion watch (an EventBridge rule on the Scheduler's DeleteSchedule calls, from
+ * CloudTrail): keygate's schedule group, and the schedule sync's role, whose own deletions it ignores.
+ */
+const watchEnvironment = z.object({
+  SCHEDULE_GROUP: z.string().min(1),
+  SCHEDULE_SYNC_ROLE_ARN: z.string().startsWith('arn:'),
+});
+
+let watch: { deps: Deps; schedules: EventBridgeScheduleLookup; groupName: string; syncRoleArn: string } | undefined;
+
+export function scheduleWatchDeps() {
+  if (!watch) {
+    const env = readEnvironment(watchEnvironment);
+    watch = {
+      deps: baseDeps(),
+      schedules: new EventBridgeScheduleLookup(env.SCHEDULE_GROUP),
+      groupName: env.SCHEDULE_GROUP,
+      syncRoleArn: env.SCHEDULE_SYNC_ROLE_ARN,
+    };
+  }
+  return watch;
 }

@@ -73,6 +73,9 @@ describe('cdk-nag AwsSolutions', () => {
         'Keygate/Notifications/DeadLetterQueue AwsSolutions-SQS3',
         `Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)}>/*]`,
         'Keygate/Notifications/ScheduleSyncRole AwsSolutions-IAM5[Resource::*]',
+        `Keygate/ScheduleWatch/ScheduleWatchRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${
+          stack.getLogicalId(stack.notifications.scheduleGroup.node.defaultChild as never)
+        }>/*]`,
         `Keygate/AdminKeyProviderRole ${bootstrap}`,
         'Keygate/SigningKeys/RotationRole AwsSolutions-IAM5[Resource::*]',
         ...['FirstKeyProviderRole', 'FirstKeyWaiterRole'].map((role) => `Keygate/SigningKeys/${role} AwsSolutions-IAM5[Resource::<${firstKey}.Arn>:*]`),

@@ -30,7 +30,9 @@ const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) })
 const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
 const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
 const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
-const notificationFunctionIds = () => [stack.notifications.notifier, stack.notifications.scheduleSync].map((fn) => logicalId(fn.node.defaultChild));
+/** The notifier, the schedule sync (test/infra/notifications.test.ts) and the schedule watch (test/infra/schedule-watch.test.ts). */
+const notificationFunctionIds = () =>
+  [stack.notifications.notifier, stack.notifications.scheduleSync, stack.scheduleWatch.function].map((fn) => logicalId(fn.node.defaultChild));
 const bootstrapFunctionId = () => {
   const ids = ofType('AWS::Lambda::Function')
     .filter(([, r]) => r.Properties.Environment?.Variables?.ADMIN_SECRET_ARN !== undefined)
@@ -119,8 +121,8 @@ describe('the functions', () => {
       [logicalId(stack.notifications.scheduleSync.node.defaultChild)]: [...dynamoDb, '@aws-sdk/util-dynamodb'],
     };
     const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
-    // Besides the routes: bootstrap, signing-key rotation, first signing key, notifier, schedule sync.
-    expect(bundled).toHaveLength(routeTable.length + 5);
+    // Besides the routes: bootstrap, signing-key rotation, first signing key, notifier, schedule sync, schedule watch.
+    expect(bundled).toHaveLength(routeTable.length + 6);
     for (const [id] of bundled) expect(sdkLoadedAtStart(id), id).toEqual([...(special[id] ?? dynamoDb)].sort());
   });
 

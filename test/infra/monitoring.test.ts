@@ -45,11 +45,12 @@ const alarms = (world: typeof plain) => ofType(world, 'AWS::CloudWatch::Alarm').
 const functionRef = (world: typeof plain, fn: { node: { defaultChild?: unknown } }) => ({ Ref: world.stack.getLogicalId(fn.node.defaultChild as never) });
 
 describe('alarms', () => {
-  it('watch errors and throttles of every function: each route, the bootstrap, the notifier, the schedule sync and the rotation', () => {
+  it('watch errors and throttles of every function: each route, the bootstrap, the notifier, the schedule sync and watch, and the rotation', () => {
     const fns = [
       ...routeTable.map((r) => plain.stack.api.functions.get(r.id)),
       plain.stack.notifications.notifier,
       plain.stack.notifications.scheduleSync,
+      plain.stack.scheduleWatch.function,
       plain.stack.signingKeys.rotationFunction,
     ];
     const all = alarms(plain);
@@ -63,7 +64,7 @@ describe('alarms', () => {
     }
     // And the bootstrap function: every keygate function, i.e. every Lambda function but the provider framework's.
     const lambdaErrorAlarms = all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda');
-    expect(lambdaErrorAlarms).toHaveLength(routeTable.length + 4);
+    expect(lambdaErrorAlarms).toHaveLength(routeTable.length + 5);
   });
 
   it('raise when the notifier dead-letter queue is not empty', () => {

@@ -83,7 +83,10 @@ describe('names of Object.prototype properties as catalog input', () => {
 });
 
 describe('request bodies that are JSON but not an object', () => {
-  const withBody = routes.filter((route) => route.method === 'POST' || route.method === 'PATCH').filter((route) => !route.path.startsWith('/oauth/'));
+  // GitHub's leak reports are JSON arrays by design, and refused unsigned (401) before the body is read: test/integration/leak-reports.test.ts.
+  const withBody = routes
+    .filter((route) => route.method === 'POST' || route.method === 'PATCH')
+    .filter((route) => !route.path.startsWith('/oauth/') && route.id !== 'ReportGitHubLeaks');
 
   it.each(['null', '[]', '"x"', '42', 'true'])('%s is a 400 on every route that takes a JSON body, and resets nothing', async (rawBody) => {
     const key = await createKey({ name: 'victim', permissions: ['alerts:read'] });

@@ -144,6 +144,9 @@ describe('responses match the document', () => {
     const messages = await call('GET', '/v1/operator-messages', { key: admin });
     await call('POST', `/v1/operator-messages/${messages.json.items[0].id}/acknowledge`, { key: admin });
     await call('GET', `/v1/keys/${noticed.json.id}`, { key: admin });
+    await call('POST', `/v1/channels/${channel.json.id}/default`, { key: admin });
+    await call('DELETE', `/v1/channels/${channel.json.id}/default`, { key: admin });
+    await call('DELETE', `/v1/channels/${channel.json.id}/default`, { key: admin });
     await call('DELETE', `/v1/channels/${channel.json.id}`, { key: admin });
     await call('GET', '/v1/audit?limit=5', { key: admin });
     await call('GET', '/v1/audit?action=nope', { key: admin });
@@ -159,6 +162,8 @@ describe('responses match the document', () => {
     }
     await call('GET', '/v1/me', { key: admin });
     await call('GET', '/v1/me', {});
+    // Unsigned: refused before anything is read (test/integration/leak-reports.test.ts signs its reports).
+    await call('POST', '/v1/leaks/github', { rawBody: '[{"token":"kg_x","type":"t"}]', headers: { 'content-type': 'application/json' } });
     // This keygate serves no console (no built files given): both answer 404 with the error body.
     await call('GET', '/console');
     await call('GET', '/console/app.js');
