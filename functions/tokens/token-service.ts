@@ -146,7 +146,7 @@ export async function issueAccessToken(
     ...(granted.roles ? { roles: granted.roles } : {}),
     kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
   };
-  const accessToken = await signAccessToken(await tokens.keys.signer(now), claims);
+  const accessToken = signAccessToken(await tokens.keys.signer(now), claims);
   countTokenIssued();
   return { accessToken, expiresIn: exp - iat, scope };
 }
