@@ -104,7 +104,8 @@ describe('the functions', () => {
   function importedAtRunTime(functionId: string): string[] {
     const hash = String(resources[functionId]?.Properties.Code.S3Key).replace(/\.zip$/, '');
     const bundle = readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'index.mjs'), 'utf8');
-    const specifiers = [...bundle.matchAll(/\bimport\s*(?:[\w$\s{},*]+?from\s*)?["']([^"']+)["']/g)].map((m) => m[1] as string);
+    // A statement starts the file or follows `;` or `}`: the SDK's error messages quote `import "…"` in text.
+    const specifiers = [...bundle.matchAll(/(?:^|[;}])\s*import\s*(?:[\w$\s{},*]+?from\s*)?["']([^"']+)["']/g)].map((m) => m[1] as string);
     return [...new Set(specifiers.filter((s) => !s.startsWith('node:')))].sort();
   }
 
