@@ -31,7 +31,7 @@ export async function issueKeyString(
     throw new ValidationError('a JWT-format key must expire (its exp claim is its expiry): give expiresAt or expiresIn', 'invalid_expiry');
   }
   const { issuer, signer } = await keyJwtSigner(deps, now);
-  const jwt = await signKeyJwt(signer, {
+  const jwt = signKeyJwt(signer, {
     iss: issuer,
     sub: key.owner,
     key_id: key.id,

@@ -1,6 +1,7 @@
-import { decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
+import { signJwt } from '../signing/jws-sign.js';
 import type { Signer } from '../signing/signing-keys.js';
 import { KEY_ID } from '../shared/ids.js';
 import { localVerifier } from '../signing/jwks-source.js';
@@ -41,8 +42,9 @@ const keyJwtClaimsSchema = z.object({
 
 export type KeyJwtClaims = z.infer<typeof keyJwtClaimsSchema>;
 
-export function signKeyJwt(signer: Signer, claims: KeyJwtClaims): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: signer.alg, typ: KEY_JWT_TYPE, kid: signer.kid }).sign(signer.key);
+/** One node:crypto sign on the cached key (functions/signing/jws-sign.ts); verified with jose (verifyKeyJwt). */
+export function signKeyJwt(signer: Signer, claims: KeyJwtClaims): string {
+  return signJwt(signer, KEY_JWT_TYPE, claims);
 }
 
 /** A JWS compact serialization: three base64url parts. */

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { KEY_USE_MARK, tableSchema } from '../contract/table-schema.js';
 import type { AuditEntry } from '../audit/audit-model.js';
 import { type AuditEntryPut, auditEntryPut, updateWithAudit } from '../audit/audit-store.js';
 import type { Deps } from '../runtime/deps.js';
 import { conditionFailedAt, isConditionFailed, transactionConflict } from '../shared/dynamodb.js';
+import { leanReaderOf } from '../shared/dynamodb-lean.js';
 import { ValidationError } from '../shared/errors.js';
 import { KEY_INDEX_TABLE_ATTRIBUTES, keyIndexAttributes, queryKeyIndexes } from './key-listing.js';
 import { applyKeyChanges, type KeyChanges, type KeyRecord, nameLockTtl, ttlFor } from './key-model.js';
@@ -94,10 +95,9 @@ async function nameHolder(deps: Deps, owner: string, name: string): Promise<stri
 
 /** Strongly consistent: a reset or delete must bite on the very next request. */
 export async function findKey(deps: Deps, id: string): Promise<KeyRecord | undefined> {
-  const { Item } = await deps.ddb.send(
-    new GetCommand({ TableName: deps.tableName, Key: { pk: keyPk(id), sk: KEY_SK }, ConsistentRead: true }),
-  );
-  return Item ? fromItem(Item) : undefined;
+  // The hot read of every request: the lean path (functions/shared/dynamodb-lean.ts), not the SDK's.
+  const item = await leanReaderOf(deps.ddb).getItem(deps.tableName, { pk: keyPk(id), sk: KEY_SK }, true);
+  return item ? fromItem(item) : undefined;
 }
 
 /** BatchGetItem may leave keys unprocessed (throttling, response size): asked again this often, after a short wait. */
@@ -122,14 +122,12 @@ async function findKeys(deps: Deps, ids: readonly string[]): Promise<Map<string,
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === MAX_BATCH_GETS) throw new Error(`DynamoDB left ${pending.length} key item(s) unprocessed after ${MAX_BATCH_GETS} BatchGetItem requests`);
     if (attempt > 0) await sleep(BATCH_RETRY_BASE_MS * 2 ** (attempt - 1));
-    const { Responses, UnprocessedKeys } = await deps.ddb.send(
-      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending, ConsistentRead: true } } }),
-    );
-    for (const item of Responses?.[deps.tableName] ?? []) {
+    const { items, unprocessed } = await leanReaderOf(deps.ddb).batchGetItem(deps.tableName, pending, true);
+    for (const item of items) {
       const key = fromItem(item);
       found.set(key.id, key);
     }
-    pending = UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+    pending = unprocessed;
   }
   return found;
 }

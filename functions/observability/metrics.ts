@@ -12,7 +12,14 @@ import { METRICS_NAMESPACE, METRICS_SERVICE, metricNames, type NotificationOutco
  * authorizer, the notifier) calls them the same way. POWERTOOLS_METRICS_DISABLED=true silences
  * them (the local run does).
  */
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+class KeygateMetrics extends Metrics {
+  /** Off when POWERTOOLS_METRICS_DISABLED (or POWERTOOLS_DEV) says so, as Powertools decides. */
+  enabled(): boolean {
+    return !this.isDisabled();
+  }
+}
+
+const metrics = new KeygateMetrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
 /**
  * One single-metric instance serves every count: its addMetric publishes the line at once and
@@ -38,9 +45,25 @@ export function countVerification(outcome: { allowed: true } | { allowed: false;
   else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
 }
 
-/** An access token was issued. */
+/**
+ * An access token was issued, to a key that was verified for it: both counts in one EMF line
+ * (two directives, each with its own dimension set, as the EMF specification allows), not two
+ * lines per token. Powertools writes one directive per line, so this line is written here.
+ */
 export function countTokenIssued(): void {
-  count(metricNames.tokensIssued, {});
+  if (!metrics.enabled()) return;
+  const directive = (dimensions: string[], name: string) => ({ Namespace: METRICS_NAMESPACE, Dimensions: [dimensions], Metrics: [{ Name: name, Unit: MetricUnit.Count }] });
+  const line = {
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [directive(['service', 'outcome'], metricNames.verifications), directive(['service'], metricNames.tokensIssued)],
+    },
+    service: METRICS_SERVICE,
+    outcome: 'allowed',
+    [metricNames.verifications]: 1,
+    [metricNames.tokensIssued]: 1,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 /** A lifecycle change was committed (with its audit entry). */

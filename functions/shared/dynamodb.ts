@@ -1,6 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
+import { attachLeanReader } from './dynamodb-lean.js';
 import { UnavailableError } from './errors.js';
 
 /** The table's timeouts: functions/shared/bounded-calls.ts. */
@@ -29,6 +30,8 @@ export function documentClient(config: DynamoDBClientConfig = {}, timeouts: Call
       throw error;
     }
   }) as typeof client.send;
+  // The key reads on the request path go around the SDK's per-call machinery (dynamodb-lean.ts), bounded alike.
+  attachLeanReader(client, { timeouts });
   return client;
 }
 

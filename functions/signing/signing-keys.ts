@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
 import * as z from 'zod';
 import { signingAlgorithms } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
@@ -245,10 +246,11 @@ export class NoSigningKeyError extends UnavailableError {
 /** A key set with no signing key is re-read this often (not every KEY_SET_CACHE_MS): the first key is seen soon after it is written. */
 export const KEYLESS_RELOAD_MS = 10_000;
 
+/** The key that signs now, imported once as a node:crypto KeyObject (jws-sign.ts signs with it; jose accepts it too). */
 export interface Signer {
   kid: string;
   alg: SigningAlgorithm;
-  key: CryptoKey;
+  key: KeyObject;
 }
 
 interface Loaded {
@@ -274,7 +276,7 @@ interface PublishedJwks {
  */
 export class SigningKeyRing {
   private loaded: Promise<Loaded> | undefined;
-  private readonly imported = new Map<string, Promise<CryptoKey>>();
+  private readonly imported = new Map<string, KeyObject>();
   private published: PublishedJwks | undefined;
   private verifying: { set: SigningKeySet; kids: string; jwks: JSONWebKeySet } | undefined;
 
@@ -306,11 +308,10 @@ export class SigningKeyRing {
     if (!key) throw new NoSigningKeyError();
     let imported = this.imported.get(key.kid);
     if (!imported) {
-      imported = importJWK(key.privateJwk, key.alg) as Promise<CryptoKey>;
+      imported = createPrivateKey({ key: key.privateJwk, format: 'jwk' });
       this.imported.set(key.kid, imported);
-      imported.catch(() => this.imported.delete(key.kid));
     }
-    return { kid: key.kid, alg: key.alg, key: await imported };
+    return { kid: key.kid, alg: key.alg, key: imported };
   }
 
   /**

@@ -1,6 +1,7 @@
-import { type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { type JSONWebKeySet, jwtVerify } from 'jose';
 import * as z from 'zod';
 import { roleGrantSchema } from '../permissions/grants.js';
+import { signJwt } from '../signing/jws-sign.js';
 import type { Signer } from '../signing/signing-keys.js';
 import { localVerifier } from '../signing/jwks-source.js';
 
@@ -39,8 +40,9 @@ export const accessTokenClaimsSchema = z.object({
 
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
 
-export function signAccessToken(signer: Signer, claims: AccessTokenClaims): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, kid: signer.kid }).sign(signer.key);
+/** One node:crypto sign on the cached key (functions/signing/jws-sign.ts); verified with jose like every token. */
+export function signAccessToken(signer: Signer, claims: AccessTokenClaims): string {
+  return signJwt(signer, ACCESS_TOKEN_TYPE, claims);
 }
 
 export interface VerificationPolicy {

@@ -126,30 +126,37 @@ export async function issueAccessToken(
     }
     throw error;
   }
-  countVerification({ allowed: true });
-  const granted = grantedScope(deps, principal, requestedScope);
+  // The key verified: counted with the token in one metric line, or alone if no token comes of it.
+  let issued: IssuedAccessToken;
+  try {
+    const granted = grantedScope(deps, principal, requestedScope);
 
-  const now = deps.clock();
-  const iat = Math.floor(now.getTime() / 1000);
-  let exp = iat + tokens.settings.lifetimeSeconds;
-  if (principal.expiresAt) exp = Math.min(exp, Math.floor(new Date(principal.expiresAt).getTime() / 1000));
-  const scope = granted.permissions.join(' ');
-  const claims: AccessTokenClaims = {
-    iss: tokens.issuer,
-    sub: principal.owner,
-    aud: tokens.settings.audience,
-    client_id: client.clientId,
-    iat,
-    exp,
-    jti: randomUUID(),
-    ...(scope === '' ? {} : { scope }),
-    ...(granted.roles ? { roles: granted.roles } : {}),
-    kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
-    ...(principal.allowedIps === undefined ? {} : { kg_ips: principal.allowedIps }),
-  };
-  const accessToken = await signAccessToken(await tokens.keys.signer(now), claims);
+    const now = deps.clock();
+    const iat = Math.floor(now.getTime() / 1000);
+    let exp = iat + tokens.settings.lifetimeSeconds;
+    if (principal.expiresAt) exp = Math.min(exp, Math.floor(new Date(principal.expiresAt).getTime() / 1000));
+    const scope = granted.permissions.join(' ');
+    const claims: AccessTokenClaims = {
+      iss: tokens.issuer,
+      sub: principal.owner,
+      aud: tokens.settings.audience,
+      client_id: client.clientId,
+      iat,
+      exp,
+      jti: randomUUID(),
+      ...(scope === '' ? {} : { scope }),
+      ...(granted.roles ? { roles: granted.roles } : {}),
+      kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
+      ...(principal.allowedIps === undefined ? {} : { kg_ips: principal.allowedIps }),
+    };
+    const accessToken = signAccessToken(await tokens.keys.signer(now), claims);
+    issued = { accessToken, expiresIn: exp - iat, scope };
+  } catch (error) {
+    countVerification({ allowed: true });
+    throw error;
+  }
   countTokenIssued();
-  return { accessToken, expiresIn: exp - iat, scope };
+  return issued;
 }
 
 export type Introspection = { active: false } | ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'kg_sfp'>);

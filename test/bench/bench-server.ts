@@ -15,17 +15,22 @@ import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
 import { createGateway } from '../../dev/gateway.js';
 import { localTokenDeps } from '../../dev/local-tokens.js';
 import { routes } from '../../functions/routes.js';
+import { echoRoutes } from '../support/echo-route.js';
+import { leanFloor } from './lean-floor.js';
 
 /**
  * One HTTP server of the bench, in a process of its own so that the load generator does not share
  * its event loop and its CPU time can be read alone (process.cpuUsage, asked for over IPC):
  *
- *   keygate        the local gateway: every route, and the demo API behind the authorizer with its
- *                  decision cache off (each request runs the authorizer, as on a cache miss)
- *   getitem        the floor: one consistent GetItem of a key item per request (GET /), one of
- *                  each key in turn (GET /each: the reads POST /v1/keys/verify once made), or one
- *                  consistent BatchGetItem of them all (GET /batch: its read now), on node:http
- *                  with the same DynamoDB client keygate builds
+ *   keygate        the local gateway: every route, the demo API behind the authorizer with its
+ *                  decision cache off (each request runs the authorizer, as on a cache miss), and
+ *                  the test Echo route (GET /echo/{id}: the gateway's own cost, no handler work)
+ *   getitem        the floors, on node:http: GET /lean one consistent GetItem of a key item and
+ *                  GET /lean-batch one consistent BatchGetItem of both keys, each a pre-signed
+ *                  request replayed over keep-alive (lean-floor.ts: the physical floor); GET / the
+ *                  same GetItem, GET /each one GetItem of each key in turn and GET /batch the
+ *                  BatchGetItem through the AWS SDK's document client (the SDK floor);
+ *                  GET /nothing answers without reading (node:http's own cost)
  *   oidc-provider  the peer: a certified OAuth server issuing ES256 JWT access tokens by client
  *                  credentials, its client and keys in memory
  */
@@ -57,7 +62,11 @@ function listen(server: Server): Promise<string> {
 async function keygate(config: ServerConfig): Promise<{ url: string }> {
   const gatewayDeps = deps(config);
   // Throttling off: the bench measures the code, and the deployed buckets (1,000 rps on verify) would cap the load.
-  const server = createGateway({ deps: gatewayDeps, routeTable: [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 })], throttles: 'off' });
+  const server = createGateway({
+    deps: gatewayDeps,
+    routeTable: [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 }), ...echoRoutes],
+    throttles: 'off',
+  });
   const url = await listen(server);
   gatewayDeps.tokens = localTokenDeps(url, { path: config.signingKeysPath });
   return { url };
@@ -65,10 +74,10 @@ async function keygate(config: ServerConfig): Promise<{ url: string }> {
 
 async function getItem(config: ServerConfig): Promise<{ url: string }> {
   const { ddb, tableName } = deps(config);
-  const read = (keyId: string) => ddb.send(new GetCommand({ TableName: tableName, Key: { pk: `KEY#${keyId}`, sk: 'KEY' }, ConsistentRead: true }));
+  const readKey = (keyId: string) => ddb.send(new GetCommand({ TableName: tableName, Key: { pk: `KEY#${keyId}`, sk: 'KEY' }, ConsistentRead: true }));
   const readAll = async (keyIds: readonly string[]) => {
     let found = true;
-    for (const keyId of keyIds) found = (await read(keyId)).Item !== undefined && found;
+    for (const keyId of keyIds) found = (await readKey(keyId)).Item !== undefined && found;
     return found;
   };
   // The bench's table is idle: no key is left unprocessed, so no retry.
@@ -77,9 +86,26 @@ async function getItem(config: ServerConfig): Promise<{ url: string }> {
     const { Responses } = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys, ConsistentRead: true } } }));
     return Responses?.[tableName]?.length === Keys.length;
   };
+  const lean = await leanFloor(config.endpoint, tableName, config.keyIds);
+  const read = (path: string | undefined): Promise<boolean> => {
+    switch (path) {
+      case '/lean':
+        return lean.getItem();
+      case '/lean-batch':
+        return lean.batchGetItem();
+      case '/nothing':
+        return Promise.resolve(true);
+      case '/batch':
+        return readBatch();
+      case '/each':
+        return readAll(config.keyIds);
+      default:
+        return readAll(config.keyIds.slice(0, 1));
+    }
+  };
   const server = createServer((req, res) => {
     req.resume();
-    (req.url === '/batch' ? readBatch() : readAll(req.url === '/each' ? config.keyIds : config.keyIds.slice(0, 1))).then(
+    read(req.url).then(
       (found) => res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ found })),
       () => res.writeHead(500).end(),
     );

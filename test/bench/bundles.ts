@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { verifyCredential } from '../../functions/access/verify-credential.js';
 import { callerContext } from '../../functions/authorizer/authorizer-context.js';
@@ -29,6 +30,8 @@ export interface BundleFigures {
   /** The construct path without the stack's "Resource" leaf, e.g. Keygate/Api/VerifyKey. */
   name: string;
   kilobytes: number;
+  /** index.mjs gzip-compressed (the deployment package is a zip: about the same). */
+  gzipKilobytes: number;
   importMs: number;
   /** Undefined when the bench knows no request for this function (imported only). */
   firstInvokeMs?: number;
@@ -289,6 +292,7 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
       figures.push({
         name: bundle.name,
         kilobytes: statSync(bundle.file).size / 1024,
+        gzipKilobytes: gzipSync(readFileSync(bundle.file)).length / 1024,
         importMs: best(starts, (s) => s.importMs),
         ...(event === undefined ? {} : { firstInvokeMs: best(starts, (s) => s.invokeMs), ...(outcome === undefined ? {} : { outcome }) }),
         sdkImportMs: best(floors, (s) => s.importMs),

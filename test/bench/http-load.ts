@@ -16,9 +16,11 @@ export interface BenchServer {
 const SERVER_SCRIPT = new URL('./bench-server.ts', import.meta.url);
 const START_TIMEOUT_MS = 30_000;
 
-export async function startServer(config: ServerConfig): Promise<BenchServer> {
+/** `cpuProfileDir`: the server runs under --cpu-prof and writes its profile there when stopped. */
+export async function startServer(config: ServerConfig, options: { cpuProfileDir?: string } = {}): Promise<BenchServer> {
+  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
   const child = fork(SERVER_SCRIPT, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profile],
     env: { ...process.env, BENCH_SERVER: JSON.stringify(config) },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -45,8 +47,11 @@ export async function startServer(config: ServerConfig): Promise<BenchServer> {
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
-      child.kill('SIGTERM');
+      // Disconnecting makes the server exit by itself (so a --cpu-prof profile is written); SIGTERM if it does not.
+      child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

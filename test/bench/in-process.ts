@@ -6,6 +6,7 @@ import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
 import { issueAccessToken } from '../../functions/tokens/token-service.js';
 import { testClock } from '../support/dynamodb.js';
 import type { BenchWorld } from './bench-world.js';
+import { leanFloor } from './lean-floor.js';
 import { interleaved, microsecondsPerCall, type Summary, summarize } from './stats.js';
 
 /** Measurements that call keygate's domain functions in this process, against DynamoDB Local. */
@@ -15,19 +16,30 @@ const ORIGIN = { requestId: 'bench', sourceIp: '127.0.0.1', userAgent: 'keygate-
 
 export interface KeyVerificationFigures {
   verify: Summary;
+  /** The same GetItem through the AWS SDK's document client (the SDK floor). */
   getItem: Summary;
+  /** The same GetItem pre-signed and replayed over keep-alive (lean-floor.ts: the physical floor). */
+  leanGetItem: Summary;
 }
 
-/** verifyKey (what POST /v1/keys/verify runs: one consistent GetItem, hash, status, permission) next to that GetItem alone. */
+/** verifyKey (what POST /v1/keys/verify runs: one consistent GetItem, hash, status, permission) next to that GetItem alone, both ways. */
 export async function keyVerificationInProcess(world: BenchWorld, rounds: number): Promise<KeyVerificationFigures> {
   const { deps, keys } = world;
+  const lean = await leanFloor(world.endpoint, deps.tableName, [keys.subject.details.id]);
+  const leanGetItem = async () => {
+    if (!(await lean.getItem())) throw new Error('bench: the lean floor did not find the subject key');
+  };
   const getItem = () => deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: { pk: `KEY#${keys.subject.details.id}`, sk: 'KEY' }, ConsistentRead: true }));
   const verify = async () => {
     const result = await verifyKey(deps, { key: keys.subject.key, permission: 'alerts:read' }, ORIGIN);
     if (!result.valid) throw new Error(`bench: the subject key was refused (${result.code})`);
   };
-  const samples = await interleaved({ getItem, verify }, { warmup: Math.ceil(rounds / 10), rounds });
-  return { verify: summarize(samples.verify), getItem: summarize(samples.getItem) };
+  try {
+    const samples = await interleaved({ leanGetItem, getItem, verify }, { warmup: Math.ceil(rounds / 10), rounds });
+    return { verify: summarize(samples.verify), getItem: summarize(samples.getItem), leanGetItem: summarize(samples.leanGetItem) };
+  } finally {
+    lean.close();
+  }
 }
 
 export interface TokenVerificationFigures {

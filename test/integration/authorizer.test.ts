@@ -1,6 +1,7 @@
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
 import { countCalls } from '../support/ddb-calls.js';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, authorizeHttpApi, authorizeRestApi, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
@@ -291,8 +292,13 @@ describe('the cost of a decision', () => {
   });
 
   it('fails (API Gateway answers 500, and caches nothing) when the table cannot be read, instead of denying', async () => {
-    vi.spyOn(world.deps.ddb, 'send').mockImplementation(() => Promise.reject(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' })));
-    await expect(authorizeHttpApi(world.deps, settings, httpEvent('GET /alerts', bearer(reader.key)))).rejects.toThrow('throttled');
+    // The key read goes through the client's lean reader (functions/shared/dynamodb-lean.ts), not its send.
+    const remove = leanReaderOf(world.deps.ddb).intercept(() => Promise.reject(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' })));
+    try {
+      await expect(authorizeHttpApi(world.deps, settings, httpEvent('GET /alerts', bearer(reader.key)))).rejects.toThrow('throttled');
+    } finally {
+      remove();
+    }
   });
 });
 

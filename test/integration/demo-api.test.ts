@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
 import { countCalls } from '../support/ddb-calls.js';
 import { logger } from '../../functions/observability/logger.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
@@ -101,9 +102,10 @@ describe('the demo API behind the keygate authorizer (local gateway)', () => {
 
   it('answers 500 {"message":"Internal Server Error"} when the authorizer fails, and caches nothing', async () => {
     const reader = await start();
-    const send = vi.spyOn(world.deps.ddb, 'send').mockRejectedValueOnce(new Error('DynamoDB is unavailable'));
+    // The key read goes through the client's lean reader (functions/shared/dynamodb-lean.ts), not its send.
+    const remove = leanReaderOf(world.deps.ddb).intercept(() => Promise.reject(new Error('DynamoDB is unavailable')));
     expect(await get('/demo/alerts', bearer(reader.key))).toMatchObject({ status: 500, body: '{"message":"Internal Server Error"}' });
-    send.mockRestore();
+    remove();
     expect((await get('/demo/alerts', bearer(reader.key))).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
 
 /**
  * Client middleware for tests and the bench: counts the DynamoDB calls a client sends, by
@@ -21,7 +22,11 @@ const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchW
 
 let added = 0;
 
-/** `initialize` runs once per send, before marshalling: on a document client it sees the plain JavaScript input and output. */
+/**
+ * `initialize` runs once per send, before marshalling: on a document client it sees the plain
+ * JavaScript input and output. The key reads that go around the SDK (the client's lean reader,
+ * functions/shared/dynamodb-lean.ts) get the same middleware, in the same shapes.
+ */
 function addInitializeMiddleware(
   client: DynamoDBDocumentClient,
   middleware: (operation: string, next: () => Promise<{ output: unknown }>, input: Record<string, unknown>) => Promise<{ output: unknown }>,
@@ -34,8 +39,13 @@ function addInitializeMiddleware(
       >,
     { step: 'initialize', name },
   );
+  const removeLean = leanReaderOf(client).intercept(async (operation, input, next) => {
+    const { output } = await middleware(operation, async () => ({ output: await next() }), input);
+    return output as Record<string, unknown>;
+  });
   return () => {
     client.middlewareStack.remove(name);
+    removeLean();
   };
 }
 

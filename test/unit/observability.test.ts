@@ -3,7 +3,7 @@ import { scrubUserAgent } from '../../functions/audit/audit-model.js';
 import { AUDIT_SHARDS, shardOf } from '../../functions/audit/audit-store.js';
 import { newEntryId } from '../../functions/shared/ids.js';
 import { METRICS_NAMESPACE, metricNames } from '../../functions/observability/metric-names.js';
-import { countLifecycleAction, countNotification, countVerification } from '../../functions/observability/metrics.js';
+import { countLifecycleAction, countNotification, countTokenIssued, countVerification } from '../../functions/observability/metrics.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { capturedOutput } from '../support/capture-logs.js';
 
@@ -23,6 +23,18 @@ describe('metrics helpers', () => {
     const [line] = emfSince(mark);
     expect(line?._aws.CloudWatchMetrics).toEqual([{ Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'outcome'], ['service', 'reason']], Metrics: [{ Name: metricNames.verifications, Unit: 'Count' }] }]);
     expect(line).toMatchObject({ service: 'keygate', outcome: 'refused', reason: 'revoked', Verifications: 1 });
+  });
+
+  it('count an issued token and its key’s verification in one line, each under its own dimension set', () => {
+    const mark = capturedOutput().length;
+    countTokenIssued();
+    const lines = emfSince(mark);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?._aws.CloudWatchMetrics).toEqual([
+      { Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'outcome']], Metrics: [{ Name: metricNames.verifications, Unit: 'Count' }] },
+      { Namespace: METRICS_NAMESPACE, Dimensions: [['service']], Metrics: [{ Name: metricNames.tokensIssued, Unit: 'Count' }] },
+    ]);
+    expect(lines[0]).toMatchObject({ service: 'keygate', outcome: 'allowed', Verifications: 1, TokensIssued: 1 });
   });
 
   it('count lifecycle actions and notifications in total and by action or channel type', () => {
