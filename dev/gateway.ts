@@ -35,7 +35,7 @@ export interface LocalAuthorizer {
 }
 
 /** What the gateway serves: an entry of the route table, or another API's route behind an authorizer. */
-export interface GatewayRoute extends Pick<RouteDefinition, 'id' | 'path' | 'entry' | 'throttleClass'> {
+export interface GatewayRoute extends Pick<RouteDefinition, 'id' | 'path' | 'entry' | 'throttleClass'>, Partial<Pick<RouteDefinition, 'tableAccess'>> {
   readonly method: string;
   readonly authorizer?: LocalAuthorizer;
   /** The route's own throttle (a route of another API, with its own stage); else its class's. */

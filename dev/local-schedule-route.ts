@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { json } from '../functions/http/respond.js';
 import type { Deps } from '../functions/runtime/deps.js';
+import { functionTableAccess } from '../functions/contract/table-access.js';
 import type { GatewayRoute } from './gateway.js';
 import { LocalSchedules } from './local-notifications.js';
 
@@ -23,5 +24,15 @@ export const route = {
 };
 
 export function localScheduleRoutes(): GatewayRoute[] {
-  return [{ id: route.id, method: 'DELETE', path: '/dev/schedules/{name}', entry: 'dev/local-schedule-route.ts' }];
+  return [
+    {
+      id: route.id,
+      method: 'DELETE',
+      path: '/dev/schedules/{name}',
+      entry: 'dev/local-schedule-route.ts',
+      // What the two parts it plays touch: the Scheduler stand-in's schedule items (on AWS, EventBridge
+      // Scheduler's own store), and the watch function that CloudTrail's DeleteSchedule event invokes.
+      tableAccess: [{ actions: ['GetItem', 'DeleteItem'], partitions: ['LOCALSCHEDULE#*'] }, ...functionTableAccess.scheduleWatch],
+    },
+  ];
 }

@@ -125,7 +125,7 @@ describe('KeygateProtectedApi', () => {
           Effect: 'Allow',
           Action: 'dynamodb:UpdateItem',
           Resource: table,
-          Condition: { ...on('KEY#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['inactiveAt', 'lastUsedAt', 'pk', 'revokedAt', 'sk', 'ttl'] } },
+          Condition: { ...on('KEY#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['inactiveAt', 'lastUsedAt', 'lastWriteWasUse', 'pk', 'revokedAt', 'sk', 'ttl'] } },
         },
       ]),
     );
