@@ -164,8 +164,12 @@ export interface PeoplePolicy {
  * key string that is a real key, and where GitHub's signing keys are published.
  */
 export interface LeakReportPolicy {
-  /** `revoke`: the reported key is revoked at once (as DELETE /v1/keys/{id}, by `github-secret-scanning`). */
-  action: 'revoke';
+  /**
+   * `revoke`: the reported key is revoked at once (as DELETE /v1/keys/{id}, by `github-secret-scanning`).
+   * `suspend`: it is suspended at once (as POST /v1/keys/{id}/suspend) and its owner's channels are
+   * alerted (`key.leaked` messages); someone decides, then deletes or resumes it.
+   */
+  action: 'revoke' | 'suspend';
   /** GitHub's secret scanning public keys ({ public_keys: [{ key_identifier, key, is_current }] }). */
   githubKeysUrl: string;
   /** How long fetched keys are trusted before they are fetched again (an unknown key id refetches sooner). */
@@ -282,7 +286,7 @@ export const deploymentConfig: DeploymentConfig = {
     }),
   leaks: z
     .strictObject({
-      action: z.enum(['revoke']),
+      action: z.enum(['revoke', 'suspend']),
       // https, or plain http to this machine only (tests and the local run serve their own keys).
       githubKeysUrl: z.url().refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url), {
         message: 'leaks.githubKeysUrl must be https (or http to 127.0.0.1 / localhost)',

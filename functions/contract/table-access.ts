@@ -74,7 +74,7 @@ export const USE_RECORD_ATTRIBUTES = ['pk', 'sk', 'lastUsedAt', 'inactiveAt', 't
 export const FAILED_ATTEMPT_ATTRIBUTES = ['pk', 'sk', 'attempts', 'lastAttemptAt'] as const;
 
 /** What the notifier's updates of a key name (key-store.ts claimNotification, recordNotificationOutcome). */
-export const NOTIFICATION_ATTRIBUTES = ['pk', 'sk', 'notification', 'defaultNotifications', 'version', 'revokedAt', KEY_USE_MARK] as const;
+export const NOTIFICATION_ATTRIBUTES = ['pk', 'sk', 'notification', 'defaultNotifications', 'leakAlerts', 'version', 'revokedAt', KEY_USE_MARK] as const;
 
 /**
  * Audit entries are append-only: a new entry is a PutItem (always `attribute_not_exists(pk)` in

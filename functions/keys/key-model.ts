@@ -142,6 +142,7 @@ export function keyDetails(key: KeyRecord, now: Date) {
     notification: key.notification ? notificationDetails(key.notification) : null,
     defaultNotifications: (key.defaultNotifications ?? []).map(notificationDetails),
     notificationHistory: (key.notificationHistory ?? []).map(notificationDetails),
+    leakAlerts: (key.leakAlerts ?? []).map(notificationDetails),
   };
 }
 

@@ -33,14 +33,23 @@ export interface StoredNotification {
 /** The key's earlier notifications, oldest first, at most MAX_NOTIFICATION_HISTORY: fired, or canceled. */
 export const MAX_NOTIFICATION_HISTORY = 20;
 
-/** `own` is the key's notification; `default-<i>` the i-th default reminder. */
-export type Slot = 'own' | `default-${number}`;
+/** `own` is the key's notification; `default-<i>` the i-th default reminder; `leak-<i>` the i-th leak alert. */
+export type Slot = 'own' | `default-${number}` | `leak-${number}`;
+
+/** A schedule name's or a notifier input's slot, as text. */
+export const SLOT_PATTERN = 'own|default-\\d{1,2}|leak-\\d{1,2}';
 
 export interface KeyNotificationFields {
   notification?: StoredNotification | null;
   defaultNotifications?: StoredNotification[];
   /** Notifications the key held before (see MAX_NOTIFICATION_HISTORY): the record Redwood keeps of a canceled one. */
   notificationHistory?: StoredNotification[];
+  /**
+   * Alerts that the key was reported leaked and suspended (functions/leaks/leak-reports.ts, the
+   * deployment's `leaks.action: 'suspend'`): one per channel, sent by the notifier like an expiry
+   * reminder, a minute after the report. Set once, by the report; edits leave them alone.
+   */
+  leakAlerts?: StoredNotification[];
 }
 
 /** Still to fire: neither fired nor canceled. */
@@ -75,17 +84,28 @@ export function notificationsOf(key: KeyNotificationFields): { slot: Slot; notif
   return out;
 }
 
+/** Every notification the notifier may send for a key: its expiry notifications and its leak alerts. */
+export function scheduledNotificationsOf(key: KeyNotificationFields): { slot: Slot; notification: StoredNotification }[] {
+  const alerts = (key.leakAlerts ?? []).map((notification, i) => ({ slot: `leak-${i}` as Slot, notification }));
+  return [...notificationsOf(key), ...alerts];
+}
+
+export function isLeakAlert(slot: Slot): slot is `leak-${number}` {
+  return slot.startsWith('leak-');
+}
+
 export function notificationAt(key: KeyNotificationFields, slot: string): StoredNotification | undefined {
   if (slot === 'own') return key.notification ?? undefined;
-  const match = /^default-(\d{1,2})$/.exec(slot);
-  return match ? key.defaultNotifications?.[Number(match[1])] : undefined;
+  const match = /^(default|leak)-(\d{1,2})$/.exec(slot);
+  if (!match) return undefined;
+  return (match[1] === 'leak' ? key.leakAlerts : key.defaultNotifications)?.[Number(match[2])];
 }
 
 /** The attribute path of a slot inside the key item (for conditional updates of one notification). */
 export function slotPath(slot: Slot): { path: string; names: Record<string, string> } {
   if (slot === 'own') return { path: '#n', names: { '#n': 'notification' } };
-  const index = Number(slot.slice('default-'.length));
-  return { path: `#n[${index}]`, names: { '#n': 'defaultNotifications' } };
+  const [list, index] = slot.startsWith('leak-') ? ['leakAlerts', slot.slice('leak-'.length)] : ['defaultNotifications', slot.slice('default-'.length)];
+  return { path: `#n[${Number(index)}]`, names: { '#n': list } };
 }
 
 /** What the API shows of a notification. */

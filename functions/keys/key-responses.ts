@@ -55,6 +55,9 @@ export const keyDetailsSchema = z
     notification: notificationSchema.nullable(),
     defaultNotifications: z.array(notificationSchema),
     notificationHistory: z.array(notificationSchema).meta({ description: 'Earlier notifications, oldest first (at most 20): fired, or canceled' }),
+    leakAlerts: z.array(notificationSchema).meta({
+      description: "Alerts sent because GitHub secret scanning reported the key's string and keygate suspended it (deployments whose leaks.action is suspend): one per channel",
+    }),
   })
   .meta({ id: 'KeyDetails' });
 

@@ -1,6 +1,6 @@
 import type { NotificationMessage } from '../channels/channel-message.js';
 import type { Channel } from '../channels/channel-store.js';
-import { effectiveExpiry, type KeyRecord } from '../keys/key-model.js';
+import { effectiveExpiry, type KeyRecord, keyStatus } from '../keys/key-model.js';
 import type { StoredNotification } from '../keys/key-notifications.js';
 import { notificationMessageId } from '../shared/ids.js';
 
@@ -48,6 +48,50 @@ export function expiryMessage(key: KeyRecord, notification: StoredNotification, 
         expiryReason: expiry.reason,
         fixedExpiresAt: key.expiresAt,
         inactivityExpiresAt: key.inactiveAt,
+        notificationAt: notification.at,
+        channel: { id: channel.id, name: channel.name },
+        subject,
+        text,
+      },
+    },
+  };
+}
+
+/**
+ * The alert that a key was reported leaked and suspended (leaks.action `suspend`): what happened,
+ * that every use is refused now, and what to do. Like every message, it holds no key or secret.
+ */
+export function leakMessage(key: KeyRecord, notification: StoredNotification, channel: Channel, now: Date): NotificationMessage {
+  const status = keyStatus(key, now);
+  const subject = `keygate: API key "${key.name}" of ${key.owner} was found in public and suspended`;
+  const text = [
+    `GitHub secret scanning found the string of the keygate API key "${key.name}" (id ${key.id}, owner ${key.owner}) in public, and keygate suspended the key at ${key.suspendedAt ?? notification.at} (UTC).`,
+    ...(key.suspendedReason === undefined ? [] : [`Reason recorded: ${key.suspendedReason}`]),
+    status === 'suspended' ? 'Every use of it is refused now: management API, token endpoint, verify and the authorizer.' : `Its status is now ${status}.`,
+    '',
+    'What to do:',
+    '- Treat the key string as known to strangers. Remove it from where it was published.',
+    `- Create a replacement key (POST /v1/keys), move the integration to it, then delete this one (DELETE /v1/keys/${key.id}).`,
+    `- Only if you are sure the string was never usable by anyone else: resume it (POST /v1/keys/${key.id}/resume).`,
+    '',
+    `Key details: GET /v1/keys/${key.id}; the audit log has the report (action key.leaked).`,
+    `You get this message on the channel "${channel.name}" because it carries the key owner's notifications.`,
+    'It contains no key or secret.',
+  ].join('\n');
+  const id = notificationMessageId(notification.rev);
+  return {
+    id,
+    subject,
+    text,
+    payload: {
+      type: 'key.leaked',
+      timestamp: now.toISOString(),
+      data: {
+        notificationId: id,
+        key: { id: key.id, name: key.name, owner: key.owner },
+        status,
+        suspendedAt: key.suspendedAt ?? null,
+        suspendedReason: key.suspendedReason ?? null,
         notificationAt: notification.at,
         channel: { id: channel.id, name: channel.name },
         subject,

@@ -7,8 +7,8 @@ import { claimNotification, findKey, recordNotificationOutcome } from '../keys/k
 import type { Deps } from '../runtime/deps.js';
 import { type Channel, findChannel, mayCarry } from '../channels/channel-store.js';
 import { DeliveryError, deliver } from '../channels/delivery.js';
-import { expiryMessage } from './message.js';
-import { notificationAt, slotPath } from '../keys/key-notifications.js';
+import { expiryMessage, leakMessage } from './message.js';
+import { isLeakAlert, notificationAt, slotPath } from '../keys/key-notifications.js';
 import type { NotificationFire } from './schedules.js';
 
 export type FireOutcome =
@@ -75,7 +75,8 @@ async function run(deps: Deps, fire: NotificationFire, seen: { channel?: Channel
     return { result: 'dropped', detail };
   }
   try {
-    await deliver(deps, channel, key, expiryMessage(key, notification, channel, now));
+    const message = isLeakAlert(fire.slot) ? leakMessage : expiryMessage;
+    await deliver(deps, channel, key, message(key, notification, channel, now));
   } catch (error) {
     if (!(error instanceof DeliveryError)) throw error;
     await recordOutcome(deps, key.id, fire, channel.id, 'failed', error.message);

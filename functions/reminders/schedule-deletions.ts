@@ -1,6 +1,6 @@
 import { changeCommitted, changeEntry } from '../audit/audit-service.js';
 import { auditEntryPut } from '../audit/audit-store.js';
-import { slotPath, type Slot } from '../keys/key-notifications.js';
+import { SLOT_PATTERN, slotPath, type Slot } from '../keys/key-notifications.js';
 import { cancelNotification, findKey } from '../keys/key-store.js';
 import { logger } from '../observability/logger.js';
 import type { Deps } from '../runtime/deps.js';
@@ -42,7 +42,7 @@ export type DeletionOutcome =
   | { result: 'canceled'; keyId: string; slot: Slot }
   | { result: 'ignored'; reason: 'not_a_keygate_schedule' | 'deleted_by_keygate' | 'schedule_exists' | 'not_wanted' | 'due' | 'changed_meanwhile' };
 
-const SCHEDULE_NAME = /^key-([0-9A-Za-z]{22})-(own|default-\d{1,2})$/;
+const SCHEDULE_NAME = new RegExp(`^key-([0-9A-Za-z]{22})-(${SLOT_PATTERN})$`);
 
 export interface ScheduleDeletion {
   name: string;

@@ -1,5 +1,5 @@
 import { isLive, keyStatus, type KeyRecord } from '../keys/key-model.js';
-import { isPending, type KeyNotificationFields, notificationsOf, type Slot } from '../keys/key-notifications.js';
+import { isPending, type KeyNotificationFields, scheduledNotificationsOf, type Slot } from '../keys/key-notifications.js';
 
 /** Schedule names are unique per key and slot, so creating one twice is an update, never a second schedule. */
 export function scheduleName(keyId: string, slot: Slot): string {
@@ -27,7 +27,7 @@ export interface DesiredSchedule {
  */
 export function desiredSchedules(key: (KeyRecord & KeyNotificationFields) | undefined, now: Date): DesiredSchedule[] {
   if (!key || !isLive(keyStatus(key, now))) return [];
-  return notificationsOf(key)
+  return scheduledNotificationsOf(key)
     .filter(({ notification }) => isPending(notification))
     .map(({ slot, notification }) => ({
       name: scheduleName(key.id, slot),

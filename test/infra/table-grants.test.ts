@@ -192,11 +192,12 @@ describe('table grants', () => {
       'GetItem table CHANNEL#*,KEY#*',
       'PutItem table AUDIT#*',
       'PutItem table OPMSG#*',
-      'UpdateItem table KEY#* only defaultNotifications,lastWriteWasUse,notification,pk,revokedAt,sk,version',
+      'UpdateItem table KEY#* only defaultNotifications,lastWriteWasUse,leakAlerts,notification,pk,revokedAt,sk,version',
     ],
     ReportGitHubLeaks: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
       'DeleteItem table NAME#*',
+      'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
       'PutItem table AUDIT#*',
     ],
     ResetKeySecret: [
@@ -233,7 +234,7 @@ describe('table grants', () => {
     ScheduleWatch: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
-      'UpdateItem table KEY#* only defaultNotifications,lastWriteWasUse,notification,pk,revokedAt,sk,version',
+      'UpdateItem table KEY#* only defaultNotifications,lastWriteWasUse,leakAlerts,notification,pk,revokedAt,sk,version',
     ],
     SetDefaultChannel: [
       'GetItem table CHANNEL#*',

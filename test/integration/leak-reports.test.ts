@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueSecret } from '../../functions/keys/key-string.js';
+import { fireNotification } from '../../functions/reminders/notifier.js';
+import { desiredSchedules } from '../../functions/reminders/schedules.js';
 import { newKeyId } from '../../functions/shared/ids.js';
 import { countCalls } from '../support/ddb-calls.js';
 import { createKey, type KeygateWorld, keygateWorld } from '../support/world.js';
@@ -150,6 +152,88 @@ describe('a signed report', () => {
     const response = await post(body, signed(body));
     expect(response.status).toBe(400);
     expect(await storedItems(world.deps)).toEqual(before);
+  });
+});
+
+describe('a deployment whose leaks.action is suspend', () => {
+  const OWNER_GRANTS = ['keys:read', 'keys:write', 'channels:read', 'channels:write', 'operator-messages:read', 'alerts:read'];
+
+  beforeEach(() => {
+    world.deps.config = { ...world.deps.config, leaks: { ...world.deps.config.leaks, action: 'suspend' } };
+  });
+
+  it("suspends a reported key, keeps its name, and alerts its owner's default channel a minute later with a key.leaked message", async () => {
+    const alice = (await createKey(world, { owner: 'alice', permissions: OWNER_GRANTS })).key;
+    const channel = (await world.api('POST', '/v1/channels', { key: alice, body: { name: 'alice-ops', type: 'operator' } })).json.id as string;
+    expect((await world.api('POST', `/v1/channels/${channel}/default`, { key: alice })).status).toBe(200);
+    const key = await createKey(world, { owner: 'alice', name: 'billing-sync', permissions: ['alerts:read'] });
+
+    const body = report([key.key]);
+    const response = await post(body, signed(body));
+    expect(response.status).toBe(200);
+    expect(response.json[0].label).toBe('true_positive');
+
+    const details = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
+    expect(details).toMatchObject({
+      status: 'suspended',
+      suspendedBy: { owner: 'github-secret-scanning' },
+      suspendedReason: 'GitHub secret scanning found the key string in public at https://github.com/octo/repo/blob/abc/config.env',
+      revokedAt: null,
+      leakAlerts: [{ channelId: channel, status: 'scheduled', at: new Date(world.clock().getTime() + 60_000).toISOString() }],
+    });
+    const refused = await world.api('GET', '/v1/catalog', { key: key.key });
+    expect(refused.status).toBe(401);
+    expect(refused.json.error.code).toBe('key_suspended');
+
+    const items = await storedItems(world.deps);
+    // Suspended, not deleted: the name stays taken, and it can be resumed.
+    expect(items.some((item) => typeof item.pk === 'string' && item.pk.startsWith('NAME#alice#'))).toBe(true);
+    const leaked = items.filter((item) => item.action === 'key.leaked');
+    expect(leaked).toEqual([expect.objectContaining({ keyId: key.id, details: expect.objectContaining({ action: 'suspend', outcome: 'suspended', alerts: [channel] }) })]);
+    expect(items.find((item) => item.action === 'leak.report')).toMatchObject({ details: { keys: [{ keyId: key.id, outcome: 'suspended' }] } });
+
+    // The schedule sync makes one schedule for the alert (besides the key's reminders, which go on
+    // running: a suspended key may be resumed); when it fires, the owner reads the message.
+    const stored = items.find((item) => item.pk === `KEY#${key.id}`) as never as Parameters<typeof desiredSchedules>[0] & { leakAlerts: { rev: string; at: string }[] };
+    const alert = stored.leakAlerts[0] as { rev: string; at: string };
+    expect(desiredSchedules(stored, world.clock()).filter((schedule) => schedule.input.slot.startsWith('leak-'))).toEqual([
+      { name: `key-${key.id}-leak-0`, at: alert.at, input: { keyId: key.id, slot: 'leak-0', rev: alert.rev } },
+    ]);
+    world.clock.set(new Date(alert.at));
+    expect(await fireNotification(world.deps, { keyId: key.id, slot: 'leak-0', rev: alert.rev })).toEqual({ result: 'sent' });
+    expect(await fireNotification(world.deps, { keyId: key.id, slot: 'leak-0', rev: alert.rev })).toMatchObject({ result: 'dropped' });
+    const messages = (await world.api('GET', '/v1/operator-messages', { key: alice })).json.items;
+    expect(messages).toEqual([expect.objectContaining({ channelId: channel, owner: 'alice', subject: expect.stringContaining('found in public and suspended') })]);
+    expect(messages[0].text).toContain(`POST /v1/keys/${key.id}/resume`);
+    expect(JSON.stringify(messages)).not.toContain(key.key);
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.leakAlerts).toEqual([expect.objectContaining({ status: 'sent' })]);
+
+    // Resumed by its owner, it works again.
+    expect((await world.api('POST', `/v1/keys/${key.id}/resume`, { key: alice })).status).toBe(200);
+    expect((await world.api('GET', '/v1/catalog', { key: key.key })).status).toBe(200);
+  });
+
+  it('alerts the admin channel when the owner has no channel, and audits a second report of the suspended key as nothing to do', async () => {
+    const operators = (await world.api('POST', '/v1/channels', { key: world.admin, body: { name: 'operators', type: 'operator' } })).json.id as string;
+    const key = await createKey(world, { owner: 'bob', permissions: ['alerts:read'] });
+    const body = report([key.key]);
+    expect((await post(body, signed(body))).status).toBe(200);
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.leakAlerts).toEqual([expect.objectContaining({ channelId: operators })]);
+
+    const before = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`);
+    expect((await post(body, signed(body))).json[0].label).toBe('true_positive');
+    const items = await storedItems(world.deps);
+    expect(items.find((item) => item.pk === `KEY#${key.id}`)).toEqual(before);
+    expect(items.filter((item) => item.action === 'key.leaked').map((item) => (item.details as { outcome: string }).outcome)).toEqual(['suspended', 'already_suspended']);
+  });
+
+  it('under revoke, revokes a key that was only suspended (a suspended key could be resumed)', async () => {
+    world.deps.config = { ...world.deps.config, leaks: { ...world.deps.config.leaks, action: 'revoke' } };
+    const key = await createKey(world, { owner: 'alice', permissions: ['alerts:read'] });
+    expect((await world.api('POST', `/v1/keys/${key.id}/suspend`, { key: world.admin })).status).toBe(200);
+    const body = report([key.key]);
+    await post(body, signed(body));
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.status).toBe('revoked');
   });
 });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SLOT_PATTERN, type Slot } from '../../keys/key-notifications.js';
 import type { Deps } from '../../runtime/deps.js';
 import { notifierDeps } from '../../runtime/notifications.js';
 import { type FireOutcome, fireNotification } from '../notifier.js';
@@ -10,7 +11,7 @@ import { type FireOutcome, fireNotification } from '../notifier.js';
  */
 const fireSchema = z.strictObject({
   keyId: z.string().regex(/^[0-9A-Za-z]{22}$/),
-  slot: z.union([z.literal('own'), z.string().regex(/^default-\d{1,2}$/)]) as z.ZodType<'own' | `default-${number}`>,
+  slot: z.string().regex(new RegExp(`^(${SLOT_PATTERN})$`)) as z.ZodType<Slot>,
   rev: z.string().min(1).max(64),
 });
 
