@@ -1,4 +1,4 @@
-import type { NotificationMessage } from '../channels/channel-message.js';
+import type { ExpiringPayload, NotificationMessage } from '../channels/channel-message.js';
 import type { Channel } from '../channels/channel-store.js';
 import { effectiveExpiry, type KeyRecord, keyStatus } from '../keys/key-model.js';
 import type { StoredNotification } from '../keys/key-notifications.js';
@@ -33,28 +33,41 @@ export function expiryMessage(key: KeyRecord, notification: StoredNotification, 
     `You get this message because the key has a notification for ${notification.at} on the channel "${channel.name}".`,
     'It contains no key or secret.',
   ].join('\n');
+  return message(key, notification, channel, now, subject, text, {
+    type: 'key.expiring',
+    data: {
+      expiresAt: expiry.at,
+      expiryReason: expiry.reason,
+      fixedExpiresAt: key.expiresAt,
+      inactivityExpiresAt: key.inactiveAt,
+    },
+  });
+}
+
+type Payload = NotificationMessage['payload'];
+type Specific<P extends Payload> = P extends Payload ? { type: P['type']; data: Omit<P['data'], keyof MessageData> } : never;
+type MessageData = Pick<ExpiringPayload['data'], 'notificationId' | 'key' | 'notificationAt' | 'channel' | 'subject' | 'text'>;
+
+/** A message of either kind: what every message says of its key, notification and channel, and what its kind adds. */
+function message(
+  key: KeyRecord,
+  notification: StoredNotification,
+  channel: Channel,
+  now: Date,
+  subject: string,
+  text: string,
+  specific: Specific<Payload>,
+): NotificationMessage {
   const id = notificationMessageId(notification.rev);
-  return {
-    id,
+  const common: MessageData = {
+    notificationId: id,
+    key: { id: key.id, name: key.name, owner: key.owner },
+    notificationAt: notification.at,
+    channel: { id: channel.id, name: channel.name },
     subject,
     text,
-    payload: {
-      type: 'key.expiring',
-      timestamp: now.toISOString(),
-      data: {
-        notificationId: id,
-        key: { id: key.id, name: key.name, owner: key.owner },
-        expiresAt: expiry.at,
-        expiryReason: expiry.reason,
-        fixedExpiresAt: key.expiresAt,
-        inactivityExpiresAt: key.inactiveAt,
-        notificationAt: notification.at,
-        channel: { id: channel.id, name: channel.name },
-        subject,
-        text,
-      },
-    },
   };
+  return { id, subject, text, payload: { type: specific.type, timestamp: now.toISOString(), data: { ...common, ...specific.data } } as Payload };
 }
 
 /**
@@ -78,25 +91,8 @@ export function leakMessage(key: KeyRecord, notification: StoredNotification, ch
     `You get this message on the channel "${channel.name}" because it carries the key owner's notifications.`,
     'It contains no key or secret.',
   ].join('\n');
-  const id = notificationMessageId(notification.rev);
-  return {
-    id,
-    subject,
-    text,
-    payload: {
-      type: 'key.leaked',
-      timestamp: now.toISOString(),
-      data: {
-        notificationId: id,
-        key: { id: key.id, name: key.name, owner: key.owner },
-        status,
-        suspendedAt: key.suspendedAt ?? null,
-        suspendedReason: key.suspendedReason ?? null,
-        notificationAt: notification.at,
-        channel: { id: channel.id, name: channel.name },
-        subject,
-        text,
-      },
-    },
-  };
+  return message(key, notification, channel, now, subject, text, {
+    type: 'key.leaked',
+    data: { status, suspendedAt: key.suspendedAt ?? null, suspendedReason: key.suspendedReason ?? null },
+  });
 }
