@@ -37,8 +37,8 @@ import { type LeakLabel, type LeakMatch, leakReportSchema, MAX_LEAK_MATCHES } fr
  *
  * A real key with nothing left to do (revoked, expired, already suspended when suspending, or the
  * leaked string is a previous secret whose grace period ended) is audited (`key.leaked`, action
- * `none`) and left alone. Strings that
- * are no key of this deployment are listed (never the string itself) in one `leak.report` entry.
+ * `none`) and left alone. Strings that are no key of this deployment are listed (never the
+ * string itself) in one `leak.report` entry.
  * The answer labels each match `true_positive` (a real keygate key string) or `false_positive`.
  */
 export const LEAK_REPORTER = 'github-secret-scanning';
