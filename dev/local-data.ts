@@ -1,6 +1,8 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalSecretBox } from '../functions/channels/secret-box.js';
 import type { IssuedKey } from '../functions/keys/key-issuing.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { systemClock } from '../functions/shared/clock.js';
@@ -22,6 +24,20 @@ export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 export const LOCAL_DIR = join(PROJECT_ROOT, '.keygate');
 export const ADMIN_KEY_FILE = join(LOCAL_DIR, 'admin.key');
 const DYNAMODB_DIR = join(LOCAL_DIR, 'dynamodb');
+/** The local stand-in for the stack's webhook-secrets KMS key: 32 random bytes, made on first start, owner-only. */
+const WEBHOOK_SECRETS_KEY_FILE = join(LOCAL_DIR, 'webhook-secrets.key');
+
+function localWebhookSecrets(): LocalSecretBox {
+  if (!existsSync(WEBHOOK_SECRETS_KEY_FILE)) {
+    const fd = openSync(WEBHOOK_SECRETS_KEY_FILE, 'wx', 0o600);
+    try {
+      writeSync(fd, randomBytes(32).toString('base64'));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return new LocalSecretBox(Buffer.from(readFileSync(WEBHOOK_SECRETS_KEY_FILE, 'utf8').trim(), 'base64'));
+}
 const TABLE_NAME = 'keygate';
 
 /** A failure whose message says all a user needs: printed alone, without a stack trace. */
@@ -38,7 +54,8 @@ export async function openLocalData(): Promise<{ deps: Deps; dynamoDb: DynamoDbL
     } finally {
       admin.destroy();
     }
-    return { dynamoDb, deps: { ddb: documentClient(config), tableName: TABLE_NAME, clock: systemClock, config: deploymentConfig } };
+    const deps: Deps = { ddb: documentClient(config), tableName: TABLE_NAME, clock: systemClock, config: deploymentConfig, webhookSecrets: localWebhookSecrets() };
+    return { dynamoDb, deps };
   } catch (error) {
     await dynamoDb.stop();
     throw error;

@@ -14,6 +14,7 @@ import { KeygateScheduleWatch } from './schedule-watch.js';
 import { KeygateState } from './stateful.js';
 import { KeygateSignIn } from './sign-in.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
+import { type RouteDefinition, routes } from '../functions/routes.js';
 import { functionTableAccess } from '../functions/contract/table-access.js';
 import { DEFAULT_THROTTLES, type RouteThrottle, type ThrottleClass, type Throttles } from '../functions/contract/throttles.js';
 
@@ -54,6 +55,12 @@ export class KeygateStack extends Stack {
     const throttles: Throttles = { ...DEFAULT_THROTTLES, ...props.throttles };
     this.api = new KeygateApi(this, 'Api', { table, throttles, logRetention });
     this.notifications = new KeygateNotifications(this, 'Notifications', { table, logRetention, ...(props.emailSender === undefined ? {} : { emailSender: props.emailSender }) });
+    // Webhook signing secrets: sealed by the routes that create webhook channels, opened by the notifier only.
+    for (const route of routes as readonly RouteDefinition[]) {
+      const fn = this.api.functions.get(route.id);
+      if (route.webhookSecrets === 'seal' && fn) this.state.grantWebhookSecrets(fn, 'encrypt');
+    }
+    this.state.grantWebhookSecrets(this.notifications.notifier, 'decrypt');
     // A notification schedule deleted outside keygate cancels the notification (needs a CloudTrail trail: README).
     const scheduleWatch = (this.scheduleWatch = new KeygateScheduleWatch(this, 'ScheduleWatch', {
       table,

@@ -63,13 +63,17 @@ export async function createChannel(deps: Deps, principal: Principal, input: Cre
     createdBy: actorOf(principal),
   };
   let channel: Channel;
+  let signingSecret: string | undefined;
   if (input.type === 'email') {
     const addresses = [...new Set(input.addresses.map((a) => a.toLowerCase()))];
     const max = deps.config.notifications.maxEmailAddresses;
     if (addresses.length > max) throw new ValidationError(`an email channel has at most ${max} addresses; got ${addresses.length}`, 'too_many_addresses');
     channel = { ...base, type: 'email', addresses };
   } else if (input.type === 'webhook') {
-    channel = { ...base, type: 'webhook', url: checkWebhookUrl(deps.notifications ?? {}, input.url), signingSecret: newSigningSecret() };
+    const url = checkWebhookUrl(deps.notifications ?? {}, input.url);
+    if (!deps.webhookSecrets) throw new Error('this function cannot seal webhook secrets (deps.webhookSecrets): its route contract must say webhookSecrets: seal');
+    signingSecret = newSigningSecret();
+    channel = { ...base, type: 'webhook', url, sealedSecret: await deps.webhookSecrets.seal(signingSecret, { channelId: base.id }) };
   } else {
     channel = { ...base, type: 'operator' };
   }
@@ -84,7 +88,7 @@ export async function createChannel(deps: Deps, principal: Principal, input: Cre
     );
   }
   changeCommitted(audit);
-  return channel.type === 'webhook' ? { details: channelDetails(channel), signingSecret: channel.signingSecret } : { details: channelDetails(channel) };
+  return signingSecret === undefined ? { details: channelDetails(channel) } : { details: channelDetails(channel), signingSecret };
 }
 
 /** Reads a channel the principal may see. Channels of other owners look absent: no probing for ids. */

@@ -48,8 +48,12 @@ interface ChannelBase {
 
 export type Channel =
   | (ChannelBase & { type: 'email'; addresses: string[] })
-  /** `signingSecret` is returned by the create response only, and used by the notifier to sign. */
-  | (ChannelBase & { type: 'webhook'; url: string; signingSecret: string })
+  /**
+   * The signing secret is returned by the create response only. The item holds it sealed
+   * (`sealedSecret`, channels/secret-box.ts: KMS on AWS), opened by the notifier to sign.
+   * `signingSecret` (plaintext) is only on channels made before secrets were sealed.
+   */
+  | (ChannelBase & { type: 'webhook'; url: string; sealedSecret?: string; signingSecret?: string })
   | (ChannelBase & { type: 'operator' });
 
 export function isAdminChannel(channel: Pick<Channel, 'owner' | 'adminChannel'>): boolean {

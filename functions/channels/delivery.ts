@@ -23,6 +23,25 @@ function describe(error: unknown): string {
   return `${code ?? name}: ${message}`;
 }
 
+const SECRET_UNAVAILABLE = 'webhook delivery failed: the signing secret could not be opened';
+
+/** The channel's signing secret, opened from its sealed form (or, on a channel older than sealing, as stored). */
+async function signingSecretOf(deps: Deps, channel: Extract<Channel, { type: 'webhook' }>): Promise<string> {
+  if (channel.sealedSecret === undefined) {
+    if (channel.signingSecret !== undefined) return channel.signingSecret;
+    throw new DeliveryError(SECRET_UNAVAILABLE);
+  }
+  if (!deps.webhookSecrets) throw new Error('the notifier cannot open webhook secrets (deps.webhookSecrets)');
+  try {
+    return await deps.webhookSecrets.open(channel.sealedSecret, { channelId: channel.id });
+  } catch (error) {
+    // KMS refused (access, a disabled or deleted key, a ciphertext of another channel): the log
+    // says which; the key's notification shows only that the secret could not be opened.
+    logger.error('webhook signing secret could not be opened', { channelId: channel.id, error: describe(error) });
+    throw new DeliveryError(SECRET_UNAVAILABLE);
+  }
+}
+
 /**
  * Sends a webhook signed by the Standard Webhooks scheme: HMAC-SHA256 with the channel's secret
  * over `<webhook-id>.<webhook-timestamp>.<body>`. Receivers verify with any Standard Webhooks
@@ -40,7 +59,7 @@ async function sendWebhook(deps: Deps, channel: Extract<Channel, { type: 'webhoo
   const policy = deps.notifications ?? {};
   const logged = { channelId: channel.id, origin: url.origin, webhookId: message.id };
   const body = JSON.stringify(message.payload);
-  const signer = new Webhook(channel.signingSecret);
+  const signer = new Webhook(await signingSecretOf(deps, channel));
   let failure = CONNECTION_FAILED;
   for (let attempt = 0; attempt <= WEBHOOK_RETRY_DELAYS_MS.length; attempt++) {
     if (attempt > 0) await new Promise((done) => setTimeout(done, WEBHOOK_RETRY_DELAYS_MS[attempt - 1]));

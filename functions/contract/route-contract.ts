@@ -46,6 +46,12 @@ export interface RouteContract {
    * infra/api.ts copies it into the bundle, functions/runtime/route-deps.ts finds it there).
    */
   readonly assets?: 'console';
+  /**
+   * `seal`: the function creates webhook channels, so it may encrypt their signing secrets under
+   * the stack's webhook-secrets KMS key (infra/stateful.ts; its handler passes
+   * runtime/webhook-secrets.ts kmsWebhookSecrets to lambdaHandler). Only the notifier may decrypt.
+   */
+  readonly webhookSecrets?: 'seal';
   readonly summary: string;
   /**
    * `management` (the default): JSON bodies, `{"error": {...}}` errors (functions/http/route-handler.ts).

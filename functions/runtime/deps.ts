@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PersonTrust } from '../access/person-credential.js';
 import type { ChannelDeps } from '../channels/channel-deps.js';
+import type { SecretBox } from '../channels/secret-box.js';
 import type { DeploymentConfig } from '../deployment-config.js';
 import type { KeyStore } from '../keys/key-store-interface.js';
 import type { ReminderDeps } from '../reminders/schedules.js';
@@ -23,6 +24,13 @@ export interface Deps {
   tokens?: TokenDeps | undefined;
   /** The issuer URL alone, for functions that need it without the signing keys (metadata routes). */
   issuer?: string | undefined;
+  /**
+   * Seals webhook signing secrets before they are stored, and opens them to sign
+   * (functions/channels/secret-box.ts): KMS on AWS, given only to the functions that create
+   * webhook channels (to seal) and to the notifier (to open). Absent: webhook channels can be
+   * neither created nor signed for.
+   */
+  webhookSecrets?: SecretBox | undefined;
   /** Schedules, email and local-mode switches, for the channel and reminder parts only. */
   notifications?: (ChannelDeps & ReminderDeps) | undefined;
   /**

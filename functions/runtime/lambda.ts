@@ -4,13 +4,16 @@ import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
 import { routeDeps } from './route-deps.js';
 
-/** The Lambda entry point of a route: its dependencies are built once per cold start, from its contract. */
-export function lambdaHandler(route: Route) {
+/**
+ * The Lambda entry point of a route: its dependencies are built once per cold start, from its
+ * contract, plus what `more` adds (a route that needs a client no other route bundles).
+ */
+export function lambdaHandler(route: Route, more?: () => Partial<Deps>) {
   let deps: Deps | undefined;
   return (event: APIGatewayProxyEventV2, context?: Context) => {
     // Adds the function name, cold start and Lambda request id to every log line of this invocation.
     if (context) logger.addContext(context);
-    deps ??= routeDeps(route.contract);
+    deps ??= { ...routeDeps(route.contract), ...more?.() };
     return route.handle(event, deps);
   };
 }

@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import { KmsSecretBox } from '../channels/secret-box.js';
 import { SesEmail } from '../channels/ses-email.js';
 import { EventBridgeScheduleLookup, EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
 import type { Deps } from './deps.js';
 import { baseDeps, readEnvironment } from './environment.js';
+import { webhookSecretsEnvironment } from './webhook-secrets.js';
 
 /**
  * The reminder functions' dependencies on Lambda, validated once per cold start; nothing
@@ -43,14 +45,19 @@ export function scheduleSyncDeps(): Deps {
  * deployment set up no email: email notifications then fail with that reason (never a made-up
  * sender SES would refuse).
  */
-const notifierEnvironment = z.object({ EMAIL_SENDER: z.email().optional() });
+const notifierEnvironment = webhookSecretsEnvironment.extend({ EMAIL_SENDER: z.email().optional() });
 
 /** The notifier (what a schedule invokes): SES as its email port, when the stack names a sender. */
 export function notifierDeps(): Deps {
   if (!notifier) {
     const env = readEnvironment(notifierEnvironment);
     const base = baseDeps();
-    notifier = { ...base, notifications: env.EMAIL_SENDER === undefined ? {} : { email: new SesEmail(env.EMAIL_SENDER) } };
+    notifier = {
+      ...base,
+      // Opens webhook signing secrets: the only function whose role may decrypt under that key.
+      webhookSecrets: new KmsSecretBox(env.WEBHOOK_SECRETS_KEY_ARN),
+      notifications: env.EMAIL_SENDER === undefined ? {} : { email: new SesEmail(env.EMAIL_SENDER) },
+    };
   }
   return notifier;
 }

@@ -4,10 +4,12 @@ import {
   ListSchedulesCommand,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateEmailIdentityCommand, MessageRejected, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
+import { KmsSecretBox } from '../../functions/channels/secret-box.js';
 import { SesEmail } from '../../functions/channels/ses-email.js';
 import { EventBridgeSchedules, SCHEDULE_RETRY_POLICY } from '../../functions/reminders/eventbridge-schedules.js';
 import { hasSigningKey, startFirstRotation } from '../../functions/signing/first-signing-key.js';
@@ -28,7 +30,8 @@ import { type Moto, startMoto } from '../support/moto.js';
  * flexible-window mode, ActionAfterCompletion or the role ARN: those are asserted on what moto
  * stored, and the template tests keep the rest. SES v2: SendEmail from an identity not created in
  * SES is MessageRejected; a verified domain covers its addresses. Secrets Manager: versions and
- * stage labels, RotateSecret enabling rotation and registering AWSPENDING.
+ * stage labels, RotateSecret enabling rotation and registering AWSPENDING. KMS: Decrypt refuses
+ * a ciphertext under another encryption context or with another KeyId.
  *
  * Still mocked (aws-sdk-client-mock), because moto does not model it: a rotation's createSecret
  * step (moto's RotateSecret fills the AWSPENDING version with a copy of AWSCURRENT, where the
@@ -211,5 +214,34 @@ describe('Secrets Manager (signing-key rotation steps and SigningKeySecret)', ()
 
   it('SigningKeySecret reads the placeholder as a set with no key', async () => {
     expect((await new SigningKeySecret(secretId, client).load()).keys).toEqual([]);
+  });
+});
+
+describe('KMS (KmsSecretBox, webhook signing secrets)', () => {
+  let client: KMSClient;
+  let box: KmsSecretBox;
+  let keyArn: string;
+
+  beforeEach(async () => {
+    await moto.reset();
+    client = new KMSClient(moto.clientConfig);
+    keyArn = (await client.send(new CreateKeyCommand({ Description: 'keygate webhook secrets (contract test)' }))).KeyMetadata?.Arn ?? '';
+    box = new KmsSecretBox(keyArn, client);
+  });
+
+  it('seals to a KMS ciphertext that holds no trace of the secret, and opens it for the same channel', async () => {
+    const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    const sealed = await box.seal(secret, { channelId: 'ch_1' });
+    expect(sealed).toMatch(/^kms:/);
+    expect(sealed).not.toContain(secret.slice('whsec_'.length, 20));
+    expect(await box.open(sealed, { channelId: 'ch_1' })).toBe(secret);
+  });
+
+  it('refuses to open a ciphertext under another channel id (the encryption context), or under another key', async () => {
+    const sealed = await box.seal('whsec_x', { channelId: 'ch_1' });
+    await expect(box.open(sealed, { channelId: 'ch_2' })).rejects.toThrow();
+    const otherKey = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? '';
+    await expect(new KmsSecretBox(otherKey, client).open(sealed, { channelId: 'ch_1' })).rejects.toThrow();
+    await expect(box.open('aesgcm:not-kms', { channelId: 'ch_1' })).rejects.toThrow('not a KMS-sealed secret');
   });
 });

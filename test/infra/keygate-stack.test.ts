@@ -128,7 +128,7 @@ describe('the functions', () => {
     expect(functions.filter(([, r]) => String(r.Properties.Handler).startsWith('framework.'))).toHaveLength(4);
   });
 
-  it('run Node.js 22 or newer on arm64 with 256 MB, no runtime flags (the source maps ship, --enable-source-maps costs each cold start) and TABLE_NAME as their only configuration (plus the token settings of token routes)', () => {
+  it('run Node.js 22 or newer on arm64 with 256 MB, no runtime flags (the source maps ship, --enable-source-maps costs each cold start) and TABLE_NAME as their only configuration (plus the token settings of token routes, the webhook-secrets key of channel-creating ones)', () => {
     const keygate = ofType('AWS::Lambda::Function').filter(([id, r]) => r.Properties.Environment?.Variables?.TABLE_NAME !== undefined && !notificationFunctionIds().includes(id));
     for (const [id, fn] of keygate) {
       const props = fn.Properties;
@@ -145,7 +145,9 @@ describe('the functions', () => {
       const tokenVariables = tokens === 'signing-keys' ? ['ISSUER_URL', 'SIGNING_KEYS_SECRET_ARN'] : tokens === 'issuer' ? ['ISSUER_URL'] : [];
       // Routes that authenticate a caller, and the console's own, know where people sign in.
       const signIn = route !== undefined && (route.permission !== 'public' || route.assets === 'console') ? ['PEOPLE_CLIENT_ID', 'PEOPLE_ISSUER'] : [];
-      expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables, ...signIn].sort());
+      // Routes that create webhook channels seal their secrets under the KMS key (test/infra/webhook-secrets.test.ts).
+      const sealing = route?.webhookSecrets === 'seal' ? ['WEBHOOK_SECRETS_KEY_ARN'] : [];
+      expect(Object.keys(variables).sort()).toEqual([...expected, ...tokenVariables, ...signIn, ...sealing].sort());
     }
   });
 

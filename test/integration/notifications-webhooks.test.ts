@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { notify } from '../../functions/reminders/handlers/notifier.js';
 import type { ChannelDeps, HostResolver } from '../../functions/channels/channel-deps.js';
@@ -175,4 +176,63 @@ describe('at send time', () => {
     expect(stored).not.toContain('ECONNREFUSED');
     expect(capturedOutput()).toContain(`ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port}`);
   }, 30_000);
+});
+
+describe('signing secrets at rest', () => {
+  beforeEach(() => setUp({ allowHttpWebhooks: true, privateWebhookRanges: LOCAL_WEBHOOK_RANGES }));
+
+  /** Verifies a delivery the Standard Webhooks way, as of its own timestamp (the test clock is not today). */
+  function verify(secret: string, delivery: { body: string; headers: Record<string, unknown> } | undefined) {
+    const headers = (delivery?.headers ?? {}) as Record<string, string>;
+    vi.useFakeTimers({ toFake: ['Date'], now: Number(headers['webhook-timestamp']) * 1000 });
+    try {
+      return new Webhook(secret).verify(delivery?.body ?? '', headers);
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  const channelItem = async (id: string) => (await storedItems(deps)).find((i) => i.pk === `CHANNEL#${id}`) as Record<string, any>;
+
+  it('stores only the sealed secret; the notifier opens it and signs with the secret the create response showed', async () => {
+    const hook = await receiver();
+    const created = await api('POST', '/v1/channels', { key: admin, body: { type: 'webhook', name: 'hook', url: hook.url } });
+    expect(created.status).toBe(201);
+    const secret = created.json.signingSecret as string;
+    expect(secret).toMatch(/^whsec_/);
+    const item = await channelItem(created.json.id);
+    expect(item.signingSecret).toBeUndefined();
+    expect(item.sealedSecret).toMatch(/^aesgcm:/);
+    const everything = JSON.stringify(await storedItems(deps));
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(secret.slice('whsec_'.length));
+
+    expect((await fireOn(created.json.id)).outcome).toEqual({ result: 'sent' });
+    expect(verify(secret, hook.received[0])).toMatchObject({ type: 'key.expiring' });
+    expect(() => verify(`whsec_${Buffer.alloc(32).toString('base64')}`, hook.received[0])).toThrow();
+  });
+
+  it("does not open a sealed secret copied onto another channel's item: nothing is sent, the detail says only that", async () => {
+    const hook = await receiver();
+    const first = await webhookChannel(hook.url);
+    const second = (await api('POST', '/v1/channels', { key: admin, body: { type: 'webhook', name: 'other-hook', url: hook.url } })).json.id as string;
+    const copied = { ...(await channelItem(second)), sealedSecret: (await channelItem(first)).sealedSecret };
+    await deps.ddb.send(new PutCommand({ TableName: deps.tableName, Item: copied }));
+
+    const { outcome, notification } = await fireOn(second);
+    expect(outcome).toEqual({ result: 'failed', detail: 'webhook delivery failed: the signing secret could not be opened' });
+    expect(notification).toMatchObject({ status: 'failed', detail: 'webhook delivery failed: the signing secret could not be opened' });
+    expect(hook.received).toEqual([]);
+    expect(capturedOutput()).toContain('webhook signing secret could not be opened');
+  });
+
+  it('still signs for a channel stored before secrets were sealed (its plaintext secret)', async () => {
+    const hook = await receiver();
+    const id = await webhookChannel(hook.url);
+    const legacySecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const { sealedSecret: _sealed, ...legacy } = await channelItem(id);
+    await deps.ddb.send(new PutCommand({ TableName: deps.tableName, Item: { ...legacy, signingSecret: legacySecret } }));
+    expect((await fireOn(id)).outcome).toEqual({ result: 'sent' });
+    expect(verify(legacySecret, hook.received[0])).toMatchObject({ type: 'key.expiring' });
+  });
 });

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
+import { LocalSecretBox } from '../../functions/channels/secret-box.js';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import { type Clock, systemClock } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/runtime/deps.js';
@@ -38,7 +39,8 @@ export async function freshDeps(options: { clock?: Clock } = {}): Promise<Deps> 
   const { raw, ddb } = localClients();
   const tableName = `test-${randomUUID()}`;
   await ensureTable(raw, tableName);
-  return { ddb, tableName, clock: options.clock ?? systemClock, config: deploymentConfig };
+  // Webhook signing secrets sealed as the local run seals them (AES-GCM), under a key of this test's own.
+  return { ddb, tableName, clock: options.clock ?? systemClock, config: deploymentConfig, webhookSecrets: LocalSecretBox.random() };
 }
 
 /** Serves every route of the route table over `deps`, on a free port of 127.0.0.1. */

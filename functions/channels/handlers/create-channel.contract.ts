@@ -14,6 +14,8 @@ export const createChannelContract = defineContract({
     { actions: ['PutItem'], partitions: [partitions.channel, partitions.ownerChannelName, partitions.adminChannelName] },
     appendAudit,
   ],
+  // A webhook's signing secret is stored sealed under the stack's KMS key (channels/secret-box.ts).
+  webhookSecrets: 'seal',
   summary: 'Create an alert channel (email, webhook, operator); a webhook signing secret is shown once',
   request: { body: createChannelBodySchema },
   responses: {

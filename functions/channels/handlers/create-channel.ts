@@ -1,5 +1,6 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { kmsWebhookSecrets } from '../../runtime/webhook-secrets.js';
 import { json } from '../../http/respond.js';
 import { createChannel } from '../channel-service.js';
 import { createChannelContract } from './create-channel.contract.js';
@@ -11,4 +12,5 @@ export const route = defineRoute(createChannelContract, async ({ body, principal
   return json(201, shown, { location: `/v1/channels/${created.details.id}` });
 });
 
-export const handler = lambdaHandler(route);
+// Seals webhook signing secrets with KMS (the contract's webhookSecrets: 'seal').
+export const handler = lambdaHandler(route, kmsWebhookSecrets);
