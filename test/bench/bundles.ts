@@ -41,18 +41,18 @@ export interface BundleFigures {
   sdkImportMs: number;
 }
 
-const CDK_OUT = join(projectRoot, '.keygate', 'bench', 'cdk.out');
+export const CDK_OUT = join(projectRoot, '.keygate', 'bench', 'cdk.out');
 const SYNTH_TIMEOUT_MS = 180_000;
 
 /** Starts the synth; await it before measuring anything else, it takes both cores. */
-export function synthesize(): Promise<void> {
-  rmSync(CDK_OUT, { recursive: true, force: true });
+export function synthesize(outDir = CDK_OUT): Promise<void> {
+  rmSync(outDir, { recursive: true, force: true });
   const context = (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,
-      CDK_OUTDIR: CDK_OUT,
+      CDK_OUTDIR: outDir,
       CDK_CONTEXT_JSON: JSON.stringify({ ...context, demo: 'true', 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +73,7 @@ export function synthesize(): Promise<void> {
   });
 }
 
-interface LambdaBundle {
+export interface LambdaBundle {
   name: string;
   file: string;
   environment: Record<string, unknown>;
@@ -82,16 +82,16 @@ interface LambdaBundle {
 type TemplateResource = { Type: string; Metadata?: Record<string, unknown>; Properties: { Handler?: string; Environment?: { Variables?: Record<string, unknown> } } };
 
 /** keygate's own functions: bundled by NodejsFunction to index.mjs (CDK's custom-resource framework is not ours). */
-function lambdaBundles(): LambdaBundle[] {
-  const manifest = JSON.parse(readFileSync(join(CDK_OUT, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+export function lambdaBundles(outDir = CDK_OUT): LambdaBundle[] {
+  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
   const bundles: LambdaBundle[] = [];
   for (const artifact of Object.values(manifest.artifacts)) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
-    const template = JSON.parse(readFileSync(join(CDK_OUT, artifact.properties.templateFile), 'utf8')) as { Resources: Record<string, TemplateResource> };
+    const template = JSON.parse(readFileSync(join(outDir, artifact.properties.templateFile), 'utf8')) as { Resources: Record<string, TemplateResource> };
     for (const resource of Object.values(template.Resources)) {
       const assetPath = resource.Metadata?.['aws:asset:path'];
       if (resource.Type !== 'AWS::Lambda::Function' || typeof assetPath !== 'string' || resource.Properties.Handler !== 'index.handler') continue;
-      const file = join(CDK_OUT, assetPath, 'index.mjs');
+      const file = join(outDir, assetPath, 'index.mjs');
       if (!existsSync(file)) continue;
       const name = String(resource.Metadata?.['aws:cdk:path'] ?? assetPath).replace(/\/Resource$/, '');
       bundles.push({ name, file, environment: resource.Properties.Environment?.Variables ?? {} });
@@ -100,17 +100,25 @@ function lambdaBundles(): LambdaBundle[] {
   return bundles.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** A template value that is not a plain string (a Ref, GetAtt, ImportValue) gets its local stand-in, by the variable's name. */
+/**
+ * A template value that is not a plain string gets its local stand-in: a Ref, GetAtt or
+ * ImportValue by the variable's name; an Fn::Join joins its parts, with the pseudo parameters
+ * (region, URL suffix, account) resolved, so a URL built in the template (PEOPLE_ISSUER) is a URL.
+ */
 function localEnvironment(variables: Record<string, unknown>, locals: { tableName: string; issuer: string }): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(variables)) {
-    if (typeof value === 'string') env[name] = value;
-    else if (name === 'TABLE_NAME') env[name] = locals.tableName;
-    else if (name === 'ISSUER_URL' || name === 'KEYGATE_ISSUER') env[name] = locals.issuer;
-    else if (name.endsWith('_ARN')) env[name] = `arn:aws:bench:us-east-1:000000000000:${name.toLowerCase()}`;
-    else env[name] = `bench-${name.toLowerCase()}`;
-  }
-  return env;
+  const pseudo: Record<string, string> = { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::AccountId': '000000000000', 'AWS::Partition': 'aws' };
+  const standIn = (name: string, value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join !== undefined) return join[1].map((part, i) => standIn(`${name}_${i}`, part)).join(join[0]);
+    const ref = (value as { Ref?: unknown }).Ref;
+    if (typeof ref === 'string' && pseudo[ref] !== undefined) return pseudo[ref];
+    if (name === 'TABLE_NAME') return locals.tableName;
+    if (name === 'ISSUER_URL' || name === 'KEYGATE_ISSUER') return locals.issuer;
+    if (name.endsWith('_ARN')) return `arn:aws:bench:us-east-1:000000000000:${name.toLowerCase()}`;
+    return `bench-${name.toLowerCase().replaceAll('_', '-')}`;
+  };
+  return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, standIn(name, value)]));
 }
 
 /**
@@ -177,6 +185,13 @@ async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
   const json = { 'content-type': 'application/json' };
   const special: Partial<Record<string, APIGatewayProxyEventV2>> = {
     VerifyKey: httpEvent('POST', '/v1/keys/verify', { ...bearer(service.key), ...json }, JSON.stringify({ key: subject.key, permission: 'alerts:read' })),
+    // A key really made (a transaction and an audit entry), not a 400 for an empty body.
+    CreateKey: httpEvent(
+      'POST',
+      '/v1/keys',
+      { ...bearer(admin.key), ...json },
+      JSON.stringify({ name: 'bench-cold-start', description: '', owner: 'bench', roles: [], permissions: ['alerts:read'], expiresIn: 'P30D' }),
+    ),
     IssueToken: httpEvent(
       'POST',
       '/oauth/token',
@@ -209,29 +224,35 @@ const started = performance.now();
 const mod = await import(process.env.BENCH_BUNDLE_URL);
 const imported = performance.now();
 let outcome;
+let error;
 if (process.env.BENCH_EVENT !== undefined) {
   try {
     const result = await mod.handler(JSON.parse(process.env.BENCH_EVENT));
     outcome = result && typeof result === 'object' && 'statusCode' in result ? String(result.statusCode)
       : result && typeof result === 'object' && 'isAuthorized' in result ? (result.isAuthorized ? 'allow' : 'deny') : 'ok';
-  } catch (error) {
-    outcome = 'threw ' + (error && error.name);
+  } catch (thrown) {
+    outcome = 'threw ' + (thrown && thrown.name);
+    error = String(thrown && thrown.message).slice(0, 300);
   }
 }
 const answered = performance.now();
-process.send({ importMs: imported - started, invokeMs: answered - imported, outcome }, () => process.exit(0));
+process.send({ importMs: imported - started, invokeMs: answered - imported, outcome, error }, () => process.exit(0));
 `;
 
-interface ColdStart {
+export interface ColdStart {
   importMs: number;
   invokeMs: number;
   outcome?: string;
+  /** The message of what the first invocation threw. */
+  error?: string;
 }
 
-async function coldStart(bundle: LambdaBundle, env: Record<string, string>, event: unknown): Promise<ColdStart> {
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', COLD_START_SCRIPT], {
+async function coldStart(bundle: LambdaBundle, env: Record<string, string>, event: unknown, cpuProfileDir?: string): Promise<ColdStart> {
+  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', cpuProfileDir];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--input-type=module', '-e', COLD_START_SCRIPT], {
     cwd: join(bundle.file, '..'),
-    env: { ...env, BENCH_BUNDLE_URL: pathToFileURL(bundle.file).href, ...(event === undefined ? {} : { BENCH_EVENT: JSON.stringify(event) }) },
+    // Lambda sets LAMBDA_TASK_ROOT to the folder of the unzipped bundle (the console's files are there).
+    env: { ...env, LAMBDA_TASK_ROOT: join(bundle.file, '..'), BENCH_BUNDLE_URL: pathToFileURL(bundle.file).href, ...(event === undefined ? {} : { BENCH_EVENT: JSON.stringify(event) }) },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -252,16 +273,25 @@ async function coldStart(bundle: LambdaBundle, env: Record<string, string>, even
  * What nearly every bundle imports and none can shrink: the DynamoDB clients of the AWS SDK (left
  * out of the bundles, as the Lambda runtime provides them), imported alone in a fresh node.
  */
-function sdkFloor(): LambdaBundle {
-  const dir = join(CDK_OUT, 'bench-sdk-floor');
+function sdkFloor(outDir: string): LambdaBundle {
+  const dir = join(outDir, 'bench-sdk-floor');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
   writeFileSync(file, "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\nexport const handler = undefined;\n");
   return { name: 'AWS SDK DynamoDB clients alone', file, environment: {} };
 }
 
-/** Sizes and cold starts of every bundle; `synthesize()` must have finished. */
-export async function measureBundles(world: BenchWorld, rounds: number): Promise<BundleFigures[]> {
+/** Fresh-process cold starts against the bench world: each bundle with its template's environment and its first request. */
+export interface ColdStartRig {
+  /** One fresh process: import `bundle`, then answer its first request if the bench has one for it. */
+  start(bundle: LambdaBundle): Promise<ColdStart>;
+  /** One fresh process importing the AWS SDK's DynamoDB clients alone. */
+  floor(): Promise<ColdStart>;
+  hasRequest(bundle: LambdaBundle): boolean;
+  close(): void;
+}
+
+export async function coldStartRig(world: BenchWorld, outDir = CDK_OUT, options: { cpuProfileDir?: string } = {}): Promise<ColdStartRig> {
   const secrets = await startSecretsManager(readFileSync(world.signingKeysPath, 'utf8'));
   try {
     const requests = await firstRequests(world);
@@ -275,17 +305,32 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     };
     const environment = (bundle: LambdaBundle) => ({ ...baseEnv, ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000' }) });
-    const floor = sdkFloor();
+    const floor = sdkFloor(outDir);
+    return {
+      start: (bundle) => coldStart(bundle, environment(bundle), requests.get(bundle.name), options.cpuProfileDir),
+      floor: () => coldStart(floor, baseEnv, undefined),
+      hasRequest: (bundle) => requests.has(bundle.name),
+      close: () => secrets.close(),
+    };
+  } catch (error) {
+    secrets.close();
+    throw error;
+  }
+}
+
+/** Sizes and cold starts of every bundle; `synthesize()` must have finished. */
+export async function measureBundles(world: BenchWorld, rounds: number): Promise<BundleFigures[]> {
+  const rig = await coldStartRig(world);
+  try {
     const figures: BundleFigures[] = [];
     for (const bundle of lambdaBundles()) {
-      const event = requests.get(bundle.name);
       // The best of a few fresh processes, each next to one that imports the SDK alone: what a
       // start costs, less the moments the machine was busy elsewhere, and its floor at that moment.
       const starts: ColdStart[] = [];
       const floors: ColdStart[] = [];
       for (let i = 0; i < rounds; i++) {
-        floors.push(await coldStart(floor, baseEnv, undefined));
-        starts.push(await coldStart(bundle, environment(bundle), event));
+        floors.push(await rig.floor());
+        starts.push(await rig.start(bundle));
       }
       const best = (of: ColdStart[], pick: (start: ColdStart) => number) => Math.min(...of.map(pick));
       const outcome = starts[0]?.outcome;
@@ -294,13 +339,13 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
         kilobytes: statSync(bundle.file).size / 1024,
         gzipKilobytes: gzipSync(readFileSync(bundle.file)).length / 1024,
         importMs: best(starts, (s) => s.importMs),
-        ...(event === undefined ? {} : { firstInvokeMs: best(starts, (s) => s.invokeMs), ...(outcome === undefined ? {} : { outcome }) }),
+        ...(!rig.hasRequest(bundle) ? {} : { firstInvokeMs: best(starts, (s) => s.invokeMs), ...(outcome === undefined ? {} : { outcome }) }),
         sdkImportMs: best(floors, (s) => s.importMs),
       });
     }
     return figures;
   } finally {
-    secrets.close();
+    rig.close();
     // Some 20 MB of bundles and maps: the JSON keeps their sizes; `npm run synth` makes them again.
     rmSync(CDK_OUT, { recursive: true, force: true });
   }

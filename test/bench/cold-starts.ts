@@ -1,0 +1,73 @@
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startBenchWorld } from './bench-world.js';
+import { type ColdStart, coldStartRig, type LambdaBundle, lambdaBundles, synthesize } from './bundles.js';
+
+/**
+ * Cold starts only, without the rest of `npm run bench`: fresh processes per bundle, as the bench
+ * measures them, several per bundle, medians and spread. Compares synths side by side: give
+ * several cdk.out folders (say one synthesized on main and one on a branch) and each round starts
+ * every folder's bundle in turn, so a busy moment of the machine falls on all of them alike.
+ *
+ *   node --import tsx test/bench/cold-starts.ts --synth .keygate/bench/after [--rounds 9] [--only VerifyKey,Authorizer]
+ *   node --import tsx test/bench/cold-starts.ts .keygate/bench/before .keygate/bench/after
+ *
+ * `--synth DIR` synthesizes infra/app.ts (both stacks) into DIR first (the bench's own synth).
+ * The folders are left in place; delete them when done.
+ */
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { synth: { type: 'string' }, rounds: { type: 'string', default: '7' }, only: { type: 'string' } },
+});
+const rounds = Number(values.rounds);
+const only = values.only?.split(',').map((name) => name.trim().toLowerCase());
+const outDirs = [...(values.synth === undefined ? [] : [values.synth]), ...positionals].map((dir) => resolve(dir));
+if (outDirs.length === 0 || !Number.isInteger(rounds) || rounds < 1) {
+  console.error('usage: cold-starts.ts [--synth DIR] [--rounds N] [--only Name,Name] [cdk.out DIR...]');
+  process.exit(2);
+}
+if (values.synth !== undefined) await synthesize(resolve(values.synth));
+
+const picked = (bundle: LambdaBundle) => only === undefined || only.some((name) => bundle.name.toLowerCase().endsWith(`/${name}`));
+const bundlesOf = new Map(outDirs.map((dir) => [dir, new Map(lambdaBundles(dir).filter(picked).map((bundle) => [bundle.name, bundle]))]));
+const names = [...new Set([...bundlesOf.values()].flatMap((bundles) => [...bundles.keys()]))].sort();
+
+const median = (of: number[]) => {
+  const sorted = [...of].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+const ms = (value: number) => value.toFixed(0).padStart(4);
+
+const world = await startBenchWorld();
+const rigs = new Map(await Promise.all(outDirs.map(async (dir) => [dir, await coldStartRig(world, dir)] as const)));
+try {
+  const floors: number[] = [];
+  console.log(`${rounds} fresh processes per bundle and folder; import + first request in ms: median [min–max] (import / first request medians)`);
+  for (const name of names) {
+    const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
+    for (let round = 0; round < rounds; round++) {
+      floors.push((await (rigs.get(outDirs[0] as string)?.floor() as Promise<ColdStart>)).importMs);
+      for (const dir of outDirs) {
+        const bundle = bundlesOf.get(dir)?.get(name);
+        if (bundle !== undefined) samples.get(dir)?.push(await (rigs.get(dir)?.start(bundle) as Promise<ColdStart>));
+      }
+    }
+    console.log(name);
+    for (const dir of outDirs) {
+      const starts = samples.get(dir) ?? [];
+      if (starts.length === 0) continue;
+      const totals = starts.map((start) => start.importMs + start.invokeMs);
+      const outcomes = [...new Set(starts.map((start) => start.outcome ?? '-'))].join(', ');
+      const errors = [...new Set(starts.flatMap((start) => (start.error === undefined ? [] : [start.error])))];
+      console.log(
+        `  ${basename(dir).padEnd(12)} ${ms(median(totals))} [${ms(Math.min(...totals))}–${ms(Math.max(...totals))}]` +
+          `  (${ms(median(starts.map((s) => s.importMs)))} / ${ms(median(starts.map((s) => s.invokeMs)))})  ${outcomes}${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
+      );
+    }
+  }
+  console.log(`AWS SDK DynamoDB clients imported alone (unbundled): median ${ms(median(floors))} [${ms(Math.min(...floors))}–${ms(Math.max(...floors))}]`);
+} finally {
+  for (const rig of rigs.values()) rig.close();
+  await world.close();
+}
