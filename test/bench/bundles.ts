@@ -103,12 +103,13 @@ export function lambdaBundles(outDir = CDK_OUT): LambdaBundle[] {
 /**
  * A template value that is not a plain string gets its local stand-in: a Ref, GetAtt or
  * ImportValue by the variable's name; an Fn::Join joins its parts, with the pseudo parameters
- * (region, URL suffix, account) resolved, so a URL built in the template (PEOPLE_ISSUER) is a URL.
+ * (region, URL suffix, account) resolved. PEOPLE_ISSUER (Cognito's URL) is the local stand-in.
  */
-function localEnvironment(variables: Record<string, unknown>, locals: { tableName: string; issuer: string }): Record<string, string> {
+function localEnvironment(variables: Record<string, unknown>, locals: { tableName: string; issuer: string; peopleIssuer: string }): Record<string, string> {
   const pseudo: Record<string, string> = { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::AccountId': '000000000000', 'AWS::Partition': 'aws' };
   const standIn = (name: string, value: unknown): string => {
     if (typeof value === 'string') return value;
+    if (name === 'PEOPLE_ISSUER') return locals.peopleIssuer;
     const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
     if (join !== undefined) return join[1].map((part, i) => standIn(`${name}_${i}`, part)).join(join[0]);
     const ref = (value as { Ref?: unknown }).Ref;
@@ -124,14 +125,23 @@ function localEnvironment(variables: Record<string, unknown>, locals: { tableNam
 /**
  * Secrets Manager as the token functions and the rotation function use it: the signing-key set
  * (the bench's own, from its temporary file) for GetSecretValue, a finished rotation for
- * DescribeSecret, and an empty answer to anything else (the bootstrap's PutSecretValue).
+ * DescribeSecret, and an empty answer to anything else (the bootstrap's PutSecretValue). It also
+ * stands in for the people's issuer (Cognito in the template): its discovery document.
  */
 const ROTATION_VERSION = 'bench-version';
+/** The same server is the people's OpenID issuer: the console's first request reads its discovery document. */
+const PEOPLE_ISSUER_PATH = '/people';
 
 async function startSecretsManager(keySetDocument: string): Promise<{ url: string; close(): void }> {
   const server = createServer((req, res) => {
     req.resume();
     req.once('end', () => {
+      if (req.method === 'GET' && req.url === `${PEOPLE_ISSUER_PATH}/.well-known/openid-configuration`) {
+        const issuer = `http://${req.headers.host}${PEOPLE_ISSUER_PATH}`;
+        const endpoints = { authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, ...endpoints }));
+        return;
+      }
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
       const answers: Record<string, unknown> = {
         GetSecretValue: { ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench', Name: 'bench', SecretString: keySetDocument, VersionId: ROTATION_VERSION, VersionStages: ['AWSCURRENT'] },
@@ -304,7 +314,7 @@ export async function coldStartRig(world: BenchWorld, outDir = CDK_OUT, options:
       DYNAMODB_ENDPOINT: world.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     };
-    const environment = (bundle: LambdaBundle) => ({ ...baseEnv, ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000' }) });
+    const environment = (bundle: LambdaBundle) => ({ ...baseEnv, ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000', peopleIssuer: `${secrets.url}${PEOPLE_ISSUER_PATH}` }) });
     const floor = sdkFloor(outDir);
     return {
       start: (bundle) => coldStart(bundle, environment(bundle), requests.get(bundle.name), options.cpuProfileDir),
