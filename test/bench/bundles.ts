@@ -195,12 +195,13 @@ async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
   const json = { 'content-type': 'application/json' };
   const special: Partial<Record<string, APIGatewayProxyEventV2>> = {
     VerifyKey: httpEvent('POST', '/v1/keys/verify', { ...bearer(service.key), ...json }, JSON.stringify({ key: subject.key, permission: 'alerts:read' })),
-    // A key really made (a transaction and an audit entry), not a 400 for an empty body.
+    // A key really made (a transaction and an audit entry), not a 400 for an empty body; each
+    // fresh process names its own (a name is unique per owner), see COLD_START_SCRIPT.
     CreateKey: httpEvent(
       'POST',
       '/v1/keys',
       { ...bearer(admin.key), ...json },
-      JSON.stringify({ name: 'bench-cold-start', description: '', owner: 'bench', roles: [], permissions: ['alerts:read'], expiresIn: 'P30D' }),
+      JSON.stringify({ name: 'bench-cold-start-<unique>', description: '', owner: 'bench', roles: [], permissions: ['alerts:read'], expiresIn: 'P30D' }),
     ),
     IssueToken: httpEvent(
       'POST',
@@ -237,7 +238,8 @@ let outcome;
 let error;
 if (process.env.BENCH_EVENT !== undefined) {
   try {
-    const result = await mod.handler(JSON.parse(process.env.BENCH_EVENT));
+    const event = JSON.parse(process.env.BENCH_EVENT.replaceAll('<unique>', process.pid + '-' + Date.now()));
+    const result = await mod.handler(event);
     outcome = result && typeof result === 'object' && 'statusCode' in result ? String(result.statusCode)
       : result && typeof result === 'object' && 'isAuthorized' in result ? (result.isAuthorized ? 'allow' : 'deny') : 'ok';
   } catch (thrown) {
