@@ -1,12 +1,20 @@
-import * as z from 'zod';
-import { type Catalog, type CatalogInput, catalogSchema } from './permissions/catalog.js';
+import type { Catalog, CatalogInput } from './permissions/catalog.js';
 import type { Grants } from './permissions/grants.js';
-import { parseDuration } from './shared/durations.js';
+import { signingAlgorithms } from './signing/signing-algorithms.js';
+
+export { signingAlgorithms };
 
 /**
  * What a deployment of keygate decides: the key prefix, the expiry policy and the permission
- * catalog. This is the one typed configuration the CDK stack and the local run share; edit it
- * and redeploy. The catalog below is the example one: it shows every case the model supports.
+ * catalog. This is the one typed configuration the CDK stack, the local run and the tests share;
+ * edit `deploymentSettings` below and redeploy. The catalog below is the example one: it shows
+ * every case the model supports.
+ *
+ * The settings are validated where they are read from this file: by the synth (`cdk synth` stops
+ * on a bad setting, with zod's message), by the local run and by the tests
+ * (functions/deployment-config-validation.ts). A deployed function does not validate them again:
+ * the stack compiles the validated configuration into every bundle as JSON (esbuild `define`,
+ * infra/api.ts), which saves a cold start the schemas and their parsing.
  */
 const exampleCatalog: CatalogInput = {
   resources: {
@@ -73,9 +81,6 @@ export interface Policy {
   /** The longest a rotated key may keep working beside its successor. */
   maxRotationOverlap: string;
 }
-
-/** The algorithms token signing keys may use (functions/signing/signing-keys.ts makes and checks them). */
-export const signingAlgorithms = ['ES256', 'EdDSA', 'RS256'] as const;
 
 /** OAuth 2.0 access tokens (PRODUCT §4). Durations are ISO 8601. */
 export interface TokenPolicy {
@@ -188,27 +193,13 @@ export interface DeploymentConfig {
   leaks: LeakReportPolicy;
 }
 
-const duration = (field: string) =>
-  z.string().refine((text) => {
-    parseDuration(text, field);
-    return true;
-  });
+/** The configuration as written here: the catalog's defaults are not filled in yet. */
+export type DeploymentSettings = Omit<DeploymentConfig, 'catalog'> & { catalog: CatalogInput };
 
-/** Checked when a function starts: a policy that does not parse stops it there, not at a request. */
-const policySchema = z.strictObject({
-  defaultLifetime: duration('defaultLifetime'),
-  maxLifetime: duration('maxLifetime'),
-  notAccessedPeriod: duration('notAccessedPeriod'),
-  retention: duration('retention'),
-  requireExpiry: z.boolean(),
-  maxResetGracePeriod: duration('maxResetGracePeriod'),
-  maxRotationOverlap: duration('maxRotationOverlap'),
-});
-
-export const deploymentConfig: DeploymentConfig = {
+export const deploymentSettings: DeploymentSettings = {
   /** Starts every key string; secret scanners match on it. 2 to 10 lower-case letters or digits. */
-  keyPrefix: z.string().regex(/^[a-z0-9]{2,10}$/).parse('kg'),
-  policy: policySchema.parse({
+  keyPrefix: 'kg',
+  policy: {
     /** Lifetime of a key that names no expiry. */
     defaultLifetime: 'P6M',
     /** No key may be made to live longer than this from now. */
@@ -223,79 +214,57 @@ export const deploymentConfig: DeploymentConfig = {
     maxResetGracePeriod: 'P7D',
     /** The longest overlap a rotation may give the old key (POST /v1/keys/{id}/rotate). */
     maxRotationOverlap: 'P7D',
-  }),
-  catalog: catalogSchema.parse(exampleCatalog),
+  },
+  catalog: exampleCatalog,
   /** The role the first admin credential holds. */
   adminRole: 'global-admin',
-  tokens: z
-    .strictObject({
-      lifetime: duration('tokens.lifetime'),
-      audience: z.string().min(1),
-      algorithm: z.enum(signingAlgorithms),
-      jwksMaxAge: duration('tokens.jwksMaxAge'),
-      rotationInterval: duration('tokens.rotationInterval'),
-      earlierKeyIssuers: z.array(z.string().min(1).max(2048)).max(10),
-    })
-    .parse({
-      lifetime: 'PT15M',
-      audience: 'urn:keygate:api',
-      algorithm: 'ES256',
-      jwksMaxAge: 'PT1H',
-      rotationInterval: 'P30D',
-      // e.g. ['https://abc123.execute-api.eu-west-1.amazonaws.com'] after moving to a custom domain
-      earlierKeyIssuers: [],
-    }),
-  notifications: z
-    .strictObject({
-      defaultBefore: z.array(duration('defaultBefore')).max(5),
-      defaultChannel: z.string().min(1).max(64).nullable(),
-      defaultsAlsoToAdminChannel: z.boolean(),
-      emailFrom: z.email(),
-      maxEmailAddresses: z.number().int().min(1).max(50),
-    })
-    .parse({
-      defaultBefore: ['P7D', 'P1D'],
-      defaultChannel: 'operators',
-      defaultsAlsoToAdminChannel: false,
-      emailFrom: 'keygate@example.com',
-      maxEmailAddresses: 10,
-    }),
-  audit: z.strictObject({ retention: duration('audit.retention') }).parse({
+  tokens: {
+    lifetime: 'PT15M',
+    audience: 'urn:keygate:api',
+    algorithm: 'ES256',
+    jwksMaxAge: 'PT1H',
+    rotationInterval: 'P30D',
+    // e.g. ['https://abc123.execute-api.eu-west-1.amazonaws.com'] after moving to a custom domain
+    earlierKeyIssuers: [],
+  },
+  notifications: {
+    defaultBefore: ['P7D', 'P1D'],
+    defaultChannel: 'operators',
+    defaultsAlsoToAdminChannel: false,
+    emailFrom: 'keygate@example.com',
+    maxEmailAddresses: 10,
+  },
+  audit: {
     /** One year. Changing it applies to entries written from then on: each stores its own expiry. */
     retention: 'P1Y',
-  }),
-  people: z
-    .strictObject({
-      ownerClaim: z.string().min(1),
-      groupsClaim: z.string().min(1),
-      adminGroup: z.string().min(1),
-      memberGrants: z.strictObject({ roles: z.array(z.strictObject({ role: z.string(), scope: z.union([z.literal('*'), z.array(z.string())]).optional() })), permissions: z.array(z.string()) }),
-      algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).min(1),
-      issuer: z.strictObject({ url: z.url({ protocol: /^https$/ }), clientId: z.string().min(1) }).nullable(),
-    })
-    .parse({
-      ownerClaim: 'email',
-      groupsClaim: 'cognito:groups',
-      adminGroup: 'keygate-admins',
-      memberGrants: {
-        roles: [],
-        permissions: ['keys:read', 'keys:write', 'channels:read', 'channels:write', 'operator-messages:read', 'operator-messages:write'],
-      },
-      algorithms: ['RS256'],
-      issuer: null,
-    }),
-  leaks: z
-    .strictObject({
-      action: z.enum(['revoke', 'suspend']),
-      // https, or plain http to this machine only (tests and the local run serve their own keys).
-      githubKeysUrl: z.url().refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url), {
-        message: 'leaks.githubKeysUrl must be https (or http to 127.0.0.1 / localhost)',
-      }),
-      githubKeysMaxAge: duration('leaks.githubKeysMaxAge'),
-    })
-    .parse({
-      action: 'revoke',
-      githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
-      githubKeysMaxAge: 'PT1H',
-    }),
+  },
+  people: {
+    ownerClaim: 'email',
+    groupsClaim: 'cognito:groups',
+    adminGroup: 'keygate-admins',
+    memberGrants: {
+      roles: [],
+      permissions: ['keys:read', 'keys:write', 'channels:read', 'channels:write', 'operator-messages:read', 'operator-messages:write'],
+    },
+    algorithms: ['RS256'],
+    issuer: null,
+  },
+  leaks: {
+    action: 'revoke',
+    githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
+    githubKeysMaxAge: 'PT1H',
+  },
 };
+
+/** The validated configuration, as JSON text, where the stack compiled it into the bundle (infra/api.ts). */
+declare const __KEYGATE_DEPLOYMENT_CONFIG__: string | undefined;
+
+/**
+ * In a deployed function: the configuration the synth validated, compiled in (esbuild drops the
+ * other branch and the validation module with it). Anywhere else (the synth itself, the local
+ * run, the tests): `deploymentSettings` validated now, so a bad setting stops `cdk synth`.
+ */
+export const deploymentConfig: DeploymentConfig =
+  typeof __KEYGATE_DEPLOYMENT_CONFIG__ === 'string'
+    ? (JSON.parse(__KEYGATE_DEPLOYMENT_CONFIG__) as DeploymentConfig)
+    : ((await import('./deployment-config-validation.js')).validateDeploymentConfig(deploymentSettings) satisfies DeploymentConfig);

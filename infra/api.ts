@@ -9,6 +9,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { deploymentConfig } from '../functions/deployment-config.js';
 import { type RouteDefinition, routes } from '../functions/routes.js';
 import { buildConsoleSync } from '../console/build.js';
 import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
@@ -79,7 +80,9 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       sourceMap: true,
       // Maps name files and lines; leaving the sources out keeps each map a fraction of the size.
       sourcesContent: false,
-      ...(props.define === undefined ? {} : { define: props.define }),
+      // The deployment configuration, validated here at synth (functions/deployment-config.ts), goes
+      // into every bundle as JSON: a function neither loads its schemas nor parses it again.
+      define: { __KEYGATE_DEPLOYMENT_CONFIG__: JSON.stringify(JSON.stringify(deploymentConfig)), ...props.define },
       // The AWS SDK goes in the bundle, minified (AWS's advice for Lambda): a cold start imports
       // less than the runtime's whole copy, and the version is the one tested.
       externalModules: [],

@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * The permission catalog: each resource (an API, or a part of keygate itself) with the access
  * it can be granted, and roles that bundle permissions. A deployment declares it once in
@@ -8,40 +6,42 @@ import * as z from 'zod';
 export const accessLevels = ['read', 'write'] as const;
 export type Access = (typeof accessLevels)[number];
 
-const resourceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'resource names are lower-case words joined by "-"');
-
-export const resourceDefinitionSchema = z.strictObject({
-  description: z.string(),
+export interface ResourceDefinition {
+  description: string;
   /** What can be granted on it: `['read']` makes a read-only resource. */
-  access: z.array(z.enum(accessLevels)).min(1),
+  access: Access[];
   /** Other names for the same resource (the console's name vs the API's). */
-  aliases: z.array(resourceName).default([]),
+  aliases: string[];
   /** False for resources that exist but can never be granted to a key. */
-  grantable: z.boolean().default(true),
-});
+  grantable: boolean;
+}
 
-export const roleDefinitionSchema = z.strictObject({
-  description: z.string(),
+export interface RoleDefinition {
+  description: string;
   /** `resource:access` strings, or `*:read` / `*:*` for every grantable resource. */
-  permissions: z.array(z.string()).min(1),
+  permissions: string[];
   /** A scoped role applies to listed instances (e.g. cloud account ids) or to all (`*`). */
-  scoped: z.boolean().default(false),
+  scoped: boolean;
   /** What the scope's instances are, for people reading the catalog. */
-  scopeDescription: z.string().optional(),
+  scopeDescription?: string;
   /** An admin role manages every key; others manage only keys of their own owner. */
-  admin: z.boolean().default(false),
-});
+  admin: boolean;
+}
 
-export const catalogSchema = z.strictObject({
-  resources: z.record(resourceName, resourceDefinitionSchema),
-  roles: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), roleDefinitionSchema),
-});
+/**
+ * The validated catalog. Its schema (names, defaults) is in functions/deployment-config-validation.ts,
+ * which the synth and the local run apply; the functions get the result compiled into their bundle.
+ */
+export interface Catalog {
+  resources: Record<string, ResourceDefinition>;
+  roles: Record<string, RoleDefinition>;
+}
 
-export type CatalogInput = z.input<typeof catalogSchema>;
-export type Catalog = z.output<typeof catalogSchema>;
-
-export type ResourceDefinition = Catalog['resources'][string];
-export type RoleDefinition = Catalog['roles'][string];
+/** The catalog as a deployment writes it: `aliases`, `grantable`, `scoped` and `admin` have defaults. */
+export interface CatalogInput {
+  resources: Record<string, Omit<ResourceDefinition, 'aliases' | 'grantable'> & Partial<Pick<ResourceDefinition, 'aliases' | 'grantable'>>>;
+  roles: Record<string, Omit<RoleDefinition, 'scoped' | 'admin'> & Partial<Pick<RoleDefinition, 'scoped' | 'admin'>>>;
+}
 
 /**
  * Catalog lookups by a name that came from a request. Own properties only: a plain object also

@@ -1,5 +1,5 @@
 import { type KeyObject, sign } from 'node:crypto';
-import type { signingAlgorithms } from '../deployment-config.js';
+import type { signingAlgorithms } from './signing-algorithms.js';
 
 /**
  * A JWT's compact JWS (RFC 7515), signed with one node:crypto call on a KeyObject imported once

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
 import * as z from 'zod';
-import { signingAlgorithms } from '../deployment-config.js';
+import { signingAlgorithms } from './signing-algorithms.js';
 import { addDuration } from '../shared/durations.js';
 import { UnavailableError } from '../shared/errors.js';
 import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './token-settings.js';

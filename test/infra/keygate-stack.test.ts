@@ -102,10 +102,14 @@ describe('the HTTP API', () => {
 });
 
 describe('the functions', () => {
+  const bundleOf = (functionId: string) => {
+    const hash = String(resources[functionId]?.Properties.Code.S3Key).replace(/\.zip$/, '');
+    return readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'index.mjs'), 'utf8');
+  };
+
   /** The packages a bundle imports from outside itself at run time (node: built-ins aside). */
   function importedAtRunTime(functionId: string): string[] {
-    const hash = String(resources[functionId]?.Properties.Code.S3Key).replace(/\.zip$/, '');
-    const bundle = readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'index.mjs'), 'utf8');
+    const bundle = bundleOf(functionId);
     // A statement starts the file or follows `;` or `}`: the SDK's error messages quote `import "…"` in text.
     const specifiers = [...bundle.matchAll(/(?:^|[;}])\s*import\s*(?:[\w$\s{},*]+?from\s*)?["']([^"']+)["']/g)].map((m) => m[1] as string);
     return [...new Set(specifiers.filter((s) => !s.startsWith('node:')))].sort();
@@ -116,6 +120,18 @@ describe('the functions', () => {
     // Besides the routes: bootstrap, signing-key rotation, first signing key, notifier, schedule sync, schedule watch.
     expect(bundled).toHaveLength(routeTable.length + 6);
     for (const [id] of bundled) expect(importedAtRunTime(id), id).toEqual([]);
+  });
+
+  it('carry the deployment configuration as the synth validated it, and neither its schemas nor a second validation', () => {
+    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    // The start of the define's JSON text (esbuild escapes the catalog's quoted words further on).
+    const compiled = `JSON.parse(\`{"keyPrefix":${JSON.stringify(deploymentConfig.keyPrefix)},"policy":${JSON.stringify(deploymentConfig.policy)},`;
+    for (const [id] of bundled) {
+      const bundle = bundleOf(id);
+      expect(bundle.includes(compiled), id).toBe(true);
+      expect(bundle, id).not.toContain('leaks.githubKeysUrl must be https');
+      expect(bundle, id).not.toContain('resource names are lower-case words joined by');
+    }
   });
 
   it('are one per route plus the bootstrap function, besides the provider frameworks, the signing-key rotation and the first-signing-key wait', () => {
