@@ -156,3 +156,100 @@ export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: 
     </Dialog>
   );
 }
+
+const OVERLAP_CHOICES: [string, string][] = [
+  ['', 'None: the old key stops working at once'],
+  ['PT1H', '1 hour'],
+  ['P1D', '1 day'],
+  ['P7D', '7 days'],
+];
+
+/**
+ * Rotate: a new key (new id and secret) with the same owner, name, description, grants, tags and
+ * notification settings and a fresh default lifetime; the old key works on for the overlap, then
+ * is revoked.
+ */
+export function RotateDialog(props: { api: Api; keyDetails: KeyDetails; maxOverlap: string; onDone: (successor: { id: string; key: string }) => void; onCancel: () => void }) {
+  const [overlap, setOverlap] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      props.onDone(await props.api<{ id: string; key: string }>('POST', `/v1/keys/${props.keyDetails.id}/rotate`, overlap ? { overlap } : {}));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Rotate ${props.keyDetails.name}`} onClose={props.onCancel} testId="rotate-dialog">
+      <form onSubmit={submit}>
+        <p>
+          A new key takes over the name, description, grants and notification settings, with a new expiry. Move the integration to it before the
+          old key stops working.
+        </p>
+        <label for="overlap">The old key keeps working for (at most {props.maxOverlap})</label>
+        <select id="overlap" value={overlap} aria-describedby={error ? 'overlap-error' : undefined} onChange={(e) => setOverlap(e.currentTarget.value)}>
+          {OVERLAP_CHOICES.map(([value, label]) => (
+            <option value={value}>{label}</option>
+          ))}
+        </select>
+        <FieldError id="overlap-error" message={error} />
+        <div class="actions">
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class="danger" disabled={busy}>
+            Rotate key
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Suspend or resume: a suspended key is refused everywhere until resumed; its expiry keeps running. */
+export function SuspendDialog(props: { api: Api; keyDetails: KeyDetails; action: 'suspend' | 'resume'; onDone: () => void; onCancel: () => void }) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const { keyDetails, action } = props;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      await props.api('POST', `/v1/keys/${keyDetails.id}/${action}`, reason.trim() ? { reason: reason.trim() } : {});
+      props.onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const verb = action === 'suspend' ? 'Suspend' : 'Resume';
+  return (
+    <Dialog title={`${verb} ${keyDetails.name}?`} onClose={props.onCancel} testId={`${action}-dialog`}>
+      <form onSubmit={submit}>
+        <p>
+          {action === 'suspend'
+            ? 'Every use is refused from now on (API, tokens, verify, the authorizer) until the key is resumed. Its expiry keeps running.'
+            : `The key works again at once.${keyDetails.suspendedReason ? ` It was suspended: ${keyDetails.suspendedReason}` : ''}`}
+        </p>
+        <label for="state-reason">Reason, for the audit log (optional)</label>
+        <input id="state-reason" value={reason} maxLength={256} aria-describedby={error ? 'state-error' : undefined} onInput={(e) => setReason(e.currentTarget.value)} />
+        <FieldError id="state-error" message={error} />
+        <div class="actions">
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class={action === 'suspend' ? 'danger' : 'primary'} disabled={busy}>
+            {verb} key
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

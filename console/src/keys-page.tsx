@@ -1,16 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.js';
-import { DeleteDialog, ResetDialog } from './dialogs.js';
+import { DeleteDialog, ResetDialog, RotateDialog, SuspendDialog } from './dialogs.js';
 import { expiryDetails } from './expiry.js';
 import type { Catalog, Me } from './grants.js';
 import { KeyForm } from './key-form.js';
-import type { Channel, ConsoleConfig, KeyDetails, Page, Secret } from './types.js';
+import type { Channel, ConsoleConfig, KeyDetails, KeyNotification, Page, Secret } from './types.js';
 import { FieldError, formatDate, Pager } from './ui.js';
 
 const STATUSES = ['active', 'suspended', 'expired', 'expired_inactive', 'revoked'] as const;
 const PAGE_SIZE = 20;
 
-type Open = { kind: 'new' } | { kind: 'edit'; key: KeyDetails } | { kind: 'reset'; key: KeyDetails } | { kind: 'delete'; key: KeyDetails } | undefined;
+type Open =
+  | { kind: 'new' }
+  | { kind: 'edit' | 'reset' | 'rotate' | 'suspend' | 'resume' | 'delete'; key: KeyDetails }
+  | undefined;
 
 function grantsText(key: KeyDetails): string[] {
   return [
@@ -20,11 +23,17 @@ function grantsText(key: KeyDetails): string[] {
 }
 
 function notificationText(key: KeyDetails, channels: Channel[]): string {
+  const via = (n: KeyNotification) => channels.find((c) => c.id === n.channelId)?.name ?? n.channelId;
+  const parts: string[] = [];
   const n = key.notification;
-  if (!n) return 'None';
-  const channel = channels.find((c) => c.id === n.channelId)?.name ?? n.channelId;
-  const when = n.at.startsWith('P') ? `${n.at} before expiry` : formatDate(n.at);
-  return `${when} via ${channel} (${n.status})`;
+  if (n) parts.push(`${n.at.startsWith('P') ? `${n.at} before expiry` : formatDate(n.at)} via ${via(n)} (${n.status})`);
+  const defaults = key.defaultNotifications ?? [];
+  if (!n && defaults.length > 0) {
+    const pending = defaults.filter((d) => d.status === 'scheduled').length;
+    parts.push(`${defaults.length} default reminder${defaults.length === 1 ? '' : 's'} via ${[...new Set(defaults.map(via))].join(', ')} (${pending} scheduled)`);
+  }
+  for (const alert of key.leakAlerts ?? []) parts.push(`Leak alert via ${via(alert)} (${alert.status})`);
+  return parts.length === 0 ? 'None' : parts.join('; ');
 }
 
 /** The Keys page: the table, newest first, with filters, search, pagination and the key actions. */
@@ -149,7 +158,11 @@ export function KeysPage(props: { api: Api; me: Me; catalog: Catalog; config: Co
                 <td>{formatDate(key.createdAt)}</td>
                 <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
                 <td>{key.expiresAt ? formatDate(key.expiresAt) : 'No fixed expiry'}</td>
-                <td>{expiryDetails(key, formatDate)}</td>
+                <td>
+                  {expiryDetails(key, formatDate)}
+                  {key.status === 'suspended' && key.suspendedReason ? ` Reason: ${key.suspendedReason}` : ''}
+                  {key.successorId ? ` Rotated: its successor is ${key.successorId}.` : ''}
+                </td>
                 <td>{notificationText(key, props.channels)}</td>
                 <td class="row-actions">
                   {key.status === 'active' && (
@@ -160,7 +173,20 @@ export function KeysPage(props: { api: Api; me: Me; catalog: Catalog; config: Co
                       <button type="button" onClick={() => setOpen({ kind: 'reset', key })} aria-label={`Reset the secret of ${key.name}`}>
                         Reset secret
                       </button>
+                      {!key.successorId && (
+                        <button type="button" onClick={() => setOpen({ kind: 'rotate', key })} aria-label={`Rotate ${key.name}`}>
+                          Rotate
+                        </button>
+                      )}
+                      <button type="button" onClick={() => setOpen({ kind: 'suspend', key })} aria-label={`Suspend ${key.name}`}>
+                        Suspend
+                      </button>
                     </>
+                  )}
+                  {key.status === 'suspended' && (
+                    <button type="button" onClick={() => setOpen({ kind: 'resume', key })} aria-label={`Resume ${key.name}`}>
+                      Resume
+                    </button>
                   )}
                   {key.status !== 'revoked' && (
                     <button type="button" class="danger" onClick={() => setOpen({ kind: 'delete', key })} aria-label={`Delete ${key.name}`}>
@@ -212,6 +238,32 @@ export function KeysPage(props: { api: Api; me: Me; catalog: Catalog; config: Co
             setOpen(undefined);
             refresh();
             props.showSecret({ title: `New secret for ${key.name}`, id: key.id, idLabel: 'Key id', secret, secretLabel: 'Secret', endpoints });
+          }}
+        />
+      )}
+      {open?.kind === 'rotate' && (
+        <RotateDialog
+          api={api}
+          keyDetails={open.key}
+          maxOverlap={props.config.policy.maxRotationOverlap}
+          onCancel={() => setOpen(undefined)}
+          onDone={(successor) => {
+            const key = open.key;
+            setOpen(undefined);
+            refresh();
+            props.showSecret({ title: `The successor of ${key.name}`, id: successor.id, idLabel: 'Key id', secret: successor.key, secretLabel: 'Secret', endpoints });
+          }}
+        />
+      )}
+      {(open?.kind === 'suspend' || open?.kind === 'resume') && (
+        <SuspendDialog
+          api={api}
+          keyDetails={open.key}
+          action={open.kind}
+          onCancel={() => setOpen(undefined)}
+          onDone={() => {
+            setOpen(undefined);
+            refresh();
           }}
         />
       )}

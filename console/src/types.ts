@@ -10,6 +10,7 @@ export interface ConsoleConfig {
     defaultLifetimeDays: number;
     notAccessedPeriod: string;
     maxResetGracePeriod: string;
+    maxRotationOverlap: string;
   };
   expiryPresets: string[];
 }
@@ -45,6 +46,12 @@ export interface KeyDetails {
   revokedAt?: string | null;
   previousSecretValidUntil?: string | null;
   notification: KeyNotification | null;
+  defaultNotifications?: KeyNotification[];
+  /** Alerts sent because GitHub secret scanning reported the key and keygate suspended it. */
+  leakAlerts?: KeyNotification[];
+  suspendedReason?: string | null;
+  predecessorId?: string | null;
+  successorId?: string | null;
 }
 
 export interface Page<T> {

@@ -70,6 +70,7 @@ export async function consoleSettings(deps: Deps) {
       defaultLifetimeDays: Math.floor((addDuration(now, policy.defaultLifetime).getTime() - now.getTime()) / 86_400_000),
       notAccessedPeriod: policy.notAccessedPeriod,
       maxResetGracePeriod: policy.maxResetGracePeriod,
+      maxRotationOverlap: policy.maxRotationOverlap,
       requireExpiry: policy.requireExpiry,
     },
     expiryPresets: EXPIRY_PRESETS,

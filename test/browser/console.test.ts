@@ -239,6 +239,33 @@ describe('the console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, '12-user-error.png') });
     await form.getByRole('button', { name: 'Cancel' }).click();
     await page.screenshot({ path: join(SHOTS, '13-user-keys.png') });
+
+    // Suspend with a reason: refused until resumed; the row says why, and offers Resume only.
+    await line.getByRole('button', { name: 'Suspend my-script' }).click();
+    const suspend = page.getByTestId('suspend-dialog');
+    await suspend.getByLabel(/Reason/).fill('laptop stolen');
+    await suspend.getByRole('button', { name: 'Suspend key' }).click();
+    await eventually(async () => expect(await text(line.locator('td').nth(5))).toMatch(/^Suspended \(refused until resumed\).* Reason: laptop stolen$/));
+    expect(await line.getByRole('button', { name: 'Rotate my-script' }).count()).toBe(0);
+    await line.getByRole('button', { name: 'Resume my-script' }).click();
+    await page.getByTestId('resume-dialog').getByRole('button', { name: 'Resume key' }).click();
+    await eventually(async () => expect(await text(line.locator('td').nth(5))).toMatch(/^(Will expire|Expires) on /));
+
+    // Rotate with an hour's overlap: the successor's secret is shown once; the old row names it.
+    const oldId = (await line.getAttribute('data-key-id')) ?? '';
+    await line.getByRole('button', { name: 'Rotate my-script' }).click();
+    const rotate = page.getByTestId('rotate-dialog');
+    await rotate.getByLabel(/keeps working for/).selectOption('PT1H');
+    await rotate.getByRole('button', { name: 'Rotate key' }).click();
+    await shown.waitFor();
+    const successorId = (await shown.getByTestId('shown-key-id').textContent()) ?? '';
+    expect(successorId).not.toBe(oldId);
+    await shown.getByRole('button', { name: 'Copy secret' }).click();
+    await shown.getByRole('button', { name: 'Done' }).click();
+    const old = page.locator(`tr[data-key-id="${oldId}"]`);
+    await eventually(async () => expect(await text(old.locator('td').nth(5))).toContain(`Rotated: its successor is ${successorId}.`));
+    await eventually(async () => expect(await page.locator(`tr[data-key-id="${successorId}"]`).count()).toBe(1));
+    await page.screenshot({ path: join(SHOTS, '14-user-rotated.png') });
     await context.close();
     timings['user journey'] = Math.round(performance.now() - started);
   }, 60_000);
