@@ -5,6 +5,7 @@ import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
+import { countUse } from '../usage/limit-enforcement.js';
 import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../signing/token-deps.js';
@@ -130,6 +131,9 @@ async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address
     const message = `the access token may not be used ${from}: its key's IP allowlist does not include it`;
     throw new AuthenticationError('ip_not_allowed', message, { keyId: claims.client_id, known: true }, address.ip);
   }
+  // A token of a key with limits counts against its key's counters (no read of the key); others touch nothing.
+  // A quota without a refill: the key's own uses set its item's TTL (the token's key end is not known here).
+  if (claims.kg_lim !== undefined) await countUse(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q }, undefined);
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {
     credential: 'token',

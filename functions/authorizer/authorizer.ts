@@ -12,7 +12,7 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Catalog } from '../permissions/catalog.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, LimitRefusalError, UnavailableError } from '../shared/errors.js';
 import { countVerification } from '../observability/metrics.js';
 import { logger } from '../observability/logger.js';
 import { type CallerContext, callerContext, flatCallerContext } from './authorizer-context.js';
@@ -56,7 +56,20 @@ export interface AuthorizerSettings {
 
 export type Decision =
   | { allow: true; caller: Caller }
-  | { allow: false; status: 401 | 403 | 503; reason: string };
+  | { allow: false; status: 401 | 403 | 503; reason: string }
+  /** Over a rate limit or out of quota: `retryAfter` seconds (absent: a quota that no refill restores). */
+  | { allow: false; status: 429; reason: 'rate_limited' | 'quota_exhausted'; retryAfter?: number };
+
+/**
+ * What a denial carries in its context: why, and when to retry. HTTP APIs answer every denial of a
+ * Lambda authorizer 403 {"message":"Forbidden"} and have no gateway responses to change that, so
+ * the caller cannot be told 429; the reason shows in the authorizer's log line (and the REST form's
+ * Deny policy carries the same context for gateway responses or logs that read it).
+ */
+export interface DenialContext {
+  reason: string;
+  retryAfter?: number;
+}
 
 export interface AuthorizerRequest {
   routeKey: string;
@@ -104,6 +117,10 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
     if (error instanceof AuthenticationError) {
       // Audited like a refusal at keygate's own routes (a well-formed credential only, folded per minute).
       await auditFailedAuthentication(deps, error, request.origin ?? UNKNOWN_ORIGIN, `authorizer ${request.routeKey}`);
+      if (error instanceof LimitRefusalError) {
+        const retryAfter = error.retryAfterSeconds;
+        return { allow: false, status: 429, reason: error.reason as 'rate_limited' | 'quota_exhausted', ...(retryAfter === undefined ? {} : { retryAfter }) };
+      }
       return { allow: false, status: 401, reason: error.reason };
     }
     if (error instanceof ForbiddenError) return { allow: false, status: 403, reason: `lacks ${describeRequirement(requirement)}` };
@@ -118,10 +135,17 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
 }
 
 function logRefusal(request: AuthorizerRequest, decision: Decision & { allow: false }, requestId: string | undefined): void {
-  logger.info('keygate authorizer refused a request', { requestId, routeKey: request.routeKey, status: decision.status, reason: decision.reason });
+  const retryAfter = 'retryAfter' in decision ? { retryAfter: decision.retryAfter } : {};
+  logger.info('keygate authorizer refused a request', { requestId, routeKey: request.routeKey, status: decision.status, reason: decision.reason, ...retryAfter });
 }
 
-export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<CallerContext | Record<string, never>>;
+function denialContext(decision: Decision & { allow: false }): DenialContext {
+  return { reason: decision.reason, ...('retryAfter' in decision && decision.retryAfter !== undefined ? { retryAfter: decision.retryAfter } : {}) };
+}
+
+/** A denial's context has none of a caller's fields (typed so, for readers of either). */
+type DenialOnly = DenialContext & Partial<Record<keyof CallerContext, undefined>>;
+export type HttpApiAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<CallerContext | DenialOnly>;
 
 /** HTTP API, payload format 2.0, simple responses. */
 export async function authorizeHttpApi(deps: Deps, settings: AuthorizerSettings, event: APIGatewayRequestAuthorizerEventV2): Promise<HttpApiAuthorizerResult> {
@@ -138,7 +162,7 @@ export async function authorizeHttpApi(deps: Deps, settings: AuthorizerSettings,
   const decision = await decide(deps, settings, request);
   if (!decision.allow) {
     logRefusal(request, decision, event.requestContext?.requestId);
-    return { isAuthorized: false, context: {} };
+    return { isAuthorized: false, context: denialContext(decision) };
   }
   return { isAuthorized: true, context: callerContext(decision.caller) };
 }
@@ -170,6 +194,6 @@ export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings,
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.allow ? 'Allow' : 'Deny', Resource: event.methodArn }],
     },
-    ...(decision.allow ? { context: flatCallerContext(callerContext(decision.caller)) } : {}),
+    context: decision.allow ? flatCallerContext(callerContext(decision.caller)) : { ...denialContext(decision) },
   };
 }

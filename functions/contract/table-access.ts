@@ -1,4 +1,4 @@
-import { KEY_USE_MARK, type tableSchema } from './table-schema.js';
+import { KEY_USE_MARK, QUOTA_PERIOD_ATTRIBUTES, RATE_WINDOW_ATTRIBUTES, type tableSchema } from './table-schema.js';
 
 /**
  * What a function may do to keygate's table, declared next to the code that does it: every route
@@ -51,6 +51,9 @@ export const partitions = {
   /** An owner's default channel (channels/owner-default-channel.ts). */
   ownerDefaultChannel: 'OWNERDEFAULTCHANNEL#*',
   audit: 'AUDIT#*',
+  /** A key's rate-limit window counters and quota period counters (functions/usage/limit-counters.ts). */
+  rateWindow: 'LIMIT#*',
+  quotaPeriod: 'QUOTA#*',
   /* The key indexes (functions/keys/key-listing.ts): keysByOwner (gsi6pk), keysAll (gsi7pk), keysByName (gsi8pk) */
   keysOfOwner: 'OWNER#*',
   allKeys: 'KEYS#*',
@@ -93,10 +96,23 @@ export const failedAttempts: TableAccess = [
 export const useRecord: TableGrant = { actions: ['UpdateItem'], partitions: [partitions.key], attributes: USE_RECORD_ATTRIBUTES };
 
 /**
- * What checking a keygate credential does (functions/access, keys/key-authentication.ts): read the
- * caller's key, record its use, and audit a refused credential.
+ * Count a use of a key with limits (functions/usage/): the ADD on a rate window's or a quota
+ * period's counter, naming only the counter and its TTL. Never a read, never another attribute.
  */
-export const authentication: TableAccess = [{ actions: ['GetItem'], partitions: [partitions.key] }, useRecord, ...failedAttempts];
+export const limitCounting: TableAccess = [
+  { actions: ['UpdateItem'], partitions: [partitions.rateWindow], attributes: RATE_WINDOW_ATTRIBUTES },
+  { actions: ['UpdateItem'], partitions: [partitions.quotaPeriod], attributes: QUOTA_PERIOD_ATTRIBUTES },
+];
+
+/** Show the uses left in a key's quota (key details: GET, list, PATCH): a read of its current period. */
+export const quotaReading: TableGrant = { actions: ['GetItem'], partitions: [partitions.quotaPeriod] };
+
+/**
+ * What checking a keygate credential does (functions/access, keys/key-authentication.ts): read the
+ * caller's key, count the use against its limits (keys with limits only), record its use, and
+ * audit a refused credential.
+ */
+export const authentication: TableAccess = [{ actions: ['GetItem'], partitions: [partitions.key] }, ...limitCounting, useRecord, ...failedAttempts];
 
 /**
  * Listing keys (keys/key-listing.ts): a query on one of the three key indexes, then the matching

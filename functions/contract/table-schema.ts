@@ -35,6 +35,15 @@ export const KEY_INDEX_ATTRIBUTES = ['tags', 'nameLower', 'expiresAt', 'revokedA
  */
 export const KEY_USE_MARK = 'lastWriteWasUse';
 
+/**
+ * A key's limit counters (functions/usage/limit-counters.ts), each moved by one UpdateItem ADD:
+ * - rate window:  pk `LIMIT#<keyId>` sk `<limitIndex>#<windowStartEpochSeconds>[#<shard>]` { hits, ttl }
+ * - quota period: pk `QUOTA#<keyId>` sk `<quotaSetAtEpochMs>#<periodIndex>` { used, ttl }
+ * TTL: the window's (period's) end plus an hour. The schedule sync's stream filter passes `KEY#` only.
+ */
+export const RATE_WINDOW_ATTRIBUTES = ['pk', 'sk', 'hits', 'ttl'] as const;
+export const QUOTA_PERIOD_ATTRIBUTES = ['pk', 'sk', 'used', 'ttl'] as const;
+
 export type IndexProjection = { type: 'ALL' } | { type: 'INCLUDE'; attributes: readonly string[] };
 
 const ALL: IndexProjection = { type: 'ALL' };

@@ -5,10 +5,10 @@ import { authorize, MANAGEMENT_CREDENTIALS } from '../access/authorize.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, ForbiddenError, UnavailableError } from '../shared/errors.js';
+import { AuthenticationError, ForbiddenError, LimitRefusalError, UnavailableError } from '../shared/errors.js';
 import { OAuthError, oauthErrorStatus } from '../tokens/oauth-errors.js';
 import { logger } from '../observability/logger.js';
-import { INTERNAL_ERROR_MESSAGE, json, logUnhandledError } from './respond.js';
+import { INTERNAL_ERROR_MESSAGE, json, limitHeaders, logUnhandledError } from './respond.js';
 import { type HandleFn, type Route, requestOrigin } from './route-handler.js';
 
 /**
@@ -53,6 +53,11 @@ export function oauthErrorResponse(error: unknown, requestId: string): APIGatewa
   if (error instanceof OAuthError) {
     const challenge = CHALLENGE[error.code];
     return oauthJson(oauthErrorStatus[error.code], { error: error.code, error_description: error.message }, challenge ? { 'www-authenticate': challenge } : {});
+  }
+  if (error instanceof LimitRefusalError) {
+    // A key over a rate limit or out of quota: 429 with the same headers as the other routes. RFC 6749
+    // has no code for it; `rate_limited` and `quota_exhausted` are extension codes (§8.5).
+    return oauthJson(429, { error: error.reason, error_description: error.message }, limitHeaders(error.state));
   }
   if (error instanceof UnavailableError) {
     // RFC 6749 §4.1.2.1's code for a server that cannot answer now; the same 503 and Retry-After as the other routes.
@@ -159,6 +164,7 @@ async function bearerPrincipal(deps: Deps, event: APIGatewayProxyEventV2, id: st
   } catch (error) {
     if (error instanceof AuthenticationError) {
       await auditFailedAuthentication(deps, error, request, id);
+      if (error instanceof LimitRefusalError) throw error;
       throw new OAuthError('invalid_token', error.message);
     }
     if (error instanceof ForbiddenError) throw new OAuthError('insufficient_scope', error.message);

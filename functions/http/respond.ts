@@ -4,6 +4,8 @@ import {
   ConflictError,
   ForbiddenError,
   KeygateError,
+  LimitRefusalError,
+  type LimitState,
   NotFoundError,
   PayloadTooLargeError,
   UnavailableError,
@@ -26,6 +28,8 @@ export function noContent(): APIGatewayProxyStructuredResultV2 {
 /** The one place where errors become HTTP, by class. */
 const STATUS_BY_CLASS: [new (...args: never[]) => KeygateError, number][] = [
   [ValidationError, 400],
+  // Before AuthenticationError, its parent: a key that works but is over a limit is a 429, not a 401.
+  [LimitRefusalError, 429],
   [AuthenticationError, 401],
   [ForbiddenError, 403],
   [NotFoundError, 404],
@@ -39,7 +43,9 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
   if (error instanceof KeygateError) {
     const status = STATUS_BY_CLASS.find(([cls]) => error instanceof cls)?.[1] ?? 400;
     const headers: Record<string, string> = {};
-    if (error instanceof AuthenticationError) {
+    if (error instanceof LimitRefusalError) {
+      Object.assign(headers, limitHeaders(error.state));
+    } else if (error instanceof AuthenticationError) {
       headers['www-authenticate'] =
         error.reason === 'missing' ? 'Bearer realm="keygate"' : 'Bearer realm="keygate", error="invalid_token"';
     }
@@ -51,6 +57,24 @@ export function errorResponse(error: unknown, requestId: string): APIGatewayProx
   }
   logUnhandledError(error, requestId);
   return json(500, { error: { code: 'internal_error', message: INTERNAL_ERROR_MESSAGE, requestId } });
+}
+
+/**
+ * A 429's headers: Retry-After (RFC 9110) and the IETF httpapi draft's RateLimit-Limit,
+ * RateLimit-Remaining, RateLimit-Reset (seconds) and RateLimit-Policy. An exhausted quota that
+ * no refill restores has no Retry-After and no RateLimit-Reset: retrying will not help.
+ */
+export function limitHeaders(state: LimitState): Record<string, string> {
+  const headers: Record<string, string> = {
+    'ratelimit-limit': String(state.limit),
+    'ratelimit-remaining': String(state.remaining),
+    'ratelimit-policy': state.policy,
+  };
+  if (state.resetSeconds !== undefined) {
+    headers['ratelimit-reset'] = String(state.resetSeconds);
+    headers['retry-after'] = String(state.resetSeconds);
+  }
+  return headers;
 }
 
 /** What a 500 says; the detail goes to the log and the caller gets the request id to quote. */

@@ -10,6 +10,8 @@ import { InvalidKeyJwtError, isKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtTrust } from './key-jwt-keys.js';
 import { addressAllowed } from './key-ip-allowlist.js';
 import { parseKeyString, secretMatches } from './key-string.js';
+import { countUse } from '../usage/limit-enforcement.js';
+import { limitsClaim } from '../usage/limit-model.js';
 
 /**
  * Authentication of a presented key: the offline checks (shape and checksum, or a JWT-format
@@ -159,6 +161,11 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup, address:
   if ('refused' in lookup) throw lookup.refused;
   const now = deps.clock();
   const key = judgeKey(lookup.presented, lookup.record, now, address);
+  // Only a key with limits touches a counter (rate limits, then quota); one without costs nothing.
+  // A refusal (LimitRefusalError) or a counter failure (UnavailableError) ends here, before the use record.
+  if (key.rateLimits !== undefined || key.quota !== undefined) {
+    await countUse(deps, key.id, key, key.expiresAt === null ? undefined : Math.ceil(new Date(key.expiresAt).getTime() / 1000));
+  }
   if ((key.lastUsedAt === undefined || key.lastUsedAt <= new Date(now.getTime() - MINUTE).toISOString()) && claimUseWrite(deps, key.id, now)) {
     try {
       await keyStore(deps).recordUse(key, now, inactiveAtFrom(now, deps.config.policy));
@@ -177,6 +184,7 @@ export async function authenticateLookup(deps: Deps, lookup: KeyLookup, address:
     expiresAt: key.expiresAt,
     ...(key.meta === undefined ? {} : { meta: key.meta }),
     ...(key.allowedIps === undefined ? {} : { allowedIps: key.allowedIps }),
+    ...(key.rateLimits === undefined && key.quota === undefined ? {} : { limits: limitsClaim(key) }),
   };
 }
 

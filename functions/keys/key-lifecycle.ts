@@ -15,6 +15,8 @@ import { revokeKey } from './key-state.js';
 import type { StoredNotification } from './key-notifications.js';
 import { notificationsForEdit, notificationsForNewKey } from './key-reminders.js';
 import { keyStore } from './key-store.js';
+import { normalizeQuota, normalizeRateLimits } from '../usage/limit-model.js';
+import { quotaRemaining } from '../usage/quotas.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
 
 /**
@@ -33,7 +35,7 @@ export function auditedCaller(principal: Principal): AuditedCaller {
 }
 
 /** The fields whose edits the audit log shows, before and after (never a secret or a hash). */
-const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt', 'tags', 'meta', 'allowedIps'] as const;
+const AUDITED_EDIT_FIELDS = ['name', 'description', 'roles', 'permissions', 'expiresAt', 'tags', 'meta', 'allowedIps', 'rateLimits', 'quota'] as const;
 
 /** A notification as the audit log shows it: when and where, not its internal revision. */
 function auditedNotification(n: StoredNotification | null | undefined) {
@@ -137,6 +139,10 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
   };
   const allowedIps = input.allowedIps === undefined ? undefined : normalizeAllowedIps(input.allowedIps);
   if (allowedIps !== undefined) record.allowedIps = allowedIps;
+  const rateLimits = normalizeRateLimits(input.rateLimits);
+  if (rateLimits !== undefined) record.rateLimits = rateLimits;
+  const quota = normalizeQuota(input.quota, now);
+  if (quota !== undefined) record.quota = quota;
   Object.assign(record, await notificationsForNewKey(deps, principal, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
@@ -151,11 +157,13 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
       ...(record.tags === undefined ? {} : { tags: record.tags }),
       ...(record.meta === undefined ? {} : { meta: record.meta }),
       ...(allowedIps === undefined ? {} : { allowedIps }),
+      ...(rateLimits === undefined ? {} : { rateLimits }),
+      ...(quota === undefined ? {} : { quota }),
     },
   });
   await claimNameAndWrite(deps, record, (staleHolder) => keyStore(deps).insertKey(record, audit, staleHolder));
   changeCommitted(audit);
-  return { key: keyString, details: keyDetails(record, now) };
+  return { key: keyString, details: keyDetails(record, now, quota?.remaining) };
 }
 
 /**
@@ -185,8 +193,13 @@ async function claimNameAndWrite(
   throw new ConflictError(`the name "${key.name}" is being claimed by another request; retry`, 'name_taken');
 }
 
+/** A key's details with the uses left in its quota (one read of the quota's current period, for keys that have one). */
+async function detailsWithQuota(deps: Deps, key: KeyRecord, now: Date): Promise<KeyDetails> {
+  return keyDetails(key, now, key.quota === undefined ? undefined : await quotaRemaining(deps, key.id, key.quota));
+}
+
 export async function getKey(deps: Deps, principal: Principal, id: string): Promise<KeyDetails> {
-  return keyDetails(await loadManagedKey(deps, principal, id), deps.clock());
+  return detailsWithQuota(deps, await loadManagedKey(deps, principal, id), deps.clock());
 }
 
 export async function listKeys(deps: Deps, principal: Principal, input: ListKeysInput) {
@@ -200,7 +213,7 @@ export async function listKeys(deps: Deps, principal: Principal, input: ListKeys
   const now = deps.clock();
   const { status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor } = input;
   const page = await keyStore(deps).queryKeys({ owner, status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor }, now);
-  return { items: page.items.map((k) => keyDetails(k, now)), nextCursor: page.nextCursor };
+  return { items: await Promise.all(page.items.map((k) => detailsWithQuota(deps, k, now))), nextCursor: page.nextCursor };
 }
 
 export async function updateKey(deps: Deps, principal: Principal, id: string, input: UpdateKeyInput): Promise<KeyDetails> {
@@ -225,6 +238,16 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
     if (allowedIps === undefined) delete updated.allowedIps;
     else updated.allowedIps = allowedIps;
   }
+  if (input.rateLimits !== undefined) {
+    const rateLimits = normalizeRateLimits(input.rateLimits);
+    if (rateLimits === undefined) delete updated.rateLimits;
+    else updated.rateLimits = rateLimits;
+  }
+  if (input.quota !== undefined) {
+    const quota = normalizeQuota(input.quota, now);
+    if (quota === undefined) delete updated.quota;
+    else updated.quota = quota;
+  }
   if (input.roles !== undefined || input.permissions !== undefined) {
     Object.assign(updated, checkGrants(deps, principal, { roles: input.roles ?? key.roles, permissions: input.permissions ?? key.permissions }));
   }
@@ -239,7 +262,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
   const audit = changeEntry(deps, auditedCaller(principal), 'key.update', { keyId: key.id, details: { changes: editedFields(key, updated) } });
   await claimNameAndWrite(deps, updated, (staleHolder) => keyStore(deps).editKey(key, keyChanges(key, updated), audit, { staleHolder }));
   changeCommitted(audit);
-  return keyDetails(updated, now);
+  return detailsWithQuota(deps, updated, now);
 }
 
 export async function resetKeySecret(deps: Deps, principal: Principal, id: string, input: ResetKeyInput): Promise<IssuedKey> {

@@ -3,6 +3,7 @@ import type { Policy } from '../deployment-config.js';
 import { addDuration } from '../shared/durations.js';
 import type { RoleGrant } from '../permissions/grants.js';
 import type { Actor } from '../permissions/principal.js';
+import type { Quota, RateLimit } from '../usage/limit-model.js';
 import type { KeyMeta } from './key-metadata.js';
 import { type KeyNotificationFields, notificationDetails } from './key-notifications.js';
 
@@ -56,6 +57,10 @@ export interface KeyRecord extends KeyNotificationFields {
    * key-ip-allowlist.ts.
    */
   allowedIps?: string[];
+  /** Rate limits (functions/usage/rate-limits.ts); absent: none, and no counter is ever touched. */
+  rateLimits?: RateLimit[];
+  /** Remaining uses with an optional refill (functions/usage/quotas.ts); absent: none. */
+  quota?: Quota;
   /** Set by a rotation: the key that replaced this one (written once, in the rotation's transaction). */
   successorId?: string;
   rotatedAt?: string;
@@ -105,8 +110,11 @@ export function ttlFor(key: Pick<KeyRecord, 'expiresAt' | 'inactiveAt' | 'revoke
   return Math.ceil(addDuration(new Date(end), policy.retention).getTime() / 1000);
 }
 
-/** What the API shows of a key. Never a secret or a hash. */
-export function keyDetails(key: KeyRecord, now: Date) {
+/**
+ * What the API shows of a key. Never a secret or a hash. `quotaLeft`: the uses left in the quota's
+ * current period, where the answer read it (functions/usage/quotas.ts quotaRemaining).
+ */
+export function keyDetails(key: KeyRecord, now: Date, quotaLeft?: number) {
   const expiry = effectiveExpiry(key);
   return {
     id: key.id,
@@ -136,6 +144,9 @@ export function keyDetails(key: KeyRecord, now: Date) {
     suspendedBy: key.suspendedBy ?? null,
     suspendedReason: key.suspendedReason ?? null,
     allowedIps: key.allowedIps ?? null,
+    rateLimits: key.rateLimits ?? [],
+    quota: key.quota ? { remaining: key.quota.remaining, refill: key.quota.refill ?? null, setAt: key.quota.setAt } : null,
+    quotaRemaining: key.quota === undefined ? null : (quotaLeft ?? null),
     predecessorId: key.predecessorId ?? null,
     successorId: key.successorId ?? null,
     rotatedAt: key.rotatedAt ?? null,

@@ -98,6 +98,9 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
       ...(key.allowedIps === undefined ? {} : { allowedIps: key.allowedIps }),
       ...(key.tags === undefined ? {} : { tags: key.tags }),
       ...(key.meta === undefined ? {} : { meta: key.meta }),
+      // Limits carry over; the successor is a new key, so its quota starts afresh (set now, full).
+      ...(key.rateLimits === undefined ? {} : { rateLimits: key.rateLimits }),
+      ...(key.quota === undefined ? {} : { quota: { ...key.quota, setAt: nowIso } }),
     };
     Object.assign(successor, await notificationsForSuccessor(deps, key, successor, now));
 
@@ -132,7 +135,7 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
     const outcome = await keyStore(deps).rotateKey(key, keyChanges(key, old), successor, audits);
     if (outcome.ok) {
       audits.forEach(changeCommitted);
-      return { key: issued.keyString, details: keyDetails(successor, now) };
+      return { key: issued.keyString, details: keyDetails(successor, now, successor.quota?.remaining) };
     }
     if (outcome.reason === 'name_moved') {
       throw new ConflictError(`the name "${key.name}" of key ${key.id} is no longer held by it; read the key again`, 'concurrent_update');

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { actor, instant, page } from '../contract/response-parts.js';
 import { roleGrantSchema } from '../permissions/grants.js';
+import { rateLimitModes } from '../usage/limit-model.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 
 /**
@@ -49,6 +50,22 @@ export const keyDetailsSchema = z
     suspendedBy: actor.nullable(),
     suspendedReason: z.string().nullable(),
     allowedIps: z.array(z.string()).nullable().meta({ description: 'CIDR ranges the key may be used from (normalized); null: anywhere' }),
+    rateLimits: z
+      .array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) }))
+      .meta({ description: 'Rate limits: at most `limit` uses per fixed `window`; [] none' }),
+    quota: z
+      .strictObject({
+        remaining: z.number().int().meta({ description: 'The uses the quota was set with (its first period)' }),
+        refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).nullable(),
+        setAt: instant.meta({ description: 'When the quota was set: refill periods count from here' }),
+      })
+      .nullable()
+      .meta({ description: 'The quota as set; null: none' }),
+    quotaRemaining: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'Uses left in the current quota period (GET, list, create, PATCH, rotate read it); null: no quota, or not read by this answer' }),
     predecessorId: z.string().nullable().meta({ description: 'The key this one replaced by a rotation' }),
     successorId: z.string().nullable().meta({ description: 'The key that replaced this one by a rotation' }),
     rotatedAt: instant.nullable(),
@@ -78,6 +95,8 @@ export const verificationSchema = z.strictObject({
     'revoked',
     'suspended',
     'ip_not_allowed',
+    'rate_limited',
+    'quota_exhausted',
     'insufficient_permissions',
   ]),
   keyId: z.string().nullable(),

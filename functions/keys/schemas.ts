@@ -5,6 +5,7 @@ import { metaSchema, tagSchema, tagsSchema } from './key-metadata.js';
 import { isIpAddress } from './key-ip-allowlist.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { CHANNEL_ID, KEY_ID } from '../shared/ids.js';
+import { quotaInputSchema, rateLimitsInputSchema } from '../usage/limit-model.js';
 import { ownerSchema } from '../shared/owner-schema.js';
 import { pageQuerySchema } from '../shared/page-query.js';
 import { descriptionSchema as keyDescriptionSchema, nameSchema as keyNameSchema } from '../shared/text-schemas.js';
@@ -56,6 +57,8 @@ export const createKeyBodySchema = z.strictObject({
   tags: tagsSchema.optional(),
   meta: metaSchema.optional(),
   allowedIps: allowedIpsSchema.optional(),
+  rateLimits: rateLimitsInputSchema.optional(),
+  quota: quotaInputSchema.optional(),
 });
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
 
@@ -73,10 +76,14 @@ export const updateKeyBodySchema = z
     /** Replaces the metadata; null removes it. */
     meta: metaSchema.nullable().optional(),
     allowedIps: allowedIpsSchema.optional(),
+    /** Replaces the rate limits; [] or null removes them. Counts in the current windows carry on. */
+    rateLimits: rateLimitsInputSchema.optional(),
+    /** Sets the quota afresh (its full `remaining`, periods counted from now); null removes it. */
+    quota: quotaInputSchema.optional(),
   })
   .refine(
     (body) => Object.keys(body).length > 0,
-    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification, tags, meta or allowedIps',
+    'give at least one field to change: name, description, roles, permissions, expiresAt, expiresIn, notification, tags, meta, allowedIps, rateLimits or quota',
   );
 export type UpdateKeyInput = z.infer<typeof updateKeyBodySchema>;
 

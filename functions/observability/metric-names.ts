@@ -22,6 +22,11 @@ export const metricNames = {
   notificationsFailed: 'NotificationsFailed',
   /** A key's use (lastUsedAt) could not be recorded; the request went on. Sets: [service], [service, error]. */
   useRecordsFailed: 'UseRecordsFailed',
+  /**
+   * A rate-limit or quota counter write failed, so the request was refused (fail closed).
+   * Sets: [service], [service, counter], [service, error].
+   */
+  limitCounterFailures: 'LimitCounterFailures',
   /** The daily rotation check: 1 when the signing-key rotation is overdue, else 0. Set: [service]. */
   signingKeyRotationOverdue: 'SigningKeyRotationOverdue',
 } as const;

@@ -93,6 +93,15 @@ export function countUseRecordFailed(keyId: string, error: unknown): void {
   count(metricNames.useRecordsFailed, {}, [{}, { error: name }]);
 }
 
+/**
+ * A rate-limit or quota counter could not be moved (throttle, timeout, an error): the request was
+ * refused (503), never let through. Counted by counter kind and error name; the caller logs it.
+ */
+export function countLimitCounterFailed(counter: 'rate_limit' | 'quota', error: unknown): void {
+  const name = error instanceof Error ? error.name : 'unknown';
+  count(metricNames.limitCounterFailures, {}, [{}, { counter }, { error: name }]);
+}
+
 /** The daily signing-key rotation check (functions/signing/signing-key-rotation.ts): 1 overdue, 0 on time. */
 export function recordRotationCheck(overdue: boolean): void {
   try {

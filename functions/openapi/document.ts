@@ -1,5 +1,6 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import type { RouteContract } from '../contract/route-contract.js';
+import { partitions } from '../contract/table-access.js';
 import { errorSchema, oauthErrorSchema } from '../http/error-schemas.js';
 import { routes } from '../routes.js';
 
@@ -18,8 +19,20 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Body larger than 16 KB',
   415: 'Body is not JSON',
   500: 'keygate failed; the body carries the request id to quote',
+  429: 'The key is over one of its rate limits (code `rate_limited`) or out of quota (`quota_exhausted`): retry after Retry-After seconds',
   503: 'The database did not answer in time (code `unavailable`; OAuth: `temporarily_unavailable`): retry after Retry-After seconds',
 };
+
+/** A 429's headers (functions/http/respond.ts limitHeaders): RFC 9110's Retry-After and the IETF httpapi draft's RateLimit-*. */
+const LIMIT_HEADERS = Object.fromEntries(
+  [
+    ['Retry-After', 'Seconds until the window ends or the quota is refilled (absent: a quota without refill, exhausted for good)'],
+    ['RateLimit-Limit', 'The limit that refused: uses per window, or the quota period\'s allowance'],
+    ['RateLimit-Remaining', 'Uses left: 0'],
+    ['RateLimit-Reset', 'Seconds until the limit resets (as Retry-After)'],
+    ['RateLimit-Policy', 'The limit as `<limit>;w=<window seconds>`, or `<allowance>;comment="quota"`'],
+  ].map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]),
+);
 
 function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
   const out: ZodOpenApiResponsesObject = {};
@@ -35,12 +48,16 @@ function responsesOf(route: RouteContract): ZodOpenApiResponsesObject {
   if (route.permission !== 'public') errorStatuses.add(401).add(403);
   // Every route that reads the table answers 503 when it stalls (functions/shared/dynamodb.ts bounds the wait).
   if (route.tableAccess.length > 0) errorStatuses.add(503);
+  // Every route that counts a key's use against its limits (functions/usage/) may refuse it with 429.
+  const countsLimits = route.tableAccess.some((grant) => grant.partitions.includes(partitions.rateWindow));
+  if (countsLimits) errorStatuses.add(429);
   const errorBody = route.style === 'oauth' ? oauthErrorSchema : errorSchema;
   for (const status of [...errorStatuses].sort()) {
     out[String(status) as `4${string}`] = {
       description: STATUS_TEXT[status] ?? 'Error',
       content: { 'application/json': { schema: errorBody } },
       ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } } } : {}),
+      ...(status === 429 ? { headers: LIMIT_HEADERS } : {}),
     };
   }
   return out;

@@ -1,4 +1,5 @@
 import type { PersonIdentity, RequestOrigin } from '../audit/audit-model.js';
+import type { LimitsClaim } from '../usage/limit-model.js';
 import type { Expanded, Grants } from './grants.js';
 
 /** Who is calling: resolved from a keygate credential. */
@@ -17,6 +18,8 @@ export interface Principal {
   person?: PersonIdentity;
   /** A key's IP allowlist (normalized CIDR ranges), carried into the access tokens it mints; absent: anywhere. */
   allowedIps?: string[];
+  /** A key's rate limits and quota, carried into the access tokens it mints (claim kg_lim); absent: none. */
+  limits?: LimitsClaim | undefined;
 }
 
 /** Who did something, as stored on keys, channels, operator messages and audit entries. */

@@ -29,7 +29,7 @@ import { UnavailableError } from './errors.js';
  *   never reused;
  * - errors: an unavailable table is UnavailableError (as functions/shared/dynamodb.ts throws);
  *   any other refusal an Error named as DynamoDB names it (ValidationException, ...).
- * Writes, queries and transactions stay on the SDK.
+ * Writes (but the counters of rate limits and quotas), queries and transactions stay on the SDK.
  */
 
 export type Item = Record<string, NativeAttributeValue>;
@@ -40,7 +40,19 @@ export interface BatchGetResult {
   unprocessed: Item[];
 }
 
-export type ReadOperation = 'GetItem' | 'BatchGetItem';
+/** UpdateItem only for the per-request counters of rate limits and quotas (functions/usage/limit-counters.ts). */
+export type ReadOperation = 'GetItem' | 'BatchGetItem' | 'UpdateItem';
+
+/** An UpdateItem as lib-dynamodb takes it (native values); `Attributes` of the answer as it returns them. */
+export interface CounterUpdate {
+  TableName: string;
+  Key: Item;
+  UpdateExpression: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues: Item;
+  ReturnValues: 'UPDATED_NEW' | 'NONE';
+}
 type Output = Record<string, unknown>;
 
 /**
@@ -154,6 +166,24 @@ export class LeanDynamoReader {
       };
     })) as { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> };
     return { items: output.Responses?.[table] ?? [], unprocessed: output.UnprocessedKeys?.[table]?.Keys ?? [] };
+  }
+
+  /**
+   * One UpdateItem (a counter's ADD, per request: the SDK's per-call cost would double a
+   * verification's CPU). A failed condition throws DynamoDbServiceError named
+   * ConditionalCheckFailedException. Retried like the reads: a retry after a timeout may count
+   * one request twice, which errs towards refusing, never towards letting through.
+   */
+  async updateItem(input: CounterUpdate): Promise<Item | undefined> {
+    const output = await this.run('UpdateItem', input as unknown as Record<string, unknown>, async () => {
+      const raw = (await this.call('UpdateItem', {
+        ...input,
+        Key: marshall(input.Key),
+        ExpressionAttributeValues: marshall(input.ExpressionAttributeValues),
+      })) as { Attributes?: Record<string, AttributeValue> };
+      return raw.Attributes === undefined ? {} : { Attributes: unmarshall(raw.Attributes) };
+    });
+    return output.Attributes as Item | undefined;
   }
 
   /** Runs `interceptor` around every call from now on; returns what removes it. */

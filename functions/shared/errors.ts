@@ -24,6 +24,8 @@ export const authenticationFailures = [
   'revoked',
   'suspended',
   'ip_not_allowed',
+  'rate_limited',
+  'quota_exhausted',
 ] as const;
 export type AuthenticationFailure = (typeof authenticationFailures)[number];
 
@@ -37,7 +39,12 @@ export interface CredentialSubject {
  * Refusals with their own error code: told only to a caller holding the key's right secret (the
  * judgement checks the secret first), so they reveal nothing to a guesser.
  */
-const OWN_CODES: Partial<Record<AuthenticationFailure, string>> = { suspended: 'key_suspended', ip_not_allowed: 'ip_not_allowed' };
+const OWN_CODES: Partial<Record<AuthenticationFailure, string>> = {
+  suspended: 'key_suspended',
+  ip_not_allowed: 'ip_not_allowed',
+  rate_limited: 'rate_limited',
+  quota_exhausted: 'quota_exhausted',
+};
 
 /**
  * The caller presented no credential or a credential that does not work; `reason` says which.
@@ -54,6 +61,40 @@ export class AuthenticationError extends KeygateError {
   ) {
     super(message);
     this.code = OWN_CODES[reason] ?? 'unauthenticated';
+  }
+}
+
+/**
+ * What a 429 says about the limit that refused (the IETF draft's RateLimit-* headers and Retry-After).
+ * `retryAfterSeconds` undefined: no refill will come (an exhausted quota without one).
+ */
+export interface LimitState {
+  /** The limit's size: requests per window, or the quota's allowance for its period. */
+  limit: number;
+  remaining: number;
+  /** Seconds until the window (or quota period) ends; undefined: never. */
+  resetSeconds: number | undefined;
+  /** RateLimit-Policy: `5;w=10` (window seconds), or `3;comment="quota"`. */
+  policy: string;
+}
+
+/**
+ * A key that works but is over one of its rate limits, or has used up its quota: reason
+ * `rate_limited` or `quota_exhausted`, thrown from authenticateLookup after the key was judged
+ * valid (functions/usage/). 429 at keygate's routes; a denial at the authorizer; a code at verify.
+ */
+export class LimitRefusalError extends AuthenticationError {
+  constructor(
+    reason: 'rate_limited' | 'quota_exhausted',
+    message: string,
+    subject: CredentialSubject,
+    readonly state: LimitState,
+  ) {
+    super(reason, message, subject);
+  }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.state.resetSeconds;
   }
 }
 

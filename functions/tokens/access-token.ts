@@ -1,5 +1,6 @@
 import { type JSONWebKeySet, jwtVerify } from 'jose';
 import * as z from 'zod';
+import { limitsClaimSchema } from '../usage/limit-model.js';
 import { roleGrantSchema } from '../permissions/grants.js';
 import { signJwt } from '../signing/jws-sign.js';
 import type { Signer } from '../signing/signing-keys.js';
@@ -36,6 +37,11 @@ export const accessTokenClaimsSchema = z.object({
    * refuses the token from any other address. Absent: the key had none.
    */
   kg_ips: z.array(z.string()).optional(),
+  /**
+   * The key's rate limits and quota when it was minted (functions/usage/limit-model.ts): each use
+   * of the token counts against its key's counters, with no read of the key. Absent: none.
+   */
+  kg_lim: limitsClaimSchema.optional(),
 });
 
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;

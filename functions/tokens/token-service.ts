@@ -9,7 +9,7 @@ import { hashSecret } from '../keys/key-string.js';
 import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
 import { countTokenIssued, countVerification } from '../observability/metrics.js';
 import type { Deps } from '../runtime/deps.js';
-import { AuthenticationError, ValidationError } from '../shared/errors.js';
+import { AuthenticationError, LimitRefusalError, ValidationError } from '../shared/errors.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, signAccessToken, verifyAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-errors.js';
 import type { TokenDeps } from '../signing/token-deps.js';
@@ -122,6 +122,8 @@ export async function issueAccessToken(
     if (error instanceof AuthenticationError) {
       countVerification({ allowed: false, reason: error.reason });
       await auditFailedAuthentication(deps, error, origin, 'IssueToken');
+      // Over a rate limit or out of quota: the key works, it is not a failed client authentication (429).
+      if (error instanceof LimitRefusalError) throw error;
       throw new OAuthError('invalid_client', `client authentication failed: ${error.message}`);
     }
     throw error;
@@ -148,6 +150,7 @@ export async function issueAccessToken(
       ...(granted.roles ? { roles: granted.roles } : {}),
       kg_sfp: secretFingerprint(hashSecret(parsed.secret)),
       ...(principal.allowedIps === undefined ? {} : { kg_ips: principal.allowedIps }),
+      ...(principal.limits === undefined ? {} : { kg_lim: principal.limits }),
     };
     const accessToken = signAccessToken(await tokens.keys.signer(now), claims);
     issued = { accessToken, expiresIn: exp - iat, scope };

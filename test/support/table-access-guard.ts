@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
 import type { GatewayRoute } from '../../dev/gateway.js';
 import { functionTableAccess, type TableAccess, type TableAction, type TableGrant } from '../../functions/contract/table-access.js';
 import { tableSchema } from '../../functions/contract/table-schema.js';
@@ -175,6 +176,17 @@ export function guardTableAccess(client: DynamoDBDocumentClient): void {
     },
     { step: 'initialize', name: 'keygateTableAccessGuard' },
   );
+  // The lean client (key reads, limit counters) is held to the same grants.
+  leanReaderOf(client).intercept(async (operation, input, next) => {
+    const current = scope.getStore();
+    const denied = current === undefined ? undefined : deniedCall(current.access, operation, input);
+    if (current !== undefined && denied !== undefined) {
+      const message = `${current.who} is not granted ${denied} (functions/contract/table-access.ts)`;
+      console.error(`table access guard: ${message}`);
+      throw new AccessDeniedError(message);
+    }
+    return next();
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { keyDetailsSchema } from '../key-responses.js';
 import { keyIdPathSchema } from '../schemas.js';
-import { authentication } from '../../contract/table-access.js';
+import { authentication, quotaReading } from '../../contract/table-access.js';
 
 export const getKeyContract = defineContract({
   id: 'GetKey',
@@ -9,7 +9,7 @@ export const getKeyContract = defineContract({
   path: '/v1/keys/{id}',
   entry: 'functions/keys/handlers/get-key.ts',
   permission: 'keys:read',
-  tableAccess: authentication,
+  tableAccess: [...authentication, quotaReading],
   summary: 'Key details, with effective expiry and status',
   request: { path: keyIdPathSchema },
   responses: { 200: { description: 'Key details', schema: keyDetailsSchema } },

@@ -1,7 +1,7 @@
 import { defineContract } from '../../contract/route-contract.js';
 import { keyPageSchema } from '../key-responses.js';
 import { listKeysQuerySchema } from '../schemas.js';
-import { authentication, keyListing } from '../../contract/table-access.js';
+import { authentication, keyListing, quotaReading } from '../../contract/table-access.js';
 
 export const listKeysContract = defineContract({
   id: 'ListKeys',
@@ -9,7 +9,7 @@ export const listKeysContract = defineContract({
   path: '/v1/keys',
   entry: 'functions/keys/handlers/list-keys.ts',
   permission: 'keys:read',
-  tableAccess: [...authentication, ...keyListing],
+  tableAccess: [...authentication, ...keyListing, quotaReading],
   summary: 'List and search keys: by owner, status, tag, name prefix, expiring before, unused since',
   request: { query: listKeysQuerySchema },
   responses: {

@@ -1,7 +1,7 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
 import { keyDetailsSchema } from '../key-responses.js';
 import { keyIdPathSchema, updateKeyBodySchema } from '../schemas.js';
-import { appendAudit, authentication, notificationChannels, partitions } from '../../contract/table-access.js';
+import { appendAudit, authentication, notificationChannels, partitions, quotaReading } from '../../contract/table-access.js';
 
 export const updateKeyContract = defineContract({
   id: 'UpdateKey',
@@ -16,8 +16,9 @@ export const updateKeyContract = defineContract({
     { actions: ['GetItem', 'PutItem', 'DeleteItem'], partitions: [partitions.keyName] },
     notificationChannels,
     appendAudit,
+    quotaReading,
   ],
-  summary: 'Edit name, description, grants; shorten expiry',
+  summary: 'Edit name, description, grants, limits; shorten expiry',
   request: { path: keyIdPathSchema, body: updateKeyBodySchema },
   responses: { 200: { description: 'The edited key', schema: keyDetailsSchema } },
   errors: [...BODY_ERRORS, 404, 409],
