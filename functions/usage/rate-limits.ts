@@ -100,7 +100,20 @@ interface FastCounter {
   syncing: Promise<void> | undefined;
 }
 
-const fastCounters = new BoundedMap<FastCounter>(20_000);
+/**
+ * Fast counters, one space per DynamoDB client: a function instance (a process) holds one client,
+ * so this is per process; a test stands in several processes with several clients.
+ */
+const fastSpaces = new WeakMap<object, BoundedMap<FastCounter>>();
+
+function fastCountersOf(deps: Deps): BoundedMap<FastCounter> {
+  let space = fastSpaces.get(deps.ddb);
+  if (space === undefined) {
+    space = new BoundedMap<FastCounter>(20_000);
+    fastSpaces.set(deps.ddb, space);
+  }
+  return space;
+}
 
 /**
  * Admits a use when `global + pending < limit`, then reconciles (one ADD of `pending`, returning
@@ -118,10 +131,11 @@ async function fastAdmit(deps: Deps, keyId: string, index: number, limit: RateLi
   const seconds = windowSeconds(limit.window);
   const window = windowAt(seconds, now);
   const id = `${deps.tableName}\0${keyId}\0${index}\0${window.start}`;
-  let counter = fastCounters.get(id);
+  const counters = fastCountersOf(deps);
+  let counter = counters.get(id);
   if (counter === undefined) {
     counter = { global: 0, pending: 0, lastSync: Number.NEGATIVE_INFINITY, syncing: undefined };
-    fastCounters.set(id, counter);
+    counters.set(id, counter);
   }
   const batch = fastBatch(limit.limit);
   for (;;) {
@@ -161,8 +175,8 @@ function reconcile(deps: Deps, keyId: string, index: number, window: Window, cou
   return counter.syncing;
 }
 
-/** Forgets this process's fast counters and full-shard memos (tests that restart a "process"). */
-export function resetRateLimitMemory(): void {
+/** Forgets this process's full-shard memos and the fast counters of `deps`' client (the bench, between rows). */
+export function resetRateLimitMemory(deps: Deps): void {
   fullShards.clear();
-  fastCounters.clear();
+  fastSpaces.delete(deps.ddb);
 }

@@ -1,0 +1,277 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeJwt } from 'jose';
+import { afterEach, beforeEach, describe, expect, it, inject, onTestFinished, vi } from 'vitest';
+import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
+import { ownTokenTrust } from '../../functions/access/verify-credential.js';
+import { type AuthorizerSettings, authorizeHttpApi, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
+import { logger } from '../../functions/observability/logger.js';
+import { documentClient } from '../../functions/shared/dynamodb.js';
+import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
+import { LimitRefusalError } from '../../functions/shared/errors.js';
+import { fastBatch } from '../../functions/usage/limit-model.js';
+import { countRateLimits } from '../../functions/usage/rate-limits.js';
+import { countCalls } from '../support/ddb-calls.js';
+import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
+
+/**
+ * Per-key rate limits and quotas over DynamoDB Local, at every place a key or its tokens are used:
+ * keygate's own routes (429 with Retry-After and RateLimit-*), POST /v1/keys/verify (a code), the
+ * token endpoint and the keygate authorizer (a denial with the reason). Time moves on the test clock.
+ */
+let world: KeygateWorld;
+let settings: AuthorizerSettings;
+
+beforeEach(async () => {
+  vi.spyOn(logger, 'info').mockImplementation(() => {});
+  vi.spyOn(logger, 'warn').mockImplementation(() => {});
+  world = await keygateWorld();
+  settings = checkSettings(world.deps.config.catalog, {
+    routes: { 'GET /alerts': { permission: 'alerts:read' } },
+    credentialHeaders: ['authorization'],
+    tokens: ownTokenTrust(world.deps.tokens!),
+  });
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await world.close();
+});
+
+const limited = (extra: Record<string, unknown> = {}) =>
+  createKey(world, { owner: 'siem', permissions: ['keys:read', 'alerts:read'], rateLimits: [{ limit: 5, window: 'PT10S' }], ...extra });
+
+const getSelf = (key: CreatedKey) => world.api('GET', `/v1/keys/${key.id}`, { key: key.key });
+const verify = (key: string) => world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key } });
+const authorizeKey = (credential: string) =>
+  authorizeHttpApi(world.deps, settings, {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:api/$default/GET/alerts',
+    identitySource: [`Bearer ${credential}`],
+    routeKey: 'GET /alerts',
+    rawPath: '/alerts',
+    rawQueryString: '',
+    cookies: [],
+    headers: { authorization: `Bearer ${credential}` },
+    requestContext: { requestId: 'test' },
+  } as never);
+
+async function storedCounter(pk: string, sk: string) {
+  return (await world.deps.ddb.send(new GetCommand({ TableName: world.deps.tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+describe('rate limits at keygate\'s routes', () => {
+  it('answers a key with limit 5 per PT10S five times, then 429 with Retry-After and RateLimit-* headers, and again after the window', async () => {
+    const key = await limited();
+    for (let i = 0; i < 5; i++) expect((await getSelf(key)).status).toBe(200);
+    const refused = await getSelf(key);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('rate_limited');
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(refused.headers.get('ratelimit-limit')).toBe('5');
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+    expect(refused.headers.get('ratelimit-reset')).toBe('10');
+    expect(refused.headers.get('ratelimit-policy')).toBe('5;w=10');
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    // The window's item holds the five admitted uses (the refusal moved nothing).
+    const windowStart = Math.floor(world.clock().getTime() / 1000 / 10) * 10;
+    expect(await storedCounter(`LIMIT#${key.id}`, `0#${windowStart}`)).toMatchObject({ hits: 5 });
+
+    world.clock.advance(4_000);
+    expect((await getSelf(key)).headers.get('retry-after')).toBe('6');
+    world.clock.advance(6_000);
+    expect((await getSelf(key)).status).toBe(200);
+  });
+
+  it('shows the limits in the key details and audits their edit; [] removes them', async () => {
+    const key = await limited();
+    const details = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
+    expect(details.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'strict' }]);
+    expect(details.quota).toBeNull();
+    const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { rateLimits: [{ limit: 100, window: 'PT1M', mode: 'fast' }] } });
+    expect(edited.status).toBe(200);
+    expect(edited.json.rateLimits).toEqual([{ limit: 100, window: 'PT1M', mode: 'fast' }]);
+    const audit = await world.api('GET', `/v1/audit?keyId=${key.id}&action=key.update`, { key: world.admin });
+    expect(audit.json.items[0].details.changes.rateLimits).toEqual({
+      from: [{ limit: 5, window: 'PT10S', mode: 'strict' }],
+      to: [{ limit: 100, window: 'PT1M', mode: 'fast' }],
+    });
+    const removed = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { rateLimits: [] } });
+    expect(removed.json.rateLimits).toEqual([]);
+  });
+
+  it.each([
+    [{ rateLimits: [{ limit: 0, window: 'PT1S' }] }, 'rateLimits[].limit must be at least 1'],
+    [{ rateLimits: [{ limit: 5, window: 'P1M' }] }, 'no years, months or weeks'],
+    [{ rateLimits: [{ limit: 5, window: 'PT0.5S' }] }, 'whole number of seconds'],
+    [{ rateLimits: [{ limit: 5, window: 'soon' }] }, 'ISO 8601 duration'],
+    [{ rateLimits: [{ limit: 5, window: 'P40D' }] }, 'between PT1S and P31D'],
+    [{ rateLimits: [{ limit: 5, window: 'PT1S', mode: 'loose' }] }, 'mode must be'],
+    [{ rateLimits: [{ limit: 100_000, window: 'PT1S' }] }, 'at most 8000 uses per second'],
+    [{ rateLimits: [{ limit: 5, window: 'PT60S' }, { limit: 9, window: 'PT1M' }] }, 'two limits with the window PT1M'],
+    [{ rateLimits: Array.from({ length: 5 }, (_, i) => ({ limit: 5, window: `PT${i + 1}S` })) }, 'at most 4 limits'],
+    [{ quota: { remaining: -1 } }, 'quota.remaining must be at least 0'],
+    [{ quota: { remaining: 5, refill: { amount: 5, interval: 'PT10S' } } }, 'between PT1M and P1Y'],
+    [{ quota: { remaining: 5, refill: { amount: 0, interval: 'P1D' } } }, 'quota.refill.amount must be at least 1'],
+  ])('refuses bad limits with a 400 that says why: %j', async (body, message) => {
+    const response = await world.api('POST', '/v1/keys', { key: world.admin, body: { name: 'bad', permissions: ['alerts:read'], ...body } });
+    expect(response.status).toBe(400);
+    expect(response.json.error.message).toContain(message);
+  });
+});
+
+describe('rate limits at verify, the token endpoint and the authorizer', () => {
+  it('answers verify valid five times, then valid:false with code rate_limited, and valid again after the window', async () => {
+    const key = await limited();
+    for (let i = 0; i < 5; i++) expect((await verify(key.key)).json).toMatchObject({ valid: true, code: 'valid' });
+    expect((await verify(key.key)).json).toMatchObject({ valid: false, code: 'rate_limited' });
+    world.clock.advance(10_000);
+    expect((await verify(key.key)).json).toMatchObject({ valid: true });
+  });
+
+  it('denies at the authorizer with the reason and when to retry in the denial context', async () => {
+    const key = await limited();
+    for (let i = 0; i < 5; i++) expect((await authorizeKey(key.key)).isAuthorized).toBe(true);
+    expect(await authorizeKey(key.key)).toEqual({ isAuthorized: false, context: { reason: 'rate_limited', retryAfter: 10 } });
+    const decision = await decide(world.deps, settings, { routeKey: 'GET /alerts', headers: { authorization: `Bearer ${key.key}` }, pathParameters: {} });
+    expect(decision).toMatchObject({ allow: false, status: 429, reason: 'rate_limited', retryAfter: 10 });
+  });
+
+  it('counts access tokens against their key: issuing one is a use, and each use of it at the authorizer is another', async () => {
+    const key = await limited({ rateLimits: [{ limit: 3, window: 'PT10S' }] });
+    const token = await tokenFor(world, key);
+    expect(decodeJwt(token).kg_lim).toEqual({ rl: [{ limit: 3, window: 'PT10S', mode: 'strict' }] });
+    expect((await authorizeKey(token)).isAuthorized).toBe(true);
+    expect((await authorizeKey(token)).isAuthorized).toBe(true);
+    expect(await authorizeKey(token)).toMatchObject({ isAuthorized: false, context: { reason: 'rate_limited' } });
+    // The token endpoint is refused too: 429 in RFC 6749's error format.
+    const response = await fetch(`${world.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${key.id}:${key.key}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('10');
+    expect(await response.json()).toMatchObject({ error: 'rate_limited' });
+  });
+
+  it('touches no counter for a key without limits, and its tokens carry nothing new', async () => {
+    const plain = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
+    const token = await tokenFor(world, plain);
+    expect(decodeJwt(token).kg_lim).toBeUndefined();
+    const calls = countCalls(world.deps.ddb);
+    onTestFinished(calls.remove);
+    for (let i = 0; i < 5; i++) expect((await verify(plain.key)).json.valid).toBe(true);
+    expect((await authorizeKey(plain.key)).isAuthorized).toBe(true);
+    expect((await authorizeKey(token)).isAuthorized).toBe(true);
+    const counterCalls = calls.sent().filter((c) => /^(LIMIT|QUOTA)#/.test(String((c.input.Key as { pk?: string } | undefined)?.pk)));
+    expect(counterCalls).toEqual([]);
+    expect(calls.count('UpdateItem')).toBe(0); // the use record was written at the token issuance, this minute
+  });
+});
+
+describe('a counter that fails', () => {
+  it('refuses a strict limit\'s use with 503 and Retry-After (never lets it through), logs and counts it; keys without limits go on', async () => {
+    const key = await limited();
+    const plain = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
+    const warn = vi.mocked(logger.warn);
+    const stdout = vi.spyOn(process.stdout, 'write');
+    const failing = leanReaderOf(world.deps.ddb).intercept(async (operation, input, next) => {
+      if (operation === 'UpdateItem' && String((input.Key as { pk: string }).pk).startsWith('LIMIT#')) {
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+      }
+      return next();
+    });
+    onTestFinished(failing);
+    const response = await getSelf(key);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect((await verify(key.key)).status).toBe(503);
+    expect(await decide(world.deps, settings, { routeKey: 'GET /alerts', headers: { authorization: `Bearer ${key.key}` }, pathParameters: {} })).toMatchObject({
+      allow: false,
+      reason: 'unavailable',
+    });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('counter could not be moved'), expect.objectContaining({ counter: 'rate_limit' }));
+    expect(JSON.stringify(warn.mock.calls)).not.toContain(key.key);
+    const metricLines = stdout.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('LimitCounterFailures'));
+    expect(metricLines.length).toBeGreaterThan(0);
+    expect((await verify(plain.key)).json.valid).toBe(true);
+  });
+});
+
+describe('quotas', () => {
+  it('gives a quota of 3 three uses, then 429 quota_exhausted until the refill, which restores it', async () => {
+    const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], quota: { remaining: 3, refill: { amount: 2, interval: 'PT1H' } } });
+    const created = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
+    expect(created.quota).toEqual({ remaining: 3, refill: { amount: 2, interval: 'PT1H' }, setAt: world.clock().toISOString() });
+    expect(created.quotaRemaining).toBe(3);
+    for (let i = 0; i < 3; i++) expect((await getSelf(key)).status).toBe(200);
+    const refused = await getSelf(key);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('quota_exhausted');
+    expect(refused.headers.get('retry-after')).toBe('3600');
+    expect(refused.headers.get('ratelimit-policy')).toBe('3;comment="quota"');
+    expect((await verify(key.key)).json).toMatchObject({ valid: false, code: 'quota_exhausted' });
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.quotaRemaining).toBe(0);
+
+    world.clock.advance(3_600_000);
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.quotaRemaining).toBe(2);
+    expect((await getSelf(key)).status).toBe(200);
+    expect((await getSelf(key)).status).toBe(200);
+    expect((await getSelf(key)).json.error.code).toBe('quota_exhausted');
+  });
+
+  it('counts access tokens against the quota, refuses for good without a refill, and a PATCH sets it afresh', async () => {
+    const key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'], quota: { remaining: 2 } });
+    const token = await tokenFor(world, key); // one use
+    expect((await authorizeKey(token)).isAuthorized).toBe(true); // two
+    expect(await authorizeKey(token)).toEqual({ isAuthorized: false, context: { reason: 'quota_exhausted' } });
+    const refused = await verify(key.key);
+    expect(refused.json.code).toBe('quota_exhausted');
+    world.clock.advance(86_400_000);
+    expect((await verify(key.key)).json.code).toBe('quota_exhausted');
+    const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { quota: { remaining: 1 } } });
+    expect(edited.json.quotaRemaining).toBe(1);
+    expect((await verify(key.key)).json.valid).toBe(true);
+    expect((await verify(key.key)).json.code).toBe('quota_exhausted');
+    const removed = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { quota: null } });
+    expect(removed.json).toMatchObject({ quota: null, quotaRemaining: null });
+    expect((await verify(key.key)).json.valid).toBe(true);
+  });
+});
+
+describe('fast mode', () => {
+  it('keeps the overshoot within (P − 1) × K with four processes counting one key concurrently', async () => {
+    const key = await limited({ rateLimits: [{ limit: 500, window: 'PT1M', mode: 'fast' }] });
+    // Four "processes": each has its own DynamoDB client, so its own in-memory counters.
+    const config = localDynamoClientConfig(inject('dynamoDbEndpoint'));
+    const processes = Array.from({ length: 4 }, () => ({ ...world.deps, ddb: documentClient(config) }));
+    const limits = [{ limit: 500, window: 'PT1M', mode: 'fast' as const }];
+    let admitted = 0;
+    let refused = 0;
+    await Promise.all(
+      processes.flatMap((deps) =>
+        Array.from({ length: 10 }, async () => {
+          for (let i = 0; i < 40; i++) {
+            try {
+              await countRateLimits(deps, key.id, limits);
+              admitted++;
+            } catch (error) {
+              if (!(error instanceof LimitRefusalError)) throw error;
+              refused++;
+            }
+          }
+        }),
+      ),
+    );
+    expect(admitted + refused).toBe(1600);
+    const bound = 500 + 3 * fastBatch(500);
+    expect(admitted).toBeGreaterThanOrEqual(500);
+    expect(admitted).toBeLessThanOrEqual(bound);
+    // Every admitted use reached the table (reconciled) or is still pending in some process.
+    const windowStart = Math.floor(world.clock().getTime() / 60_000) * 60;
+    const stored = Number((await storedCounter(`LIMIT#${key.id}`, `0#${windowStart}`))?.hits ?? 0);
+    expect(stored).toBeLessThanOrEqual(admitted);
+    expect(admitted - stored).toBeLessThanOrEqual(4 * fastBatch(500));
+  });
+});
