@@ -194,6 +194,7 @@ export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings,
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.allow ? 'Allow' : 'Deny', Resource: event.methodArn }],
     },
-    context: decision.allow ? flatCallerContext(callerContext(decision.caller)) : { ...denialContext(decision) },
+    // A limit's denial says why and when to retry (a gateway response's template or the access log may read it).
+    ...(decision.allow ? { context: flatCallerContext(callerContext(decision.caller)) } : decision.status === 429 ? { context: { ...denialContext(decision) } } : {}),
   };
 }

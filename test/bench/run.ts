@@ -6,6 +6,7 @@ import { type BenchWorld, startBenchWorld } from './bench-world.js';
 import { type BundleFigures, measureBundles, synthesize } from './bundles.js';
 import { type BenchServer, compareUnderLoad, type LoadFigures, type LoadTarget, startServer } from './http-load.js';
 import { badChecksumRefusal, keyVerificationInProcess, tokenVerification, writesPerMinute } from './in-process.js';
+import { rateLimitFigures, rateLimitRows } from './rate-limits.js';
 import { ms, type Row, renderTable, us, writeResults } from './report.js';
 import { msSince } from './stats.js';
 
@@ -238,11 +239,13 @@ async function main(): Promise<void> {
     const inProcess = await inProcessRows(world);
     const gateway = await gatewayRows(world, { keygate, getitem });
     const tokens = await tokenRows(world, { keygate, oidc, getitem });
+    const limitSettings = { sliceSeconds: SETTINGS.sliceSeconds, rounds: SETTINGS.slicesPerContender, warmupSeconds: SETTINGS.warmupSeconds };
+    const limits = await rateLimitFigures(world, keygate, limitSettings, log);
     await Promise.all(servers.map((server) => server.stop()));
     log('bundle sizes and cold starts');
     const bundles = await measureBundles(world, SETTINGS.coldStartsPerBundle);
 
-    const rows = [...inProcess.rows, ...gateway.rows, ...tokens.rows, ...bundleRows(bundles)];
+    const rows = [...inProcess.rows, ...gateway.rows, ...tokens.rows, ...rateLimitRows(limits), ...bundleRows(bundles)];
     const seconds = msSince(started) / 1000;
     const file = writeResults(
       {
@@ -252,7 +255,7 @@ async function main(): Promise<void> {
         settings: SETTINGS,
         targets: TARGETS,
         rows,
-        raw: { inProcess: inProcess.raw, gateway: gateway.raw, tokens: tokens.raw, bundles },
+        raw: { inProcess: inProcess.raw, gateway: gateway.raw, tokens: tokens.raw, rateLimits: limits, bundles },
       },
       startedAt,
     );
