@@ -37,8 +37,9 @@ afterEach(async () => {
   await world.close();
 });
 
+/** Strict unless a test says otherwise; the default mode (fast) is exact too in one process (see 'fast mode' below). */
 const limited = (extra: Record<string, unknown> = {}) =>
-  createKey(world, { owner: 'siem', permissions: ['keys:read', 'alerts:read'], rateLimits: [{ limit: 5, window: 'PT10S' }], ...extra });
+  createKey(world, { owner: 'siem', permissions: ['keys:read', 'alerts:read'], rateLimits: [{ limit: 5, window: 'PT10S', mode: 'strict' }], ...extra });
 
 const getSelf = (key: CreatedKey) => world.api('GET', `/v1/keys/${key.id}`, { key: key.key });
 const verify = (key: string) => world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key } });
@@ -87,6 +88,7 @@ describe('rate limits at keygate\'s routes', () => {
     const key = await limited();
     const details = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
     expect(details.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'strict' }]);
+    expect(details.quotaRemaining).toBeNull();
     expect(details.quota).toBeNull();
     const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { rateLimits: [{ limit: 100, window: 'PT1M', mode: 'fast' }] } });
     expect(edited.status).toBe(200);
@@ -107,7 +109,8 @@ describe('rate limits at keygate\'s routes', () => {
     [{ rateLimits: [{ limit: 5, window: 'soon' }] }, 'ISO 8601 duration'],
     [{ rateLimits: [{ limit: 5, window: 'P40D' }] }, 'between PT1S and P31D'],
     [{ rateLimits: [{ limit: 5, window: 'PT1S', mode: 'loose' }] }, 'mode must be'],
-    [{ rateLimits: [{ limit: 100_000, window: 'PT1S' }] }, 'at most 8000 uses per second'],
+    [{ rateLimits: [{ limit: 100_000, window: 'PT1S', mode: 'strict' }] }, 'a strict rate limit may allow at most 8000 uses per second'],
+    [{ rateLimits: [{ limit: 60_000, window: 'PT1S' }] }, 'a fast rate limit may allow at most 50000 uses per second'],
     [{ rateLimits: [{ limit: 5, window: 'PT60S' }, { limit: 9, window: 'PT1M' }] }, 'two limits with the window PT1M'],
     [{ rateLimits: Array.from({ length: 5 }, (_, i) => ({ limit: 5, window: `PT${i + 1}S` })) }, 'at most 4 limits'],
     [{ quota: { remaining: -1 } }, 'quota.remaining must be at least 0'],
@@ -138,7 +141,7 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
   });
 
   it('counts access tokens against their key: issuing one is a use, and each use of it at the authorizer is another', async () => {
-    const key = await limited({ rateLimits: [{ limit: 3, window: 'PT10S' }] });
+    const key = await limited({ rateLimits: [{ limit: 3, window: 'PT10S', mode: 'strict' }] });
     const token = await tokenFor(world, key);
     expect(decodeJwt(token).kg_lim).toEqual({ rl: [{ limit: 3, window: 'PT10S', mode: 'strict' }] });
     expect((await authorizeKey(token)).isAuthorized).toBe(true);
@@ -167,6 +170,31 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
     const counterCalls = calls.sent().filter((c) => /^(LIMIT|QUOTA)#/.test(String((c.input.Key as { pk?: string } | undefined)?.pk)));
     expect(counterCalls).toEqual([]);
     expect(calls.count('UpdateItem')).toBe(0); // the use record was written at the token issuance, this minute
+  });
+});
+
+describe('a hot key', () => {
+  it('spreads a strict limit above 500 per second over shards whose shares add up to the limit exactly', async () => {
+    const key = await limited({ rateLimits: [{ limit: 1_200, window: 'PT1S', mode: 'strict' }] });
+    const limits = [{ limit: 1_200, window: 'PT1S', mode: 'strict' as const }];
+    let admitted = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next++ < 1_300) {
+          try {
+            await countRateLimits(world.deps, key.id, limits);
+            admitted++;
+          } catch (error) {
+            if (!(error instanceof LimitRefusalError)) throw error;
+          }
+        }
+      }),
+    );
+    expect(admitted).toBe(1_200);
+    const start = Math.floor(world.clock().getTime() / 1000);
+    const shards = await Promise.all([0, 1, 2, 3].map((shard) => storedCounter(`LIMIT#${key.id}`, `0#${start}#${shard}`)));
+    expect(shards.map((item) => item?.hits)).toEqual([400, 400, 400, undefined]);
   });
 });
 
@@ -241,6 +269,30 @@ describe('quotas', () => {
 });
 
 describe('fast mode', () => {
+  it('is the default, and exact within one process: 5 per PT10S answers 5, then 429', async () => {
+    const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], rateLimits: [{ limit: 5, window: 'PT10S' }] });
+    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'fast' }]);
+    for (let i = 0; i < 5; i++) expect((await getSelf(key)).status).toBe(200);
+    const refused = await getSelf(key);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    world.clock.advance(10_000);
+    expect((await getSelf(key)).status).toBe(200);
+  });
+
+  it('refuses the use whose reconciliation fails (503), never letting more than K uses go uncounted', async () => {
+    const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], rateLimits: [{ limit: 5, window: 'PT10S', mode: 'fast' }] });
+    const failing = leanReaderOf(world.deps.ddb).intercept(async (operation, input, next) => {
+      if (operation === 'UpdateItem' && String((input.Key as { pk: string }).pk).startsWith('LIMIT#')) throw Object.assign(new Error('slow'), { name: 'ThrottlingException' });
+      return next();
+    });
+    onTestFinished(failing);
+    expect((await getSelf(key)).status).toBe(503);
+    failing();
+    for (let i = 0; i < 5; i++) expect((await getSelf(key)).status).toBe(200);
+    expect((await getSelf(key)).status).toBe(429);
+  });
+
   it('keeps the overshoot within (P − 1) × K with four processes counting one key concurrently', async () => {
     const key = await limited({ rateLimits: [{ limit: 500, window: 'PT1M', mode: 'fast' }] });
     // Four "processes": each has its own DynamoDB client, so its own in-memory counters.
