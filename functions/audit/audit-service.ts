@@ -1,7 +1,7 @@
 import { logger } from '../observability/logger.js';
 import { countLifecycleAction } from '../observability/metrics.js';
 import type { Deps } from '../runtime/deps.js';
-import { type AuthenticationError, ForbiddenError } from '../shared/errors.js';
+import { type AuthenticationError, ForbiddenError, LimitRefusalError } from '../shared/errors.js';
 import { digestEntryId, newEntryId } from '../shared/ids.js';
 import { type AuditAction, type AuditActor, type AuditEntry, type RequestOrigin, scrubUserAgent } from './audit-model.js';
 import { addFailedAttempt, type AuditPage, queryAuditEntries } from './audit-store.js';
@@ -91,7 +91,9 @@ export async function auditFailedAuthentication(deps: Deps, error: Authenticatio
     sourceIp: request.sourceIp ?? undefined,
     ...(address === undefined ? {} : { address }),
   });
-  if (subject === undefined) return;
+  // Over a rate limit or out of quota: the key worked, so no failed authentication is audited (and a
+  // flood of refused uses costs no audit write each); the usage counts and the log line record it.
+  if (subject === undefined || error instanceof LimitRefusalError) return;
   const now = deps.clock();
   const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
   const entry: AuditEntry = {

@@ -78,6 +78,10 @@ describe('rate limits at keygate\'s routes', () => {
     const windowStart = Math.floor(world.clock().getTime() / 1000 / 10) * 10;
     expect(await storedCounter(`LIMIT#${key.id}`, `0#${windowStart}`)).toMatchObject({ hits: 5 });
 
+    // Not a failed authentication: the key worked. No audit entry, so refused uses write nothing.
+    const audit = await world.api('GET', `/v1/audit?keyId=${key.id}&action=auth.failed`, { key: world.admin });
+    expect(audit.json.items).toEqual([]);
+
     world.clock.advance(4_000);
     expect((await getSelf(key)).headers.get('retry-after')).toBe('6');
     world.clock.advance(6_000);
