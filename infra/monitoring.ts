@@ -259,6 +259,7 @@ export class KeygateMonitoring extends Construct {
       graph('Verifications', [
         keygateMetric(metricNames.verifications, { outcome: 'allowed' }, 'allowed'),
         keygateMetric(metricNames.verifications, { outcome: 'refused' }, 'refused'),
+        keygateMetric(metricNames.verifications, { outcome: 'limited' }, 'over a rate limit or quota'),
       ]),
     );
     this.dashboard.addWidgets(

@@ -10,7 +10,10 @@ export const METRICS_NAMESPACE = 'keygate';
 export const METRICS_SERVICE = 'keygate';
 
 export const metricNames = {
-  /** A presented key or token was checked. Sets: [service, outcome] and, for refusals, [service, reason]. */
+  /**
+   * A presented key or token was checked. Sets: [service, outcome] (allowed, refused, limited) and,
+   * for refusals and limits, [service, reason].
+   */
   verifications: 'Verifications',
   /** An access token was issued. Set: [service]. */
   tokensIssued: 'TokensIssued',
@@ -31,5 +34,6 @@ export const metricNames = {
   signingKeyRotationOverdue: 'SigningKeyRotationOverdue',
 } as const;
 
-export type VerificationOutcome = 'allowed' | 'refused';
+/** `limited`: a key that works, refused by its rate limit or quota (functions/usage/). */
+export type VerificationOutcome = 'allowed' | 'refused' | 'limited';
 export type NotificationOutcome = 'sent' | 'dropped' | 'failed';

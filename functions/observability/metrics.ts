@@ -42,6 +42,9 @@ function count(name: string, base: Record<string, string>, sets: Record<string, 
 /** A presented key or access token was checked: allowed, or refused and why (a credential that works but lacks the permission: `insufficient_permissions`). */
 export function countVerification(outcome: { allowed: true } | { allowed: false; reason: AuthenticationFailure | 'insufficient_permissions' | 'unavailable' }): void {
   if (outcome.allowed) count(metricNames.verifications, { outcome: 'allowed' });
+  // A key over its rate limit or quota worked: `limited`, not `refused`, so a client that runs into
+  // its limit does not raise the refused-authentications alarm (which points at guessing and revoked keys).
+  else if (outcome.reason === 'rate_limited' || outcome.reason === 'quota_exhausted') count(metricNames.verifications, { outcome: 'limited' }, [{ reason: outcome.reason }]);
   else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
 }
 

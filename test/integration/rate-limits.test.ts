@@ -131,7 +131,12 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
   it('answers verify valid five times, then valid:false with code rate_limited, and valid again after the window', async () => {
     const key = await limited();
     for (let i = 0; i < 5; i++) expect((await verify(key.key)).json).toMatchObject({ valid: true, code: 'valid' });
+    const stdout = vi.spyOn(process.stdout, 'write');
     expect((await verify(key.key)).json).toMatchObject({ valid: false, code: 'rate_limited' });
+    // Counted as `limited`, not `refused`: a client at its limit raises no refused-authentications alarm.
+    const lines = stdout.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('"Verifications"'));
+    expect(lines.some((line) => JSON.parse(line).outcome === 'limited' && JSON.parse(line).reason === 'rate_limited')).toBe(true);
+    expect(lines.some((line) => JSON.parse(line).outcome === 'refused')).toBe(false);
     world.clock.advance(10_000);
     expect((await verify(key.key)).json).toMatchObject({ valid: true });
   });
