@@ -58,7 +58,19 @@ describe('GET /openapi.json', () => {
         expect(Object.keys(operation.responses['503'].headers ?? {}), route.id).toEqual(['Retry-After']);
       }
       if (route.permission !== 'public') expect(operation.security, route.id).toEqual([{ keygateKey: [] }]);
+      // Every route that checks a key counts its use against the key's limits: it may answer 429.
+      if (route.tableAccess.some((grant) => grant.partitions.includes('LIMIT#*'))) {
+        expect(Object.keys(operation.responses['429']?.headers ?? {}), route.id).toEqual([
+          'Retry-After',
+          'RateLimit-Limit',
+          'RateLimit-Remaining',
+          'RateLimit-Reset',
+          'RateLimit-Policy',
+        ]);
+      }
     }
+    expect(doc.paths['/oauth/token'].post.responses['429'], 'the token endpoint counts a use').toBeDefined();
+    expect(doc.paths['/v1/keys/verify'].post.responses['429']).toBeDefined();
   });
 
   it('describes each request with the very schemas its handler validates with', async () => {
@@ -167,6 +179,25 @@ describe('responses match the document', () => {
     // This keygate serves no console (no built files given): both answer 404 with the error body.
     await call('GET', '/console');
     await call('GET', '/console/app.js');
+    // A key with limits: its details, a 400 for a bad limit, and its 429s (management, OAuth) and verify code.
+    const limitedBody = {
+      name: 'limited',
+      owner: 'dave',
+      permissions: ['keys:read', 'alerts:read'],
+      rateLimits: [{ limit: 3, window: 'PT1M', mode: 'strict' }],
+      quota: { remaining: 100, refill: { amount: 100, interval: 'P1D' } },
+    };
+    const limited = await call('POST', '/v1/keys', { key: admin, body: limitedBody });
+    await call('PATCH', `/v1/keys/${limited.json.id}`, { key: admin, body: { rateLimits: [...limitedBody.rateLimits, { limit: 1000, window: 'P1D' }] } });
+    await call('POST', '/v1/keys', { key: admin, body: { name: 'bad-limit', permissions: ['alerts:read'], rateLimits: [{ limit: 0, window: 'PT1S' }] } });
+    const limitedToken = await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(limited.json.id, limited.json.key) });
+    await form('/oauth/introspect', { token: limitedToken.json.access_token }, { authorization: `Bearer ${reset.key}` });
+    await call('POST', '/v1/keys/verify', { key: admin, body: { key: limited.json.key } });
+    await call('GET', `/v1/keys/${limited.json.id}`, { key: limited.json.key });
+    expect((await call('GET', `/v1/keys/${limited.json.id}`, { key: limited.json.key })).status).toBe(429);
+    expect((await call('POST', '/v1/keys/verify', { key: admin, body: { key: limited.json.key } })).json.code).toBe('rate_limited');
+    expect((await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(limited.json.id, limited.json.key) })).status).toBe(429);
+    await call('GET', `/v1/keys/${limited.json.id}`, { key: admin });
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: { reason: 'tour' } });
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: {} });
     await call('POST', `/v1/keys/${id}/resume`, { key: admin });
