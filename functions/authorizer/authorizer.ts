@@ -119,7 +119,8 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
       await auditFailedAuthentication(deps, error, request.origin ?? UNKNOWN_ORIGIN, `authorizer ${request.routeKey}`);
       if (error instanceof LimitRefusalError) {
         const retryAfter = error.retryAfterSeconds;
-        return { allow: false, status: 429, reason: error.reason as 'rate_limited' | 'quota_exhausted', ...(retryAfter === undefined ? {} : { retryAfter }) };
+        const reason = error.reason as 'rate_limited' | 'quota_exhausted';
+        return { allow: false, status: 429, reason, ...(retryAfter === undefined ? {} : { retryAfter }) };
       }
       return { allow: false, status: 401, reason: error.reason };
     }
@@ -136,7 +137,8 @@ export async function decide(deps: Deps, settings: AuthorizerSettings, request: 
 
 function logRefusal(request: AuthorizerRequest, decision: Decision & { allow: false }, requestId: string | undefined): void {
   const retryAfter = 'retryAfter' in decision ? { retryAfter: decision.retryAfter } : {};
-  logger.info('keygate authorizer refused a request', { requestId, routeKey: request.routeKey, status: decision.status, reason: decision.reason, ...retryAfter });
+  const { status, reason } = decision;
+  logger.info('keygate authorizer refused a request', { requestId, routeKey: request.routeKey, status, reason, ...retryAfter });
 }
 
 function denialContext(decision: Decision & { allow: false }): DenialContext {
@@ -195,6 +197,10 @@ export async function authorizeRestApi(deps: Deps, settings: AuthorizerSettings,
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.allow ? 'Allow' : 'Deny', Resource: event.methodArn }],
     },
     // A limit's denial says why and when to retry (a gateway response's template or the access log may read it).
-    ...(decision.allow ? { context: flatCallerContext(callerContext(decision.caller)) } : decision.status === 429 ? { context: { ...denialContext(decision) } } : {}),
+    ...(decision.allow
+      ? { context: flatCallerContext(callerContext(decision.caller)) }
+      : decision.status === 429
+        ? { context: { ...denialContext(decision) } }
+        : {}),
   };
 }

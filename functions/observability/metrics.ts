@@ -44,8 +44,9 @@ export function countVerification(outcome: { allowed: true } | { allowed: false;
   if (outcome.allowed) count(metricNames.verifications, { outcome: 'allowed' });
   // A key over its rate limit or quota worked: `limited`, not `refused`, so a client that runs into
   // its limit does not raise the refused-authentications alarm (which points at guessing and revoked keys).
-  else if (outcome.reason === 'rate_limited' || outcome.reason === 'quota_exhausted') count(metricNames.verifications, { outcome: 'limited' }, [{ reason: outcome.reason }]);
-  else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
+  else if (outcome.reason === 'rate_limited' || outcome.reason === 'quota_exhausted') {
+    count(metricNames.verifications, { outcome: 'limited' }, [{ reason: outcome.reason }]);
+  } else count(metricNames.verifications, { outcome: 'refused' }, [{ reason: outcome.reason }]);
 }
 
 /**

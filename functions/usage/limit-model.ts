@@ -56,7 +56,9 @@ export const rateLimitInputSchema = z
     mode: z
       .enum(rateLimitModes, { error: 'rateLimits[].mode must be "strict" (exact) or "fast" (counted in memory, bounded overshoot)' })
       .optional()
-      .meta({ description: `"strict": one conditional write per use, exact; "fast": counted per process, reconciled; default ${DEFAULT_RATE_LIMIT_MODE}` }),
+      .meta({
+        description: `"strict": one conditional write per use, exact; "fast": counted per process, reconciled; default ${DEFAULT_RATE_LIMIT_MODE}`,
+      }),
   })
   .superRefine((input, context) => {
     const seconds = windowSecondsOrError(input.window);
@@ -71,7 +73,9 @@ export const rateLimitInputSchema = z
       context.addIssue({
         code: 'custom',
         path: ['limit'],
-        message: `a ${mode} rate limit may allow at most ${ceiling} uses per second (limit / window); ${input.limit} per ${input.window} is ${Math.round(rate)}`,
+        message:
+          `a ${mode} rate limit may allow at most ${ceiling} uses per second (limit / window); ` +
+          `${input.limit} per ${input.window} is ${Math.round(rate)}`,
       });
     }
   });
@@ -84,7 +88,9 @@ export const rateLimitsInputSchema = z
     for (const [index, limit] of limits.entries()) {
       const seconds = windowSecondsOrError(limit.window);
       if (typeof seconds === 'string') continue;
-      if (seen.has(seconds)) context.addIssue({ code: 'custom', path: [index, 'window'], message: `rateLimits: two limits with the window ${limit.window}` });
+      if (seen.has(seconds)) {
+        context.addIssue({ code: 'custom', path: [index, 'window'], message: `rateLimits: two limits with the window ${limit.window}` });
+      }
       seen.add(seconds);
     }
   })
@@ -165,7 +171,11 @@ export const quotaInputSchema = z
     refill: z
       .strictObject({
         amount: countSchema('quota.refill.amount').min(1, 'quota.refill.amount must be at least 1'),
-        interval: z.string().min(2).max(40).meta({ description: 'ISO 8601 duration, PT1M to P1Y: each period the remaining count is set back to amount' }),
+        interval: z
+          .string()
+          .min(2)
+          .max(40)
+          .meta({ description: 'ISO 8601 duration, PT1M to P1Y: each period the remaining count is set back to amount' }),
       })
       .optional(),
   })
@@ -234,7 +244,13 @@ function scaled(duration: Temporal.Duration, n: number): Temporal.Duration {
 /** What an access token of a key with limits carries (claim `kg_lim`), so verifying it reads nothing. */
 export const limitsClaimSchema = z.strictObject({
   rl: z.array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) })).optional(),
-  q: z.strictObject({ remaining: z.number().int(), refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).optional(), setAt: z.string() }).optional(),
+  q: z
+    .strictObject({
+      remaining: z.number().int(),
+      refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).optional(),
+      setAt: z.string(),
+    })
+    .optional(),
 });
 export type LimitsClaim = z.infer<typeof limitsClaimSchema>;
 

@@ -161,7 +161,8 @@ function reconcile(deps: Deps, keyId: string, index: number, window: Window, cou
   const run = async () => {
     try {
       const sk = `${index}#${window.start}`;
-      const outcome = await addToCounter(deps, { pk: limitPk(keyId), sk }, 'hits', delta, window.end + COUNTER_TTL_MARGIN_SECONDS, undefined, 'rate_limit');
+      const ttl = window.end + COUNTER_TTL_MARGIN_SECONDS;
+      const outcome = await addToCounter(deps, { pk: limitPk(keyId), sk }, 'hits', delta, ttl, undefined, 'rate_limit');
       if (outcome.ok) {
         counter.pending -= delta;
         counter.global = Math.max(counter.global, outcome.count);

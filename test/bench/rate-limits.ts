@@ -141,7 +141,11 @@ export async function rateLimitFigures(
   log('rate limits: verify via the gateway at 10 connections (no limit, strict, fast)');
   const { service } = world.keys;
   const gateway = (await compareUnderLoad(
-    { none: verifyTarget(keygate, service, roomy.none), strict: verifyTarget(keygate, service, roomy.strict), fast: verifyTarget(keygate, service, roomy.fast) },
+    {
+      none: verifyTarget(keygate, service, roomy.none),
+      strict: verifyTarget(keygate, service, roomy.strict),
+      fast: verifyTarget(keygate, service, roomy.fast),
+    },
     { connections: 10, rounds: settings.rounds, seconds: settings.sliceSeconds, warmupSeconds: settings.warmupSeconds },
   )) as Record<Mode, LoadFigures>;
 
@@ -178,8 +182,12 @@ export function rateLimitRows(f: RateLimitFigures): Row[] {
     const dollars = (counterWrites / VERIFICATIONS) * 1e6 * WRITE_UNIT_DOLLARS + Math.max(0, gatewayAdded) * 1e6 * LAMBDA_DOLLARS_PER_MICRO;
     rows.push({
       measurement: `rate limit ${mode === 'none' ? 'none (a key without limits)' : `${mode} mode`}: verify in process, 10 at a time`,
-      result: `${us(f.cpuMicros[mode])} CPU/verification${mode === 'none' ? '' : ` (+${us(added)})`}; ${calls.total} DB calls, ${calls.writes} writes, ${counterWrites} counter calls per ${VERIFICATIONS} verifications`,
-      reference: `gateway, 10 conn: ${f.gateway[mode].requestsPerSecond.toFixed(0)} req/s, ${us(f.gateway[mode].cpuMicrosPerRequest)} CPU/req${mode === 'none' ? '' : ` (+${us(gatewayAdded)}); added cost ≈ $${dollars.toFixed(2)} per million`}`,
+      result:
+        `${us(f.cpuMicros[mode])} CPU/verification${mode === 'none' ? '' : ` (+${us(added)})`}; ` +
+        `${calls.total} DB calls, ${calls.writes} writes, ${counterWrites} counter calls per ${VERIFICATIONS} verifications`,
+      reference:
+        `gateway, 10 conn: ${f.gateway[mode].requestsPerSecond.toFixed(0)} req/s, ${us(f.gateway[mode].cpuMicrosPerRequest)} CPU/req` +
+        (mode === 'none' ? '' : ` (+${us(gatewayAdded)}); added cost ≈ $${dollars.toFixed(2)} per million`),
       ratio: mode === 'none' ? null : f.gateway[mode].cpuMicrosPerRequest / f.gateway.none.cpuMicrosPerRequest,
       target: mode === 'none' ? '0 counter calls' : '',
       met: mode === 'none' ? counterWrites === 0 : null,

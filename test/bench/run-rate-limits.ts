@@ -17,9 +17,8 @@ async function main(): Promise<void> {
   const common = { endpoint: world.endpoint, tableName: world.tableName, signingKeysPath: world.signingKeysPath, keyIds: [] };
   const keygate = await startServer({ ...common, kind: 'keygate' });
   try {
-    const figures = await rateLimitFigures(world, keygate, { sliceSeconds: SLICE_SECONDS, rounds: 3, warmupSeconds: Math.max(1, SLICE_SECONDS / 2) }, (line) =>
-      process.stderr.write(`bench: ${line}\n`),
-    );
+    const settings = { sliceSeconds: SLICE_SECONDS, rounds: 3, warmupSeconds: Math.max(1, SLICE_SECONDS / 2) };
+    const figures = await rateLimitFigures(world, keygate, settings, (line) => process.stderr.write(`bench: ${line}\n`));
     console.log(`\nrate limits, ${new Date().toISOString()}, load average ${load.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end\n`);
     console.log(renderTable(rateLimitRows(figures)));
     console.log(JSON.stringify(figures, null, 1));

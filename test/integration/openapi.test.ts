@@ -188,15 +188,18 @@ describe('responses match the document', () => {
       quota: { remaining: 100, refill: { amount: 100, interval: 'P1D' } },
     };
     const limited = await call('POST', '/v1/keys', { key: admin, body: limitedBody });
-    await call('PATCH', `/v1/keys/${limited.json.id}`, { key: admin, body: { rateLimits: [...limitedBody.rateLimits, { limit: 1000, window: 'P1D' }] } });
-    await call('POST', '/v1/keys', { key: admin, body: { name: 'bad-limit', permissions: ['alerts:read'], rateLimits: [{ limit: 0, window: 'PT1S' }] } });
-    const limitedToken = await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(limited.json.id, limited.json.key) });
+    const twoLimits = [...limitedBody.rateLimits, { limit: 1000, window: 'P1D' }];
+    await call('PATCH', `/v1/keys/${limited.json.id}`, { key: admin, body: { rateLimits: twoLimits } });
+    const badLimit = { name: 'bad-limit', permissions: ['alerts:read'], rateLimits: [{ limit: 0, window: 'PT1S' }] };
+    await call('POST', '/v1/keys', { key: admin, body: badLimit });
+    const limitedClient = { authorization: basic(limited.json.id, limited.json.key) };
+    const limitedToken = await form('/oauth/token', { grant_type: 'client_credentials' }, limitedClient);
     await form('/oauth/introspect', { token: limitedToken.json.access_token }, { authorization: `Bearer ${reset.key}` });
     await call('POST', '/v1/keys/verify', { key: admin, body: { key: limited.json.key } });
     await call('GET', `/v1/keys/${limited.json.id}`, { key: limited.json.key });
     expect((await call('GET', `/v1/keys/${limited.json.id}`, { key: limited.json.key })).status).toBe(429);
     expect((await call('POST', '/v1/keys/verify', { key: admin, body: { key: limited.json.key } })).json.code).toBe('rate_limited');
-    expect((await form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(limited.json.id, limited.json.key) })).status).toBe(429);
+    expect((await form('/oauth/token', { grant_type: 'client_credentials' }, limitedClient)).status).toBe(429);
     await call('GET', `/v1/keys/${limited.json.id}`, { key: admin });
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: { reason: 'tour' } });
     await call('POST', `/v1/keys/${id}/suspend`, { key: admin, body: {} });

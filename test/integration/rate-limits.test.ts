@@ -39,7 +39,21 @@ afterEach(async () => {
 
 /** Strict unless a test says otherwise; the default mode (fast) is exact too in one process (see 'fast mode' below). */
 const limited = (extra: Record<string, unknown> = {}) =>
-  createKey(world, { owner: 'siem', permissions: ['keys:read', 'alerts:read'], rateLimits: [{ limit: 5, window: 'PT10S', mode: 'strict' }], ...extra });
+  createKey(world, {
+    owner: 'siem',
+    permissions: ['keys:read', 'alerts:read'],
+    rateLimits: [{ limit: 5, window: 'PT10S', mode: 'strict' }],
+    ...extra,
+  });
+const decideFor = (credential: string) =>
+  decide(world.deps, settings, { routeKey: 'GET /alerts', headers: { authorization: `Bearer ${credential}` }, pathParameters: {} });
+const failCounters = (name: string) =>
+  leanReaderOf(world.deps.ddb).intercept(async (operation, input, next) => {
+    if (operation === 'UpdateItem' && String((input.Key as { pk: string }).pk).startsWith('LIMIT#')) {
+      throw Object.assign(new Error('Throughput exceeds the current capacity'), { name });
+    }
+    return next();
+  });
 
 const getSelf = (key: CreatedKey) => world.api('GET', `/v1/keys/${key.id}`, { key: key.key });
 const verify = (key: string) => world.api('POST', '/v1/keys/verify', { key: world.admin, body: { key } });
@@ -94,7 +108,8 @@ describe('rate limits at keygate\'s routes', () => {
     expect(details.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'strict' }]);
     expect(details.quotaRemaining).toBeNull();
     expect(details.quota).toBeNull();
-    const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body: { rateLimits: [{ limit: 100, window: 'PT1M', mode: 'fast' }] } });
+    const body = { rateLimits: [{ limit: 100, window: 'PT1M', mode: 'fast' }] };
+    const edited = await world.api('PATCH', `/v1/keys/${key.id}`, { key: world.admin, body });
     expect(edited.status).toBe(200);
     expect(edited.json.rateLimits).toEqual([{ limit: 100, window: 'PT1M', mode: 'fast' }]);
     const audit = await world.api('GET', `/v1/audit?keyId=${key.id}&action=key.update`, { key: world.admin });
@@ -145,7 +160,7 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
     const key = await limited();
     for (let i = 0; i < 5; i++) expect((await authorizeKey(key.key)).isAuthorized).toBe(true);
     expect(await authorizeKey(key.key)).toEqual({ isAuthorized: false, context: { reason: 'rate_limited', retryAfter: 10 } });
-    const decision = await decide(world.deps, settings, { routeKey: 'GET /alerts', headers: { authorization: `Bearer ${key.key}` }, pathParameters: {} });
+    const decision = await decideFor(key.key);
     expect(decision).toMatchObject({ allow: false, status: 429, reason: 'rate_limited', retryAfter: 10 });
   });
 
@@ -159,7 +174,10 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
     // The token endpoint is refused too: 429 in RFC 6749's error format.
     const response = await fetch(`${world.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${key.id}:${key.key}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${key.id}:${key.key}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     });
     expect(response.status).toBe(429);
@@ -213,21 +231,13 @@ describe('a counter that fails', () => {
     const plain = await createKey(world, { owner: 'siem', permissions: ['alerts:read'] });
     const warn = vi.mocked(logger.warn);
     const stdout = vi.spyOn(process.stdout, 'write');
-    const failing = leanReaderOf(world.deps.ddb).intercept(async (operation, input, next) => {
-      if (operation === 'UpdateItem' && String((input.Key as { pk: string }).pk).startsWith('LIMIT#')) {
-        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
-      }
-      return next();
-    });
+    const failing = failCounters('ProvisionedThroughputExceededException');
     onTestFinished(failing);
     const response = await getSelf(key);
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('1');
     expect((await verify(key.key)).status).toBe(503);
-    expect(await decide(world.deps, settings, { routeKey: 'GET /alerts', headers: { authorization: `Bearer ${key.key}` }, pathParameters: {} })).toMatchObject({
-      allow: false,
-      reason: 'unavailable',
-    });
+    expect(await decideFor(key.key)).toMatchObject({ allow: false, reason: 'unavailable' });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('counter could not be moved'), expect.objectContaining({ counter: 'rate_limit' }));
     expect(JSON.stringify(warn.mock.calls)).not.toContain(key.key);
     const metricLines = stdout.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('LimitCounterFailures'));
@@ -238,7 +248,8 @@ describe('a counter that fails', () => {
 
 describe('quotas', () => {
   it('gives a quota of 3 three uses, then 429 quota_exhausted until the refill, which restores it', async () => {
-    const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], quota: { remaining: 3, refill: { amount: 2, interval: 'PT1H' } } });
+    const quota = { remaining: 3, refill: { amount: 2, interval: 'PT1H' } };
+    const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], quota });
     const created = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
     expect(created.quota).toEqual({ remaining: 3, refill: { amount: 2, interval: 'PT1H' }, setAt: world.clock().toISOString() });
     expect(created.quotaRemaining).toBe(3);
@@ -280,7 +291,8 @@ describe('quotas', () => {
 describe('fast mode', () => {
   it('is the default, and exact within one process: 5 per PT10S answers 5, then 429', async () => {
     const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], rateLimits: [{ limit: 5, window: 'PT10S' }] });
-    expect((await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'fast' }]);
+    const details = (await world.api('GET', `/v1/keys/${key.id}`, { key: world.admin })).json;
+    expect(details.rateLimits).toEqual([{ limit: 5, window: 'PT10S', mode: 'fast' }]);
     for (let i = 0; i < 5; i++) expect((await getSelf(key)).status).toBe(200);
     const refused = await getSelf(key);
     expect(refused.status).toBe(429);
@@ -291,10 +303,7 @@ describe('fast mode', () => {
 
   it('refuses the use whose reconciliation fails (503), never letting more than K uses go uncounted', async () => {
     const key = await createKey(world, { owner: 'siem', permissions: ['keys:read'], rateLimits: [{ limit: 5, window: 'PT10S', mode: 'fast' }] });
-    const failing = leanReaderOf(world.deps.ddb).intercept(async (operation, input, next) => {
-      if (operation === 'UpdateItem' && String((input.Key as { pk: string }).pk).startsWith('LIMIT#')) throw Object.assign(new Error('slow'), { name: 'ThrottlingException' });
-      return next();
-    });
+    const failing = failCounters('ThrottlingException');
     onTestFinished(failing);
     expect((await getSelf(key)).status).toBe(503);
     failing();
