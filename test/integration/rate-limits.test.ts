@@ -2,6 +2,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, inject, onTestFinished, vi } from 'vitest';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
+import { localDemoRoutes } from '../../dev/local-demo.js';
+import { routes } from '../../functions/routes.js';
 import { ownTokenTrust } from '../../functions/access/verify-credential.js';
 import { type AuthorizerSettings, authorizeHttpApi, checkSettings, decide } from '../../functions/authorizer/authorizer.js';
 import { logger } from '../../functions/observability/logger.js';
@@ -197,6 +199,23 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
     const counterCalls = calls.sent().filter((c) => /^(LIMIT|QUOTA)#/.test(String((c.input.Key as { pk?: string } | undefined)?.pk)));
     expect(counterCalls).toEqual([]);
     expect(calls.count('UpdateItem')).toBe(0); // the use record was written at the token issuance, this minute
+  });
+});
+
+describe('a protected API behind the local gateway', () => {
+  it('answers a key over its limit 403 {"message":"Forbidden"}, as API Gateway HTTP APIs answer every denial', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const demo = await keygateWorld([...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 })]);
+    onTestFinished(demo.close);
+    const key = await createKey(demo, { owner: 'siem', permissions: ['alerts:read'], rateLimits: [{ limit: 2, window: 'PT10S', mode: 'strict' }] });
+    const get = () => fetch(`${demo.url}/demo/alerts`, { headers: { authorization: `Bearer ${key.key}` } });
+    expect((await get()).status).toBe(200);
+    expect((await get()).status).toBe(200);
+    const refused = await get();
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ message: 'Forbidden' });
+    demo.clock.advance(10_000);
+    expect((await get()).status).toBe(200);
   });
 });
 
