@@ -46,6 +46,8 @@ import { PROTECTED_API_THROTTLE } from '../functions/contract/throttles.js';
  * up to `cacheTtl` past its `exp`; a pair not in the cache is decided against the table at once.
  * Caching requires every identity source to be present, so with caching exactly one credential
  * header is accepted; accept both Authorization and x-api-key only with `cacheTtl` 0.
+ * Rate limits and quotas (functions/usage/) are counted per decision: a cached decision is a use
+ * that is not counted, and a key's limit refusal is cached as a denial for `cacheTtl`.
  */
 export interface KeygateReference {
   /** keygate's key table (same account): the authorizer reads a key and records its use there. */

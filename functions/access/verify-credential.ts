@@ -95,7 +95,7 @@ async function verifyPerson(deps: Deps, token: string, people: PersonTrust): Pro
 }
 
 function keyCaller(principal: Principal): Caller {
-  const { allowedIps: _allowedIps, ...caller } = principal;
+  const { allowedIps: _allowedIps, limits: _limits, ...caller } = principal;
   return { ...caller, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
 }
 
