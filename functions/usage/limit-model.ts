@@ -12,10 +12,10 @@ export const rateLimitModes = ['strict', 'fast'] as const;
 export type RateLimitMode = (typeof rateLimitModes)[number];
 
 /**
- * What the bench favours (README, Performance, "Rate limits"): fast mode added about 1% of a
- * verification's CPU and 11 writes per 1,000 verifications, strict mode 1.9× the CPU and 1,000
- * writes, for an overshoot of 29 over a limit of 2,000 across 4 processes (bound 120). Keys whose
- * limits must never be exceeded (billing, abuse) say `mode: "strict"`.
+ * What the bench favours (README, Performance, "Rate limits"): fast mode's added CPU was within
+ * the noise and it wrote 11 times per 1,000 verifications; strict mode took 1.9–2.0× the CPU per
+ * request and wrote 1,000 times; fast overshot a limit of 2,000 by 29 and 58 across 4 processes
+ * (bound 120). Keys whose limits must never be exceeded (billing, abuse) say `mode: "strict"`.
  */
 export const DEFAULT_RATE_LIMIT_MODE: RateLimitMode = 'fast';
 
