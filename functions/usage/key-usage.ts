@@ -7,6 +7,7 @@ import { bucketStart, queryUsage, sumUsage, type UsageBucket, type UsageCounts, 
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+const BUCKET_MS: Record<UsageGranularity, number> = { minute: 60_000, hour: HOUR_MS };
 
 /**
  * The longest span one request may ask for, per granularity: the minute counts' retention (a day)
@@ -27,9 +28,12 @@ export interface KeyUsage {
   total: UsageCounts;
 }
 
-/** The span a query asks for, defaults filled in (to: now; from: a day before to), or a 400 saying what is wrong. */
+/**
+ * The span a query asks for, defaults filled in (to: the end of the current minute or hour, so the
+ * bucket under way is in; from: a day before to), or a 400 saying what is wrong.
+ */
 export function usageSpan(query: KeyUsageQuery, now: Date): { from: Date; to: Date } {
-  const to = query.to === undefined ? now : new Date(query.to);
+  const to = query.to === undefined ? new Date(bucketStart(now, query.granularity) + BUCKET_MS[query.granularity]) : new Date(query.to);
   const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_SPAN_MS) : new Date(query.from);
   if (from.getTime() >= to.getTime()) throw new ValidationError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`);
   if (to.getTime() - from.getTime() > MAX_USAGE_SPAN_MS[query.granularity]) {
