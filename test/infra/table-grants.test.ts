@@ -60,6 +60,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
       'UpdateItem table OPMSG#* only acknowledgedAt,acknowledgedBy,pk,sk',
     ],
     Bootstrap: [
@@ -73,6 +74,7 @@ describe('table grants', () => {
       'PutItem table CHANNEL#*,CHANNELNAME#*,OWNERCHANNELNAME#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     CreateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -81,6 +83,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteChannel: [
       'DeleteItem table CHANNELNAME#*,OWNERCHANNELNAME#*',
@@ -89,6 +92,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteKey: [
       'DeleteItem table NAME#*',
@@ -96,6 +100,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetAuthorizationServerMetadata: [
     ],
@@ -104,12 +109,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetCatalog: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetChannel: [
       'GetItem table CHANNEL#*',
@@ -117,6 +124,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetConsole: [
     ],
@@ -129,6 +137,16 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
+    ],
+    GetKeyUsage: [
+      'GetItem table KEY#*',
+      'PutItem table AUDIT#*',
+      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
     ],
     GetKeyJwks: [
     ],
@@ -141,18 +159,21 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IntrospectToken: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IssueToken: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListAuditEntries: [
       'GetItem table KEY#*',
@@ -162,6 +183,7 @@ describe('table grants', () => {
       'Query index/auditByKey AUDITKEY#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListChannels: [
       'GetItem table KEY#*',
@@ -170,6 +192,7 @@ describe('table grants', () => {
       'Query index/byOwner CHANNELOWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListKeys: [
       'BatchGetItem,GetItem table KEY#*',
@@ -179,6 +202,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListOperatorMessages: [
       'GetItem table KEY#*',
@@ -187,6 +211,7 @@ describe('table grants', () => {
       'Query index/byOwner OPMSGOWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     Notifier: [
       'GetItem table CHANNEL#*,KEY#*',
@@ -205,12 +230,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ResumeKey: [
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RevokeOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -219,6 +246,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RotateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -227,6 +255,7 @@ describe('table grants', () => {
       'PutItem table NAME#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ScheduleSync: [
       'GetItem table KEY#*',
@@ -243,12 +272,14 @@ describe('table grants', () => {
       'PutItem table OWNERDEFAULTCHANNEL#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendKey: [
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -256,6 +287,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UnsetDefaultChannel: [
       'DeleteItem table OWNERDEFAULTCHANNEL#*',
@@ -264,6 +296,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UpdateKey: [
       'DeleteItem,GetItem,PutItem table NAME#*',
@@ -272,12 +305,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     VerifyKey: [
       'BatchGetItem,GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
   };
 
@@ -339,7 +374,8 @@ describe('table grants', () => {
         expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], `${name} ${actions}`).toBeDefined();
         expect(JSON.stringify(statement.Resource), name).not.toContain('index/*');
         if (actions.includes('dynamodb:Query') && !JSON.stringify(statement.Resource).includes('/index/')) {
-          expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], name).toEqual(['AUDIT#*']);
+          // Table queries read one audit shard or one key's usage counts, nothing else.
+          expect([['AUDIT#*'], ['USAGE#*']], name).toContainEqual(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
         }
       }
     }
