@@ -4,6 +4,10 @@ import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
 import { routeDeps } from './route-deps.js';
 import { settleUsageFlushes } from '../usage/usage-counts.js';
+import { enableShutdownFlush } from './shutdown-signal.js';
+
+// At init, on Lambda only: SIGTERM before the instance is retired, to write its usage counts (shutdown-signal.ts).
+await enableShutdownFlush();
 
 /**
  * The Lambda entry point of a route: its dependencies are built once per cold start, from its
