@@ -8,7 +8,7 @@ import { newKeyId } from '../../functions/shared/ids.js';
 import { routes } from '../../functions/routes.js';
 import { flushUsage, pendingUsageWrites, settleUsageFlushes } from '../../functions/usage/usage-counts.js';
 import { requestFrom } from '../support/from-address.js';
-import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, START, tokenFor } from '../support/world.js';
+import { type CreatedKey, createKey, introspect, type KeygateWorld, keygateWorld, START, tokenFor } from '../support/world.js';
 import { storedItems } from './api-client.js';
 
 /**
@@ -72,7 +72,7 @@ describe('usage counts', () => {
     expect((await usageItems(adminId))[`H#${START.toISOString()}`]).toMatchObject({ allowed: 1 });
   });
 
-  it('counts access-token uses against the token\'s key (token endpoint, authorizer; a refused address), reading no key for a token', async () => {
+  it('counts access-token uses against the token\'s key (token endpoint, authorizer, introspection; a refused address or scope)', async () => {
     vi.spyOn(logger, 'info').mockImplementation(() => {});
     world = await keygateWorld([...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 })]);
     const key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'], allowedIps: ['127.0.0.1/32'] });
@@ -81,8 +81,11 @@ describe('usage counts', () => {
     expect((await requestFrom('127.0.0.2', `${world.url}/demo/alerts`, { headers: bearer(token) })).status).toBe(403);
     // The key itself at the authorizer, lacking the route's permission: refused.
     expect((await fetch(`${world.url}/demo/cloud-accounts/acct-1`, { headers: bearer(key.key) })).status).toBe(403);
+    // A token asked for a scope the key lacks: refused; the token introspected by a resource server: allowed.
+    await expect(tokenFor(world, key, 'cases:read')).rejects.toThrow('invalid_scope');
+    expect((await introspect(world, token)).json.active).toBe(true);
     const items = await usageItems(key.id);
-    expect(items[`H#${START.toISOString()}`]).toMatchObject({ allowed: 3, refused: 2 });
+    expect(items[`H#${START.toISOString()}`]).toMatchObject({ allowed: 4, refused: 3 });
   });
 
   it('counts nothing for ids the table does not hold: a guesser adds nothing to the buffer', async () => {
