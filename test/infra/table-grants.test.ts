@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * The table grants of every role in the synthesized template (functions/contract/table-access.ts,
  * infra/table-grants.ts). Synthesized without bundling: only the IAM policies are read here.
  */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any> };
 
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const routeTable = routes as readonly RouteDefinition[];
 
 let stack: KeygateStack;
@@ -41,9 +35,7 @@ function roleStatements(functionId: string): { Action: string | string[]; Resour
 const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthKeygate());
 }, 120_000);
 
 describe('table grants', () => {
