@@ -37,7 +37,8 @@ export function usageSpan(query: KeyUsageQuery, now: Date): { from: Date; to: Da
   const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_SPAN_MS) : new Date(query.from);
   if (from.getTime() >= to.getTime()) throw new ValidationError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`);
   if (to.getTime() - from.getTime() > MAX_USAGE_SPAN_MS[query.granularity]) {
-    throw new ValidationError(`the span from ${from.toISOString()} to ${to.toISOString()} is too long: at most ${SPAN_TEXT[query.granularity]} by ${query.granularity}`);
+    const span = `the span from ${from.toISOString()} to ${to.toISOString()}`;
+    throw new ValidationError(`${span} is too long: at most ${SPAN_TEXT[query.granularity]} by ${query.granularity}`);
   }
   return { from, to };
 }

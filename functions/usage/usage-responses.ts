@@ -5,7 +5,9 @@ import { instant } from '../contract/response-parts.js';
 const counts = {
   allowed: z.number().int().meta({ description: 'Uses that were let through' }),
   rateLimited: z.number().int().meta({ description: 'Uses refused by one of the key\'s rate limits' }),
-  refused: z.number().int().meta({ description: 'Uses refused otherwise: wrong secret, expired, suspended, IP allowlist, quota, missing permission' }),
+  refused: z.number().int().meta({
+    description: 'Uses refused otherwise: wrong secret, expired, suspended, IP allowlist, quota, missing permission',
+  }),
 };
 
 export const usageCountsSchema = z.strictObject(counts).meta({ id: 'UsageCounts' });

@@ -50,7 +50,13 @@ export const zeroCounts = (): UsageCounts => ({ allowed: 0, rateLimited: 0, refu
  * left out; negative ones are allowed (a use counted allowed and then refused for its permission
  * in another flush: functions/usage/usage-counts.ts).
  */
-export async function addUsage(deps: Pick<Deps, 'ddb' | 'tableName'>, keyId: string, granularity: UsageGranularity, start: number, counts: UsageCounts): Promise<void> {
+export async function addUsage(
+  deps: Pick<Deps, 'ddb' | 'tableName'>,
+  keyId: string,
+  granularity: UsageGranularity,
+  start: number,
+  counts: UsageCounts,
+): Promise<void> {
   const names: Record<string, string> = { '#ttl': 'ttl' };
   const values: Record<string, number> = { ':ttl': usageExpiry(granularity, start) };
   const adds: string[] = [];

@@ -60,7 +60,8 @@ function listen(server: Server): Promise<string> {
 
 async function keygate(config: ServerConfig): Promise<{ url: string }> {
   // Throttling off: the bench measures the code, and the deployed buckets (1,000 rps on verify) would cap the load.
-  const { url } = await serveKeygate(config, { routeTable: [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 }), ...echoRoutes], throttles: 'off' });
+  const routeTable = [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 }), ...echoRoutes];
+  const { url } = await serveKeygate(config, { routeTable, throttles: 'off' });
   return { url };
 }
 

@@ -39,12 +39,14 @@ try {
     });
   });
   const sent = world.calls.sent();
-  const usageWrites = sent.filter((c) => c.operation === 'UpdateItem' && String((c.input.Key as { pk?: string } | undefined)?.pk).startsWith('USAGE#'));
+  const partitionOf = (input: Record<string, unknown>) => String((input.Key as { pk?: string } | undefined)?.pk);
+  const usageWrites = sent.filter((c) => c.operation === 'UpdateItem' && partitionOf(c.input).startsWith('USAGE#'));
   const writes = sent.filter((c) => ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems'].includes(c.operation));
   const per1000 = (n: number) => ((n / ok) * 1000).toFixed(3);
   console.log(`${ok} verifications of one key in ${seconds} s (${(ok / seconds).toFixed(0)}/s, ${connections} connections)`);
   console.log(`usage-count writes (UpdateItem USAGE#): ${usageWrites.length}, ${per1000(usageWrites.length)} per 1,000 verifications`);
-  console.log(`use records (UpdateItem KEY#, lastUsedAt): ${writes.length - usageWrites.length}, ${per1000(writes.length - usageWrites.length)} per 1,000`);
+  const useRecords = writes.length - usageWrites.length;
+  console.log(`use records (UpdateItem KEY#, lastUsedAt): ${useRecords}, ${per1000(useRecords)} per 1,000`);
   console.log(`all writes: ${writes.length}, ${per1000(writes.length)} per 1,000; reads: ${sent.length - writes.length}`);
   server.close();
   server.closeAllConnections();

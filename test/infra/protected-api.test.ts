@@ -130,7 +130,10 @@ describe('KeygateProtectedApi', () => {
           Effect: 'Allow',
           Action: 'dynamodb:UpdateItem',
           Resource: table,
-          Condition: { ...on('USAGE#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['allowed', 'pk', 'rateLimited', 'refused', 'sk', 'ttl'] } },
+          Condition: {
+            ...on('USAGE#*'),
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['allowed', 'pk', 'rateLimited', 'refused', 'sk', 'ttl'] },
+          },
         },
       ]),
     );

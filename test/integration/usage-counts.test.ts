@@ -51,14 +51,15 @@ describe('usage counts', () => {
     expect(verified.json).toMatchObject({ valid: false, code: 'suspended' });
 
     const items = await usageItems(key.id);
-    const minute = START.getTime();
+    const start = START.getTime();
+    const [minute, hour] = [`M#${START.toISOString()}`, `H#${START.toISOString()}`];
     expect(items).toEqual({
-      [`M#${START.toISOString()}`]: { pk: `USAGE#${key.id}`, sk: `M#${START.toISOString()}`, allowed: 3, refused: 3, ttl: (minute + MINUTE) / 1000 + DAY_S },
-      [`H#${START.toISOString()}`]: { pk: `USAGE#${key.id}`, sk: `H#${START.toISOString()}`, allowed: 3, refused: 3, ttl: (minute + HOUR) / 1000 + 90 * DAY_S },
+      [minute]: { pk: `USAGE#${key.id}`, sk: minute, allowed: 3, refused: 3, ttl: (start + MINUTE) / 1000 + DAY_S },
+      [hour]: { pk: `USAGE#${key.id}`, sk: hour, allowed: 3, refused: 3, ttl: (start + HOUR) / 1000 + 90 * DAY_S },
     });
   });
 
-  it('counts the management key\'s own uses, and a use lacking the route\'s permission (403) or verify\'s (insufficient_permissions) as refused', async () => {
+  it('counts the caller key\'s own uses; one lacking the route\'s permission (403) or verify\'s (insufficient_permissions) is refused', async () => {
     world = await keygateWorld();
     const reader = await createKey(world, { owner: 'acme', permissions: ['alerts:read', 'key-verification:read'] });
     expect((await get(reader, '/v1/keys')).status).toBe(403);
@@ -149,7 +150,8 @@ describe('usage counts', () => {
 
   it('holds at most usage.maxBufferedEntries writes: counts beyond are dropped and counted, never an error', async () => {
     world = await keygateWorld();
-    const keys = [await createKey(world, { owner: 'acme', permissions: ['keys:read'] }), await createKey(world, { owner: 'acme', permissions: ['keys:read'] })];
+    const keys = [];
+    for (let i = 0; i < 2; i++) keys.push(await createKey(world, { owner: 'acme', permissions: ['keys:read'] }));
     await flushUsage(world.deps);
     world.deps.config = { ...deploymentConfig, usage: { flushIntervalSeconds: 300, flushAtEntries: 2, maxBufferedEntries: 2 } };
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => {});

@@ -42,7 +42,8 @@ describe('usage counts across gateway processes', () => {
     const [a, b] = processes.map((p) => apiClient(p.ready.url)) as [ReturnType<typeof apiClient>, ReturnType<typeof apiClient>];
     const [urlA, urlB] = processes.map((p) => p.ready.url) as [string, string];
 
-    const created = await a('POST', '/v1/keys', { key: admin, body: { name: 'busy', owner: 'acme', permissions: ['keys:read', 'key-verification:read'] } });
+    const body = { name: 'busy', owner: 'acme', permissions: ['keys:read', 'key-verification:read'] };
+    const created = await a('POST', '/v1/keys', { key: admin, body });
     expect(created.status).toBe(201);
     const key: { id: string; key: string } = created.json;
     const made = { allowed: 0, refused: 0 };

@@ -30,7 +30,8 @@ export async function forkServer<Ready>(
     stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
   });
   const ready = await new Promise<Ready>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${options.label} did not start within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`)), START_TIMEOUT_MS);
+    const late = () => fail(new Error(`${options.label} did not start within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`));
+    const timer = setTimeout(late, START_TIMEOUT_MS);
     child.on('message', (message: { ready?: Ready }) => {
       if (message && typeof message === 'object' && 'ready' in message) {
         clearTimeout(timer);

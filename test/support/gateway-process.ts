@@ -27,7 +27,8 @@ export async function serveKeygate(
   config: GatewayProcessConfig,
   options: { routeTable?: readonly GatewayRoute[]; throttles?: 'off' } = {},
 ): Promise<{ url: string; server: Server; deps: Deps }> {
-  const deps: Deps = { ddb: documentClient(localDynamoClientConfig(config.endpoint)), tableName: config.tableName, clock: systemClock, config: deploymentConfig };
+  const ddb = documentClient(localDynamoClientConfig(config.endpoint));
+  const deps: Deps = { ddb, tableName: config.tableName, clock: systemClock, config: deploymentConfig };
   const server = createGateway({ deps, routeTable: options.routeTable ?? routes, throttles: options.throttles ?? 'off' });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

@@ -25,7 +25,8 @@ async function extensionsApi(answer: { status: number; id?: string }) {
     });
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      if (req.url?.endsWith('/register')) res.writeHead(answer.status, answer.id === undefined ? {} : { 'Lambda-Extension-Identifier': answer.id }).end('{}');
+      const headers = answer.id === undefined ? {} : { 'Lambda-Extension-Identifier': answer.id };
+      if (req.url?.endsWith('/register')) res.writeHead(answer.status, headers).end('{}');
       // /event/next: never answered, as Lambda never answers an extension registered for no events.
     });
   });
