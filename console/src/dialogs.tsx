@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.js';
-import type { KeyDetails, Secret } from './types.js';
+import type { KeyDetails, KeyUsage24h, Secret } from './types.js';
 import { Dialog, FieldError, formatDate } from './ui.js';
 
 /**
@@ -158,11 +158,21 @@ export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace:
   );
 }
 
-/** Delete: confirms, and says when the key was last used (so nobody deletes a key still in use unawares). */
+/**
+ * Delete: confirms, and says when the key was last used and how often in the last 24 hours (the key
+ * details' usage24h), so nobody deletes a key still in use unawares.
+ */
 export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: () => void; onCancel: () => void }) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [usage, setUsage] = useState<KeyUsage24h | 'unknown' | undefined>();
   const { keyDetails } = props;
+  useEffect(() => {
+    props.api<{ usage24h: KeyUsage24h }>('GET', `/v1/keys/${keyDetails.id}`).then(
+      (details) => setUsage(details.usage24h),
+      () => setUsage('unknown'),
+    );
+  }, [keyDetails.id]);
   const remove = async () => {
     setBusy(true);
     try {
@@ -178,6 +188,13 @@ export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: 
     <Dialog title={`Delete ${keyDetails.name}?`} onClose={props.onCancel} testId="delete-dialog">
       <p>
         Last used: <strong data-testid="delete-last-used">{keyDetails.lastUsedAt ? formatDate(keyDetails.lastUsedAt) : 'never'}</strong>.
+      </p>
+      <p>
+        Uses in the last 24 hours:{' '}
+        <strong data-testid="delete-usage">
+          {usage === undefined ? '…' : usage === 'unknown' ? 'not known' : `${usage.allowed} allowed, ${usage.rateLimited + usage.refused} refused`}
+        </strong>{' '}
+        (counted within seconds).
       </p>
       <p>Whatever still uses this key stops working at once. This cannot be undone.</p>
       <FieldError id="delete-error" message={error} />

@@ -5,11 +5,12 @@ import type { Principal } from '../permissions/principal.js';
 import { expandGrants, type Grants } from '../permissions/grants.js';
 import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
-import { countUse } from '../usage/limit-enforcement.js';
+import { countAgainstLimits } from '../usage/limit-enforcement.js';
 import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 import type { Credential } from './credentials.js';
+import { countRefusedUse, countUse } from '../usage/usage-counts.js';
 import { claimsIssuer, type PersonTrust, verifyPersonToken } from './person-credential.js';
 
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
@@ -117,6 +118,23 @@ function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<Ac
  * they expire (at most the token lifetime); introspection checks the key.
  */
 async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address: ClientAddress): Promise<Caller> {
+  // A token's use counts against its key (`client_id`), in memory, as authenticateLookup counts a
+  // key's: allowed, or an AuthenticationError naming its known key (subject) by its reason. A token
+  // that does not verify names no key and is not counted. Still no read.
+  const at = deps.clock();
+  let caller: Caller;
+  try {
+    caller = await checkToken(deps, token, trust, address);
+  } catch (error) {
+    countRefusedUse(deps, error, at);
+    throw error;
+  }
+  if (caller.keyId !== undefined) countUse(deps, caller.keyId, 'allowed', at);
+  return { ...caller, usageCountedAt: at };
+}
+
+/** verifyToken's checks, before its usage count. */
+async function checkToken(deps: Deps, token: string, trust: TokenTrust, address: ClientAddress): Promise<Caller> {
   const now = deps.clock();
   let claims: AccessTokenClaims;
   try {
@@ -133,7 +151,9 @@ async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address
   }
   // A token of a key with limits counts against its key's counters (no read of the key); others touch nothing.
   // A quota without a refill: the key's own uses set its item's TTL (the token's key end is not known here).
-  if (claims.kg_lim !== undefined) await countUse(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q }, undefined);
+  if (claims.kg_lim !== undefined) {
+    await countAgainstLimits(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q }, undefined);
+  }
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {
     credential: 'token',

@@ -30,6 +30,10 @@ export const metricNames = {
    * Sets: [service], [service, counter], [service, error].
    */
   limitCounterFailures: 'LimitCounterFailures',
+  /** Usage-count writes of a flush failed; their counts are kept for the next. Sets: [service], [service, error]. */
+  usageFlushesFailed: 'UsageFlushesFailed',
+  /** Usage counts dropped because a process held its most pending writes (usage.maxBufferedEntries). Set: [service]. */
+  usageCountsDropped: 'UsageCountsDropped',
   /** The daily rotation check: 1 when the signing-key rotation is overdue, else 0. Set: [service]. */
   signingKeyRotationOverdue: 'SigningKeyRotationOverdue',
 } as const;

@@ -20,6 +20,11 @@ export interface Principal {
   allowedIps?: string[];
   /** A key's rate limits and quota, carried into the access tokens it mints (claim kg_lim); absent: none. */
   limits?: LimitsClaim | undefined;
+  /**
+   * When this use of a key or token was counted `allowed` (functions/usage/usage-counts.ts), so that
+   * a refusal for a missing permission recounts it in the same buckets; absent: not counted.
+   */
+  usageCountedAt?: Date;
 }
 
 /** Who did something, as stored on keys, channels, operator messages and audit entries. */

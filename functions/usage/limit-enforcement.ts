@@ -15,7 +15,7 @@ export interface KeyLimits {
  * refused, never let through). A key without limits is never passed here: it costs nothing.
  * `keyEnd`: when the key's item expires (epoch seconds), for a quota without a refill.
  */
-export async function countUse(deps: Deps, keyId: string, limits: KeyLimits, keyEnd: number | undefined): Promise<void> {
+export async function countAgainstLimits(deps: Deps, keyId: string, limits: KeyLimits, keyEnd: number | undefined): Promise<void> {
   if (limits.rateLimits !== undefined && limits.rateLimits.length > 0) await countRateLimits(deps, keyId, limits.rateLimits);
   if (limits.quota !== undefined) await takeQuota(deps, keyId, limits.quota, keyEnd);
 }

@@ -103,7 +103,7 @@ describe('KeygateProtectedApi', () => {
     });
   });
 
-  it('lets the authorizer read keys, record their use and count refused credentials in the audit log, and nothing else', () => {
+  it('lets the authorizer read keys, record their use, count refused credentials in the audit log and add usage counts, and nothing else', () => {
     const roleId = (world.resources[authorizerFunctionId]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const policies = ofType(world.resources, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
@@ -126,9 +126,18 @@ describe('KeygateProtectedApi', () => {
           Resource: table,
           Condition: { ...on('KEY#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['inactiveAt', 'lastUsedAt', 'lastWriteWasUse', 'pk', 'revokedAt', 'sk', 'ttl'] } },
         },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: {
+            ...on('USAGE#*'),
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['allowed', 'pk', 'rateLimited', 'refused', 'sk', 'ttl'] },
+          },
+        },
       ]),
     );
-    expect(tableStatements).toHaveLength(4);
+    expect(tableStatements).toHaveLength(5);
     expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|DeleteItem|BatchWriteItem|\*)/);
   });
 

@@ -54,6 +54,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
       'UpdateItem table OPMSG#* only acknowledgedAt,acknowledgedBy,pk,sk',
     ],
     Bootstrap: [
@@ -69,6 +70,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     CreateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -79,6 +81,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteChannel: [
       'DeleteItem table CHANNELNAME#*,OWNERCHANNELNAME#*',
@@ -89,6 +92,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteKey: [
       'DeleteItem table NAME#*',
@@ -98,6 +102,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetAuthorizationServerMetadata: [
     ],
@@ -108,6 +113,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetCatalog: [
       'GetItem table KEY#*',
@@ -116,6 +122,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetChannel: [
       'GetItem table CHANNEL#*',
@@ -125,6 +132,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetConsole: [
     ],
@@ -140,6 +148,16 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
+    ],
+    GetKeyUsage: [
+      'GetItem table KEY#*',
+      'PutItem table AUDIT#*',
+      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
     ],
     GetKeyJwks: [
     ],
@@ -154,6 +172,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IntrospectToken: [
       'GetItem table KEY#*',
@@ -162,6 +181,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IssueToken: [
       'GetItem table KEY#*',
@@ -170,6 +190,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListAuditEntries: [
       'GetItem table KEY#*',
@@ -181,6 +202,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListChannels: [
       'GetItem table KEY#*',
@@ -191,6 +213,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListKeys: [
       'GetItem table QUOTA#*',
@@ -203,6 +226,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListOperatorMessages: [
       'GetItem table KEY#*',
@@ -213,6 +237,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     Notifier: [
       'GetItem table CHANNEL#*,KEY#*',
@@ -233,6 +258,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ResumeKey: [
       'GetItem,PutItem table KEY#*',
@@ -241,6 +267,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RevokeOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -251,6 +278,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RotateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -261,6 +289,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ScheduleSync: [
       'GetItem table KEY#*',
@@ -279,6 +308,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendKey: [
       'GetItem,PutItem table KEY#*',
@@ -287,6 +317,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -296,6 +327,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UnsetDefaultChannel: [
       'DeleteItem table OWNERDEFAULTCHANNEL#*',
@@ -306,6 +338,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UpdateKey: [
       'GetItem table QUOTA#*',
@@ -317,6 +350,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     VerifyKey: [
       'BatchGetItem,GetItem table KEY#*',
@@ -325,6 +359,7 @@ describe('table grants', () => {
       'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
       'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
   };
 
@@ -388,7 +423,8 @@ describe('table grants', () => {
         expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], `${name} ${actions}`).toBeDefined();
         expect(JSON.stringify(statement.Resource), name).not.toContain('index/*');
         if (actions.includes('dynamodb:Query') && !JSON.stringify(statement.Resource).includes('/index/')) {
-          expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], name).toEqual(['AUDIT#*']);
+          // Table queries read one audit shard or one key's usage counts, nothing else.
+          expect([['AUDIT#*'], ['USAGE#*']], name).toContainEqual(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
         }
       }
     }
