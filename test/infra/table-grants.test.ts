@@ -155,6 +155,8 @@ describe('table grants', () => {
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
+      'UpdateItem table QUOTA#* only pk,sk,ttl,used',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
       'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
       'Query table USAGE#*',
