@@ -12,6 +12,8 @@ import { leanReaderOf } from '../../functions/shared/dynamodb-lean.js';
 import { LimitRefusalError } from '../../functions/shared/errors.js';
 import { fastBatch } from '../../functions/usage/limit-model.js';
 import { countRateLimits } from '../../functions/usage/rate-limits.js';
+import { flushUsage } from '../../functions/usage/usage-counts.js';
+import { storedItems } from './api-client.js';
 import { countCalls } from '../support/ddb-calls.js';
 import { type CreatedKey, createKey, type KeygateWorld, keygateWorld, tokenFor } from '../support/world.js';
 
@@ -199,6 +201,18 @@ describe('rate limits at verify, the token endpoint and the authorizer', () => {
     const counterCalls = calls.sent().filter((c) => /^(LIMIT|QUOTA)#/.test(String((c.input.Key as { pk?: string } | undefined)?.pk)));
     expect(counterCalls).toEqual([]);
     expect(calls.count('UpdateItem')).toBe(0); // the use record was written at the token issuance, this minute
+  });
+});
+
+describe('usage counts of limited keys', () => {
+  it('counts uses over a rate limit as rateLimited and uses beyond the quota as refused, beside the allowed ones', async () => {
+    const key = await limited({ quota: { remaining: 7 } });
+    for (let i = 0; i < 6; i++) await getSelf(key); // 5 allowed, 1 over the rate limit
+    world.clock.advance(10_000);
+    for (let i = 0; i < 3; i++) await getSelf(key); // 2 allowed (7 in all), 1 beyond the quota
+    await flushUsage(world.deps);
+    const hour = (await storedItems(world.deps)).find((item) => item.pk === `USAGE#${key.id}` && String(item.sk).startsWith('H#'));
+    expect(hour).toMatchObject({ allowed: 7, rateLimited: 1, refused: 1 });
   });
 });
 
