@@ -155,8 +155,9 @@ export class KeygateProtectedApi extends Construct {
       // about 40–70 routes' worth. Compiled in, a change of rules is a new bundle (and version).
       define: { __KEYGATE_ROUTES__: JSON.stringify(JSON.stringify(checked.routes)) },
     });
-    // One consistent GetItem per decision, the once-a-minute lastUsedAt update and a refused
-    // credential's audit entry (functions/contract/table-access.ts). No index, no Query or Scan.
+    // One consistent GetItem per decision, the once-a-minute lastUsedAt update, a refused
+    // credential's audit entry, the usage flush and, for keys with limits, their counters
+    // (functions/contract/table-access.ts). No index, no Query or Scan.
     grantTableAccess(this.authorizerFunction, props.keygate.table, functionTableAccess.authorizer);
 
     // An authorizer that fails or is throttled answers the API's callers 500/503 for every route.

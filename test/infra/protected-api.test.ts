@@ -103,7 +103,7 @@ describe('KeygateProtectedApi', () => {
     });
   });
 
-  it('lets the authorizer read keys, record their use, count refused credentials in the audit log and add usage counts, and nothing else', () => {
+  it('lets the authorizer read keys, record their use, count refused credentials in the audit log, add usage counts and count uses against limits, and nothing else', () => {
     const roleId = (world.resources[authorizerFunctionId]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const policies = ofType(world.resources, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
@@ -135,9 +135,22 @@ describe('KeygateProtectedApi', () => {
             'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['allowed', 'pk', 'rateLimited', 'refused', 'sk', 'ttl'] },
           },
         },
+        // A key's (or its tokens') use against its rate limits and quota: the counter and its TTL only.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: { ...on('LIMIT#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['hits', 'pk', 'sk', 'ttl'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: { ...on('QUOTA#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'ttl', 'used'] } },
+        },
       ]),
     );
-    expect(tableStatements).toHaveLength(5);
+    expect(tableStatements).toHaveLength(7);
     expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|DeleteItem|BatchWriteItem|\*)/);
   });
 
