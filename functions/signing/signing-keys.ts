@@ -102,8 +102,11 @@ export function serializeKeySet(set: SigningKeySet): string {
   return `${JSON.stringify(set, null, 2)}\n`;
 }
 
+/** ISO timestamps in code-unit order, as signingKeyAt compares them (localeCompare would build an ICU collator on a cold start). */
+const isoOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 function sortByActivation(keys: SigningKey[]): SigningKey[] {
-  return [...keys].sort((a, b) => a.activatesAt.localeCompare(b.activatesAt) || a.createdAt.localeCompare(b.createdAt));
+  return [...keys].sort((a, b) => isoOrder(a.activatesAt, b.activatesAt) || isoOrder(a.createdAt, b.createdAt));
 }
 
 export async function generateSigningKey(alg: SigningAlgorithm, createdAt: Date, activatesAt: Date): Promise<SigningKey> {

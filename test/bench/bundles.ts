@@ -231,10 +231,12 @@ async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
 
 /** Runs in the fresh process: plain JavaScript, so nothing but the bundle is loaded. */
 const COLD_START_SCRIPT = `
+const cpuAtStart = process.cpuUsage();
 const started = performance.now();
 const mod = await import(process.env.BENCH_BUNDLE_URL);
 const imported = performance.now();
 const cpuAtImport = process.cpuUsage();
+const importCpu = process.cpuUsage(cpuAtStart);
 let outcome;
 let error;
 if (process.env.BENCH_EVENT !== undefined) {
@@ -251,11 +253,14 @@ if (process.env.BENCH_EVENT !== undefined) {
 const answered = performance.now();
 const cpu = process.cpuUsage(cpuAtImport);
 const invokeCpuMs = (cpu.user + cpu.system) / 1000;
-process.send({ importMs: imported - started, invokeMs: answered - imported, invokeCpuMs, outcome, error }, () => process.exit(0));
+const importCpuMs = (importCpu.user + importCpu.system) / 1000;
+process.send({ importMs: imported - started, importCpuMs, invokeMs: answered - imported, invokeCpuMs, outcome, error }, () => process.exit(0));
 `;
 
 export interface ColdStart {
   importMs: number;
+  /** CPU time of this process during the import: on a busy machine a steadier figure than importMs. */
+  importCpuMs: number;
   invokeMs: number;
   /** CPU time of this process during the first invocation: the rest of invokeMs is waiting (on DynamoDB Local, mostly). */
   invokeCpuMs: number;
