@@ -14,8 +14,9 @@ import { coldStartRig, lambdaBundles } from './bundles.js';
  *
  *   node --import tsx test/bench/profile-cold-start.ts DIR --only VerifyKey [--runs 5] [--top 30]
  *
- * DIR is a synthesized cdk.out (`cold-starts.ts --synth DIR` makes one). "(program)" is V8's own
- * work outside JavaScript (parsing and compiling, mostly), "(garbage collector)" its collector.
+ * DIR is a synthesized cdk.out (`cold-starts.ts --synth DIR` makes one). Two tables: up to the end
+ * of the import (Node's own start-up included) and the first request. Parsing and compiling the
+ * bundle shows as Node's `internal/modules/esm/utils`; `--functions` names functions and lines.
  */
 interface ProfileNode {
   id: number;
@@ -27,6 +28,8 @@ interface Profile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
+  samples: number[];
+  timeDeltas: number[];
 }
 
 const { values, positionals } = parseArgs({
@@ -59,30 +62,41 @@ function placeOf(frame: ProfileNode['callFrame']): string {
 const world = await startBenchWorld();
 const dir = mkdtempSync(join(tmpdir(), 'keygate-cold-profile-'));
 const rig = await coldStartRig(world, resolve(outDir), { cpuProfileDir: dir });
-const selfMs = new Map<string, number>();
-let totalMs = 0;
+/** Self time per place, before the import ended (Node's start-up included) and after it (the first request). */
+const phases = { import: new Map<string, number>(), 'first request': new Map<string, number>() };
+const totals = { import: 0, 'first request': 0 };
 const runs = Number(values.runs);
 try {
+  const importEnds: number[] = [];
   for (let run = 0; run < runs; run++) {
     const start = await rig.start(bundle);
+    importEnds.push(start.importedAtUs);
     console.log(`run ${run + 1}: import ${start.importMs.toFixed(0)} ms, first request ${start.invokeMs.toFixed(0)} ms (${start.outcome ?? '-'})`);
   }
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
-    const hits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
-    const msPerHit = hits === 0 ? 0 : (profile.endTime - profile.startTime) / 1000 / hits;
-    for (const node of profile.nodes) {
-      const ms = (node.hitCount ?? 0) * msPerHit;
+    // The run this profile belongs to: the import that ended within its span.
+    const importEnd = importEnds.find((at) => at >= profile.startTime && at <= profile.endTime) ?? profile.endTime;
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    let at = profile.startTime;
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      const node = byId.get(id);
+      if (node === undefined) return;
+      const phase = at <= importEnd ? 'import' : 'first request';
       const place = placeOf(node.callFrame);
-      selfMs.set(place, (selfMs.get(place) ?? 0) + ms);
-      totalMs += ms;
-    }
+      phases[phase].set(place, (phases[phase].get(place) ?? 0) + delta / 1000);
+      totals[phase] += delta / 1000;
+    });
   }
 } finally {
   rig.close();
   await world.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`\n${bundle.name}: ${(totalMs / runs).toFixed(1)} ms per process profiled (Node's own start-up included), self time per place, mean of ${runs}`);
-console.log('| ms | place |\n|---|---|');
-for (const [place, ms] of [...selfMs].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${(ms / runs).toFixed(1)} | ${place} |`);
+for (const phase of ['import', 'first request'] as const) {
+  console.log(`\n${bundle.name}, ${phase}: ${(totals[phase] / runs).toFixed(1)} ms per process profiled, self time per place, mean of ${runs}`);
+  console.log('| ms | place |\n|---|---|');
+  for (const [place, ms] of [...phases[phase]].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${(ms / runs).toFixed(1)} | ${place} |`);
+}
