@@ -8,6 +8,7 @@ import { localDynamoClientConfig } from './dynamodb-local.js';
 import { localDemoRoutes } from './local-demo.js';
 import { routes } from '../functions/routes.js';
 import { createGateway } from './gateway.js';
+import { flushUsage } from '../functions/usage/usage-counts.js';
 import { type Throttles, throttlesFromSettings } from '../functions/contract/throttles.js';
 import { buildConsole, CONSOLE_DIST } from '../console/build.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
@@ -158,6 +159,8 @@ async function main(): Promise<void> {
     if (running) {
       running.server.close();
       running.server.closeAllConnections();
+      // The usage counts this process holds (functions/usage/usage-counts.ts), while DynamoDB Local still runs.
+      await flushUsage();
       await running.identityProvider.close();
       await running.notifications.stop();
       await running.dynamoDb.stop();

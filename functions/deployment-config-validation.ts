@@ -88,6 +88,16 @@ const deploymentConfigSchema = z.strictObject({
     }),
     githubKeysMaxAge: duration('leaks.githubKeysMaxAge'),
   }),
+  usage: z
+    .strictObject({
+      flushIntervalSeconds: z.number().int().min(1).max(300),
+      flushAtEntries: z.number().int().min(1).max(10_000),
+      maxBufferedEntries: z.number().int().min(1).max(200_000),
+    })
+    .refine((usage) => usage.maxBufferedEntries >= usage.flushAtEntries, {
+      message: 'usage.maxBufferedEntries must be at least usage.flushAtEntries',
+      path: ['maxBufferedEntries'],
+    }),
 });
 
 /** The settings checked and completed (the catalog's defaults filled in); throws zod's error on a bad one. */

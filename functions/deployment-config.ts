@@ -181,6 +181,22 @@ export interface LeakReportPolicy {
   githubKeysMaxAge: string;
 }
 
+/**
+ * Usage counts per key (functions/usage/usage-counts.ts): each process counts in memory and writes
+ * its counts to the table in batches, so a key's use costs no write of its own.
+ */
+export interface UsagePolicy {
+  /** A process writes its counts at most this often (on the first request after it), and on shutdown. */
+  flushIntervalSeconds: number;
+  /** ...or sooner, once it holds counts for this many key-minutes. */
+  flushAtEntries: number;
+  /**
+   * The most key-minutes a process holds (while writes fail, say); counts beyond it are dropped and
+   * counted in the UsageCountsDropped metric.
+   */
+  maxBufferedEntries: number;
+}
+
 export interface DeploymentConfig {
   keyPrefix: string;
   policy: Policy;
@@ -191,6 +207,7 @@ export interface DeploymentConfig {
   notifications: NotificationPolicy;
   people: PeoplePolicy;
   leaks: LeakReportPolicy;
+  usage: UsagePolicy;
 }
 
 /** The configuration as written here: the catalog's defaults are not filled in yet. */
@@ -253,6 +270,12 @@ export const deploymentSettings: DeploymentSettings = {
     action: 'revoke',
     githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning',
     githubKeysMaxAge: 'PT1H',
+  },
+  usage: {
+    /** At most this many seconds of one process's counts are lost if it stops without a shutdown signal. */
+    flushIntervalSeconds: 10,
+    flushAtEntries: 500,
+    maxBufferedEntries: 20_000,
   },
 };
 

@@ -35,6 +35,7 @@ import { suspendKeyContract } from './keys/handlers/suspend-key.contract.js';
 import { suspendOwnerKeysContract } from './keys/handlers/suspend-owner-keys.contract.js';
 import { updateKeyContract } from './keys/handlers/update-key.contract.js';
 import { verifyKeyContract } from './keys/handlers/verify-key.contract.js';
+import { getKeyUsageContract } from './usage/handlers/get-key-usage.contract.js';
 import { reportGitHubLeaksContract } from './leaks/handlers/report-github-leaks.contract.js';
 import { getOpenApiContract } from './openapi/handlers/get-openapi.contract.js';
 import { getAuthorizationServerMetadataContract } from './tokens/handlers/get-authorization-server-metadata.contract.js';
@@ -50,6 +51,7 @@ export const routes = [
   createKeyContract,
   listKeysContract,
   getKeyContract,
+  getKeyUsageContract,
   updateKeyContract,
   resetKeySecretContract,
   deleteKeyContract,

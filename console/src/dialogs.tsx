@@ -1,6 +1,7 @@
-import { useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.js';
-import type { KeyDetails, Secret } from './types.js';
+import type { KeyDetails, KeyUsage24h, Secret } from './types.js';
 import { Dialog, FieldError, formatDate } from './ui.js';
 
 /**
@@ -74,24 +75,39 @@ export function ShownOnce(props: { secret: Secret; onClose: () => void }) {
   );
 }
 
-const GRACE_CHOICES: [string, string][] = [
-  ['', 'None: the old secret stops working at once'],
+/** How long the old credential keeps working, besides "none": the choices Reset and Rotate offer. */
+const OVERLAP_CHOICES: [string, string][] = [
   ['PT1H', '1 hour'],
   ['P1D', '1 day'],
   ['P7D', '7 days'],
 ];
 
-/** Reset secret: a new secret for the same id, with an optional grace period for the old one. */
-export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace: string; onDone: (key: string) => void; onCancel: () => void }) {
-  const [grace, setGrace] = useState('');
+/**
+ * A dialog that asks how long the old credential keeps working (none, or one of OVERLAP_CHOICES)
+ * and submits it: Reset (the old secret's grace period) and Rotate (the old key's overlap).
+ * `submit` gets '' for none; its error is shown under the choice.
+ */
+function OverlapDialog(props: {
+  title: string;
+  testId: string;
+  intro: ComponentChildren;
+  /** The select's id (and its error's: `<fieldId>-error`). */
+  fieldId: string;
+  label: string;
+  noneLabel: string;
+  submitLabel: string;
+  submit: (duration: string) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [duration, setDuration] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const errorId = `${props.fieldId}-error`;
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     try {
-      const result = await props.api<{ key: string }>('POST', `/v1/keys/${props.keyDetails.id}/reset`, grace ? { gracePeriod: grace } : {});
-      props.onDone(result.key);
+      await props.submit(duration);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -99,22 +115,22 @@ export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace:
     }
   };
   return (
-    <Dialog title={`Reset the secret of ${props.keyDetails.name}`} onClose={props.onCancel} testId="reset-dialog">
+    <Dialog title={props.title} onClose={props.onCancel} testId={props.testId}>
       <form onSubmit={submit}>
-        <p>The key id stays the same. Whatever uses the old secret loses access when the grace period ends.</p>
-        <label for="grace">Grace period for the old secret (at most {props.maxGrace})</label>
-        <select id="grace" value={grace} aria-describedby={error ? 'grace-error' : undefined} onChange={(e) => setGrace(e.currentTarget.value)}>
-          {GRACE_CHOICES.map(([value, label]) => (
+        <p>{props.intro}</p>
+        <label for={props.fieldId}>{props.label}</label>
+        <select id={props.fieldId} value={duration} aria-describedby={error ? errorId : undefined} onChange={(e) => setDuration(e.currentTarget.value)}>
+          {[['', props.noneLabel] as [string, string], ...OVERLAP_CHOICES].map(([value, label]) => (
             <option value={value}>{label}</option>
           ))}
         </select>
-        <FieldError id="grace-error" message={error} />
+        <FieldError id={errorId} message={error} />
         <div class="actions">
           <button type="button" onClick={props.onCancel}>
             Cancel
           </button>
           <button type="submit" class="danger" disabled={busy}>
-            Reset secret
+            {props.submitLabel}
           </button>
         </div>
       </form>
@@ -122,11 +138,41 @@ export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace:
   );
 }
 
-/** Delete: confirms, and says when the key was last used (so nobody deletes a key still in use unawares). */
+/** Reset secret: a new secret for the same id, with an optional grace period for the old one. */
+export function ResetDialog(props: { api: Api; keyDetails: KeyDetails; maxGrace: string; onDone: (key: string) => void; onCancel: () => void }) {
+  return (
+    <OverlapDialog
+      title={`Reset the secret of ${props.keyDetails.name}`}
+      testId="reset-dialog"
+      intro="The key id stays the same. Whatever uses the old secret loses access when the grace period ends."
+      fieldId="grace"
+      label={`Grace period for the old secret (at most ${props.maxGrace})`}
+      noneLabel="None: the old secret stops working at once"
+      submitLabel="Reset secret"
+      submit={async (grace) => {
+        const result = await props.api<{ key: string }>('POST', `/v1/keys/${props.keyDetails.id}/reset`, grace ? { gracePeriod: grace } : {});
+        props.onDone(result.key);
+      }}
+      onCancel={props.onCancel}
+    />
+  );
+}
+
+/**
+ * Delete: confirms, and says when the key was last used and how often in the last 24 hours (the key
+ * details' usage24h), so nobody deletes a key still in use unawares.
+ */
 export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: () => void; onCancel: () => void }) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [usage, setUsage] = useState<KeyUsage24h | 'unknown' | undefined>();
   const { keyDetails } = props;
+  useEffect(() => {
+    props.api<{ usage24h: KeyUsage24h }>('GET', `/v1/keys/${keyDetails.id}`).then(
+      (details) => setUsage(details.usage24h),
+      () => setUsage('unknown'),
+    );
+  }, [keyDetails.id]);
   const remove = async () => {
     setBusy(true);
     try {
@@ -143,6 +189,13 @@ export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: 
       <p>
         Last used: <strong data-testid="delete-last-used">{keyDetails.lastUsedAt ? formatDate(keyDetails.lastUsedAt) : 'never'}</strong>.
       </p>
+      <p>
+        Uses in the last 24 hours:{' '}
+        <strong data-testid="delete-usage">
+          {usage === undefined ? '…' : usage === 'unknown' ? 'not known' : `${usage.allowed} allowed, ${usage.rateLimited + usage.refused} refused`}
+        </strong>{' '}
+        (counted within seconds).
+      </p>
       <p>Whatever still uses this key stops working at once. This cannot be undone.</p>
       <FieldError id="delete-error" message={error} />
       <div class="actions">
@@ -157,57 +210,24 @@ export function DeleteDialog(props: { api: Api; keyDetails: KeyDetails; onDone: 
   );
 }
 
-const OVERLAP_CHOICES: [string, string][] = [
-  ['', 'None: the old key stops working at once'],
-  ['PT1H', '1 hour'],
-  ['P1D', '1 day'],
-  ['P7D', '7 days'],
-];
-
 /**
  * Rotate: a new key (new id and secret) with the same owner, name, description, grants, tags and
  * notification settings and a fresh default lifetime; the old key works on for the overlap, then
  * is revoked.
  */
 export function RotateDialog(props: { api: Api; keyDetails: KeyDetails; maxOverlap: string; onDone: (successor: { id: string; key: string }) => void; onCancel: () => void }) {
-  const [overlap, setOverlap] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      props.onDone(await props.api<{ id: string; key: string }>('POST', `/v1/keys/${props.keyDetails.id}/rotate`, overlap ? { overlap } : {}));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Dialog title={`Rotate ${props.keyDetails.name}`} onClose={props.onCancel} testId="rotate-dialog">
-      <form onSubmit={submit}>
-        <p>
-          A new key takes over the name, description, grants and notification settings, with a new expiry. Move the integration to it before the
-          old key stops working.
-        </p>
-        <label for="overlap">The old key keeps working for (at most {props.maxOverlap})</label>
-        <select id="overlap" value={overlap} aria-describedby={error ? 'overlap-error' : undefined} onChange={(e) => setOverlap(e.currentTarget.value)}>
-          {OVERLAP_CHOICES.map(([value, label]) => (
-            <option value={value}>{label}</option>
-          ))}
-        </select>
-        <FieldError id="overlap-error" message={error} />
-        <div class="actions">
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            Rotate key
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <OverlapDialog
+      title={`Rotate ${props.keyDetails.name}`}
+      testId="rotate-dialog"
+      intro="A new key takes over the name, description, grants and notification settings, with a new expiry. Move the integration to it before the old key stops working."
+      fieldId="overlap"
+      label={`The old key keeps working for (at most ${props.maxOverlap})`}
+      noneLabel="None: the old key stops working at once"
+      submitLabel="Rotate key"
+      submit={async (overlap) => props.onDone(await props.api<{ id: string; key: string }>('POST', `/v1/keys/${props.keyDetails.id}/rotate`, overlap ? { overlap } : {}))}
+      onCancel={props.onCancel}
+    />
   );
 }
 

@@ -104,3 +104,11 @@ export interface Secret {
   secretLabel: string;
   endpoints?: { tokenEndpoint: string; baseUrl: string };
 }
+
+/** GET /v1/keys/{id}'s usage24h: uses in the current hour and the 23 before it. */
+export interface KeyUsage24h {
+  since: string;
+  allowed: number;
+  rateLimited: number;
+  refused: number;
+}

@@ -8,6 +8,7 @@ import { AuthenticationError, ForbiddenError, ValidationError } from '../shared/
 import { type CredentialHeader, type Headers, readCredential } from './credentials.js';
 import { type ClientAddress, type KeyLookup, UNKNOWN_ADDRESS } from '../keys/key-authentication.js';
 import { type Caller, type TokenTrust, verifyCredentialAlongside } from './verify-credential.js';
+import { recountAsRefused } from '../usage/usage-counts.js';
 
 /**
  * "May this credential do this": the one implementation, used by keygate's own routes
@@ -116,6 +117,7 @@ async function authorizeAlongside(
   const { caller } = verified;
   if (!permits(deps.config.catalog, caller, requirement)) {
     countVerification({ allowed: false, reason: 'insufficient_permissions' });
+    recountAsRefused(deps, caller);
     throw new ForbiddenError(`this route needs the permission ${describeRequirement(requirement)}, which this ${caller.credential} does not hold`);
   }
   countVerification({ allowed: true });

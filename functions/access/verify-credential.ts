@@ -9,6 +9,7 @@ import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js'
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 import type { Credential } from './credentials.js';
+import { countRefusedUse, countUse } from '../usage/usage-counts.js';
 import { claimsIssuer, type PersonTrust, verifyPersonToken } from './person-credential.js';
 
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
@@ -116,6 +117,23 @@ function verifiedClaims(token: string, trust: TokenTrust, now: Date): Promise<Ac
  * they expire (at most the token lifetime); introspection checks the key.
  */
 async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address: ClientAddress): Promise<Caller> {
+  // A token's use counts against its key (`client_id`), in memory, as authenticateLookup counts a
+  // key's: allowed, or an AuthenticationError naming its known key (subject) by its reason. A token
+  // that does not verify names no key and is not counted. Still no read.
+  const at = deps.clock();
+  let caller: Caller;
+  try {
+    caller = await checkToken(deps, token, trust, address);
+  } catch (error) {
+    countRefusedUse(deps, error, at);
+    throw error;
+  }
+  if (caller.keyId !== undefined) countUse(deps, caller.keyId, 'allowed', at);
+  return { ...caller, usageCountedAt: at };
+}
+
+/** verifyToken's checks, before its usage count. */
+async function checkToken(deps: Deps, token: string, trust: TokenTrust, address: ClientAddress): Promise<Caller> {
   const now = deps.clock();
   let claims: AccessTokenClaims;
   try {

@@ -8,6 +8,7 @@ import type { Principal } from '../permissions/principal.js';
 import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, type AuthenticationFailure } from '../shared/errors.js';
 import type { Settled } from '../shared/settled.js';
+import { recountAsRefused } from '../usage/usage-counts.js';
 import { authorizeRequest, type CallerRequest, MANAGEMENT_CREDENTIALS, permits, type Requirement } from './authorize.js';
 
 /**
@@ -66,6 +67,7 @@ export async function verifyKey(deps: Deps, input: VerifyKeyInput, origin: Reque
   };
   if (requirement && !permits(deps.config.catalog, principal, requirement)) {
     countVerification({ allowed: false, reason: 'insufficient_permissions' });
+    recountAsRefused(deps, principal);
     return { valid: false, code: 'insufficient_permissions', ...details };
   }
   countVerification({ allowed: true });

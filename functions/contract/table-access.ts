@@ -65,6 +65,8 @@ export const partitions = {
   auditOfKey: 'AUDITKEY#*',
   auditOfActor: 'AUDITACTOR#*',
   auditOfAction: 'AUDITACTION#*',
+  /** A key's usage counts (functions/usage/usage-store.ts). */
+  usage: 'USAGE#*',
 } as const;
 
 /** What a key's use record names (key-store.ts recordUse): it moves lastUsedAt, inactiveAt and ttl, on a key not revoked. */
@@ -89,14 +91,26 @@ export const failedAttempts: TableAccess = [
   { actions: ['UpdateItem'], partitions: [partitions.audit], attributes: FAILED_ATTEMPT_ATTRIBUTES },
 ];
 
+/** What a usage flush names (usage-store.ts addUsage): the three counters (ADD) and the expiry. */
+export const USAGE_COUNT_ATTRIBUTES = ['pk', 'sk', 'allowed', 'rateLimited', 'refused', 'ttl'] as const;
+
+/**
+ * Add this process's usage counts (functions/usage/usage-counts.ts): every function that checks
+ * keys or access tokens may flush, so each holds this, and nothing else on usage items.
+ */
+export const usageFlush: TableGrant = { actions: ['UpdateItem'], partitions: [partitions.usage], attributes: USAGE_COUNT_ATTRIBUTES };
+
+/** Read a key's usage counts (GET /v1/keys/{id}/usage, the key details' last 24 hours). */
+export const usageReading: TableGrant = { actions: ['Query'], partitions: [partitions.usage] };
+
 /** Record a use of a key (at most once a minute), and nothing else of it. */
 export const useRecord: TableGrant = { actions: ['UpdateItem'], partitions: [partitions.key], attributes: USE_RECORD_ATTRIBUTES };
 
 /**
  * What checking a keygate credential does (functions/access, keys/key-authentication.ts): read the
- * caller's key, record its use, and audit a refused credential.
+ * caller's key, record its use, audit a refused credential, and flush the process's usage counts.
  */
-export const authentication: TableAccess = [{ actions: ['GetItem'], partitions: [partitions.key] }, useRecord, ...failedAttempts];
+export const authentication: TableAccess = [{ actions: ['GetItem'], partitions: [partitions.key] }, useRecord, ...failedAttempts, usageFlush];
 
 /**
  * Listing keys (keys/key-listing.ts): a query on one of the three key indexes, then the matching

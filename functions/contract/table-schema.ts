@@ -13,6 +13,9 @@
  *                name; written in the same transaction as the key (uniqueness per owner).
  * - channels, operator messages and (local run only) schedules: byOwner (gsi1) and all (gsi2), which
  *                project ALL (their listings read whole items; none of them is written per request).
+ * - usage:      pk `USAGE#<keyId>` sk `M#<minute start ISO>` (ttl a day after the minute) and
+ *                `H#<hour start ISO>` (ttl 90 days after the hour): the numbers `allowed`,
+ *                `rateLimited`, `refused`, only ever moved by ADD (functions/usage/usage-store.ts).
  * - audit entry: pk `AUDIT#<shard>` sk `<at>#<entry id>`; the three audit indexes are sparse
  *                (only audit entries have their attributes) and sort by the same `sk`. Why this
  *                layout scales: functions/audit/audit-store.ts.

@@ -10,6 +10,7 @@ import { InvalidKeyJwtError, isKeyJwt, verifyKeyJwt } from './key-jwt.js';
 import { keyJwtTrust } from './key-jwt-keys.js';
 import { addressAllowed } from './key-ip-allowlist.js';
 import { parseKeyString, secretMatches } from './key-string.js';
+import { countRefusedUse, countUse } from '../usage/usage-counts.js';
 
 /**
  * Authentication of a presented key: the offline checks (shape and checksum, or a JWT-format
@@ -153,9 +154,27 @@ export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, no
 /**
  * Judges a looked-up key (judgeKey; a refusal kept by the lookup is thrown here) and, when it
  * works, records the use (lastUsedAt, once a minute) and returns its principal. Every place that
- * authenticates a key ends here.
+ * authenticates a key ends here, so the key's usage is counted here, in one place: the principal
+ * returned is `allowed`; an AuthenticationError thrown from anywhere inside judgeAndRecordUse about
+ * a key the table holds is counted by its reason (functions/usage/usage-counts.ts useOutcomeOf:
+ * `rate_limited` → rateLimited, any other → refused); a key the table does not hold is not counted.
+ * Counting is in memory: no I/O here unless a flush is due, and that one is not awaited.
  */
 export async function authenticateLookup(deps: Deps, lookup: KeyLookup, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Principal> {
+  const at = deps.clock();
+  let principal: Principal;
+  try {
+    principal = await judgeAndRecordUse(deps, lookup, address);
+  } catch (error) {
+    countRefusedUse(deps, error, at);
+    throw error;
+  }
+  if (principal.keyId !== undefined) countUse(deps, principal.keyId, 'allowed', at);
+  return { ...principal, usageCountedAt: at };
+}
+
+/** authenticateLookup's judgement and use record, before its usage count. */
+async function judgeAndRecordUse(deps: Deps, lookup: KeyLookup, address: ClientAddress): Promise<Principal> {
   if ('refused' in lookup) throw lookup.refused;
   const now = deps.clock();
   const key = judgeKey(lookup.presented, lookup.record, now, address);

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { actor, instant, page } from '../contract/response-parts.js';
 import { roleGrantSchema } from '../permissions/grants.js';
 import { keyFormats, keyStatuses } from './key-model.js';
+import { usage24hSchema } from '../usage/usage-responses.js';
 
 /**
  * What these routes answer, as zod schemas, for their contracts and the OpenAPI document. Each
@@ -60,6 +61,9 @@ export const keyDetailsSchema = z
     }),
   })
   .meta({ id: 'KeyDetails' });
+
+/** GET /v1/keys/{id}: the details and the last 24 hours' usage counts (functions/usage/key-usage.ts). */
+export const keyDetailsWithUsageSchema = keyDetailsSchema.extend({ usage24h: usage24hSchema }).meta({ id: 'KeyDetailsWithUsage' });
 
 export const issuedKeySchema = keyDetailsSchema
   .extend({ key: z.string().meta({ description: 'The key string, or the JWT of a JWT-format key: shown in this response only' }) })

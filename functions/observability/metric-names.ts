@@ -22,6 +22,10 @@ export const metricNames = {
   notificationsFailed: 'NotificationsFailed',
   /** A key's use (lastUsedAt) could not be recorded; the request went on. Sets: [service], [service, error]. */
   useRecordsFailed: 'UseRecordsFailed',
+  /** Usage-count writes of a flush failed; their counts are kept for the next. Sets: [service], [service, error]. */
+  usageFlushesFailed: 'UsageFlushesFailed',
+  /** Usage counts dropped because a process held its most pending writes (usage.maxBufferedEntries). Set: [service]. */
+  usageCountsDropped: 'UsageCountsDropped',
   /** The daily rotation check: 1 when the signing-key rotation is overdue, else 0. Set: [service]. */
   signingKeyRotationOverdue: 'SigningKeyRotationOverdue',
 } as const;

@@ -29,11 +29,11 @@ const metrics = new KeygateMetrics({ namespace: METRICS_NAMESPACE, serviceName: 
 const single = metrics.singleMetric();
 
 /** `base` joins the service dimension; each of `sets` adds one more dimension set on top of service. */
-function count(name: string, base: Record<string, string>, sets: Record<string, string>[] = []): void {
+function count(name: string, base: Record<string, string>, sets: Record<string, string>[] = [], value = 1): void {
   try {
     for (const [dimension, value] of Object.entries(base)) single.addDimension(dimension, value);
     for (const set of sets) single.addDimensions(set);
-    single.addMetric(name, MetricUnit.Count, 1);
+    single.addMetric(name, MetricUnit.Count, value);
   } finally {
     single.clearDimensions(); // also when a dimension was refused, so none leaks into the next count
   }
@@ -91,6 +91,33 @@ export function countUseRecordFailed(keyId: string, error: unknown): void {
   const name = error instanceof Error ? error.name : 'unknown';
   logger.warn('could not record a key use (lastUsedAt); the request goes on', { keyId, errorName: name, errorMessage: error instanceof Error ? error.message : String(error) });
   count(metricNames.useRecordsFailed, {}, [{}, { error: name }]);
+}
+
+/**
+ * Some writes of a usage flush failed (functions/usage/usage-counts.ts): their counts stay in memory
+ * for the next flush. Logs the first error's name and message (no key string ever reaches a
+ * usage write) and counts the failed writes.
+ */
+export function countUsageFlushFailed(failed: number, of: number, error: unknown): void {
+  const name = error instanceof Error ? error.name : 'unknown';
+  logger.warn('could not write usage counts; they are kept for the next flush', {
+    failedWrites: failed,
+    writes: of,
+    errorName: name,
+    errorMessage: error instanceof Error ? error.message : String(error),
+  });
+  count(metricNames.usageFlushesFailed, {}, [{}, { error: name }], failed);
+}
+
+let lastDropLogged = Number.NEGATIVE_INFINITY;
+
+/** A usage count was dropped: the process already held usage.maxBufferedEntries pending writes. Logged at most once a minute. */
+export function countUsageDropped(keyId: string): void {
+  if (performance.now() - lastDropLogged >= 60_000) {
+    lastDropLogged = performance.now();
+    logger.warn('usage counts dropped: this process holds its most pending usage writes (usage.maxBufferedEntries)', { keyId });
+  }
+  count(metricNames.usageCountsDropped, {});
 }
 
 /** The daily signing-key rotation check (functions/signing/signing-key-rotation.ts): 1 overdue, 0 on time. */

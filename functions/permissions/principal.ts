@@ -17,6 +17,11 @@ export interface Principal {
   person?: PersonIdentity;
   /** A key's IP allowlist (normalized CIDR ranges), carried into the access tokens it mints; absent: anywhere. */
   allowedIps?: string[];
+  /**
+   * When this use of a key or token was counted `allowed` (functions/usage/usage-counts.ts), so that
+   * a refusal for a missing permission recounts it in the same buckets; absent: not counted.
+   */
+  usageCountedAt?: Date;
 }
 
 /** Who did something, as stored on keys, channels, operator messages and audit entries. */

@@ -8,6 +8,10 @@ import { issuerUrlSchema } from '../signing/issuer.js';
 import { remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
 import { RemoteJwks } from '../signing/remote-jwks.js';
 import { baseDeps, readEnvironment } from './environment.js';
+import { enableShutdownFlush } from './shutdown-signal.js';
+
+// At init, on Lambda only: SIGTERM before the instance is retired, to write its usage counts (shutdown-signal.ts).
+await enableShutdownFlush();
 
 /**
  * The keygate authorizer's dependencies. The construct (infra/protected-api.ts) sets its

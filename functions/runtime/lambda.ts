@@ -3,6 +3,11 @@ import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
 import { routeDeps } from './route-deps.js';
+import { settleUsageFlushes } from '../usage/usage-counts.js';
+import { enableShutdownFlush } from './shutdown-signal.js';
+
+// At init, on Lambda only: SIGTERM before the instance is retired, to write its usage counts (shutdown-signal.ts).
+await enableShutdownFlush();
 
 /**
  * The Lambda entry point of a route: its dependencies are built once per cold start, from its
@@ -10,10 +15,13 @@ import { routeDeps } from './route-deps.js';
  */
 export function lambdaHandler(route: Route, more?: () => Partial<Deps>) {
   let deps: Deps | undefined;
-  return (event: APIGatewayProxyEventV2, context?: Context) => {
+  return async (event: APIGatewayProxyEventV2, context?: Context) => {
     // Adds the function name, cold start and Lambda request id to every log line of this invocation.
     if (context) logger.addContext(context);
     deps ??= { ...routeDeps(route.contract), ...more?.() };
-    return route.handle(event, deps);
+    const result = await route.handle(event, deps);
+    // A usage flush this request started (functions/usage/usage-counts.ts) ends before the instance is frozen.
+    await settleUsageFlushes();
+    return result;
   };
 }

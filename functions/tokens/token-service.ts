@@ -3,7 +3,7 @@ import type { RequestOrigin } from '../audit/audit-model.js';
 import { auditFailedAuthentication } from '../audit/audit-service.js';
 import { authenticateKey, type PresentedKey, readPresentedKey } from '../keys/key-authentication.js';
 import type { Principal } from '../permissions/principal.js';
-import { keyStatus } from '../keys/key-model.js';
+import { type KeyRecord, keyStatus } from '../keys/key-model.js';
 import { findKey } from '../keys/key-store.js';
 import { hashSecret } from '../keys/key-string.js';
 import { expandGrants, hasPermission, missingGrants, parsePermission, type RoleGrant } from '../permissions/grants.js';
@@ -12,6 +12,7 @@ import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError, ValidationError } from '../shared/errors.js';
 import { type AccessTokenClaims, InvalidAccessTokenError, signAccessToken, verifyAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-errors.js';
+import { countUse, recountAsRefused } from '../usage/usage-counts.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 
 /**
@@ -153,6 +154,8 @@ export async function issueAccessToken(
     issued = { accessToken, expiresIn: exp - iat, scope };
   } catch (error) {
     countVerification({ allowed: true });
+    // A scope the key does not hold: this use of the key is refused after all (usage counts).
+    if (error instanceof OAuthError) recountAsRefused(deps, principal);
     throw error;
   }
   countTokenIssued();
@@ -181,6 +184,14 @@ export async function introspectToken(deps: Deps, tokens: TokenDeps, token: stri
   }
   const key = await findKey(deps, claims.client_id);
   if (!key || key.owner !== claims.sub) return { result: { active: false }, reason: 'key_missing' };
+  const judged = judgeIntrospected(deps, claims, key, now);
+  // A use of the token at a resource server, counted against its key (usage counts) as at the authorizer.
+  countUse(deps, key.id, judged.result.active ? 'allowed' : 'refused', now);
+  return judged;
+}
+
+/** introspectToken's judgement of a verified token against its key's record. */
+function judgeIntrospected(deps: Deps, claims: AccessTokenClaims, key: KeyRecord, now: Date): { result: Introspection; reason?: InactiveReason } {
   if (keyStatus(key, now) !== 'active') return { result: { active: false }, reason: 'key_not_active' };
 
   const mintedByCurrent = claims.kg_sfp === secretFingerprint(key.secretHash);

@@ -12,10 +12,9 @@ import { documentClient } from '../../functions/shared/dynamodb.js';
 import { settingsFor } from '../../functions/signing/token-settings.js';
 import { localDemoRoutes } from '../../dev/local-demo.js';
 import { localDynamoClientConfig } from '../../dev/dynamodb-local.js';
-import { createGateway } from '../../dev/gateway.js';
-import { localTokenDeps } from '../../dev/local-tokens.js';
 import { routes } from '../../functions/routes.js';
 import { echoRoutes } from '../support/echo-route.js';
+import { serveKeygate } from '../support/gateway-process.js';
 import { leanFloor } from './lean-floor.js';
 
 /**
@@ -60,15 +59,9 @@ function listen(server: Server): Promise<string> {
 }
 
 async function keygate(config: ServerConfig): Promise<{ url: string }> {
-  const gatewayDeps = deps(config);
   // Throttling off: the bench measures the code, and the deployed buckets (1,000 rps on verify) would cap the load.
-  const server = createGateway({
-    deps: gatewayDeps,
-    routeTable: [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 }), ...echoRoutes],
-    throttles: 'off',
-  });
-  const url = await listen(server);
-  gatewayDeps.tokens = localTokenDeps(url, { path: config.signingKeysPath });
+  const routeTable = [...routes, ...localDemoRoutes({ cacheTtlSeconds: 0 }), ...echoRoutes];
+  const { url } = await serveKeygate(config, { routeTable, throttles: 'off' });
   return { url };
 }
 

@@ -1,8 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import type { ServerConfig, ServerMessage } from './bench-server.js';
 import { type Summary, summarize } from './stats.js';
+import { forkServer } from '../support/forked-server.js';
 
 /** A bench server in its own process (bench-server.ts), and its CPU time so far. */
 export interface BenchServer {
@@ -14,44 +14,21 @@ export interface BenchServer {
 }
 
 const SERVER_SCRIPT = new URL('./bench-server.ts', import.meta.url);
-const START_TIMEOUT_MS = 30_000;
 
 /** `cpuProfileDir`: the server runs under --cpu-prof and writes its profile there when stopped. */
 export async function startServer(config: ServerConfig, options: { cpuProfileDir?: string } = {}): Promise<BenchServer> {
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const child = fork(SERVER_SCRIPT, [], {
-    execArgv: ['--import', 'tsx', ...profile],
-    env: { ...process.env, BENCH_SERVER: JSON.stringify(config) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
-  });
-  const ready = await new Promise<{ url: string; authorization?: string }>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`bench server ${config.kind} did not start within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`)), START_TIMEOUT_MS);
-    child.on('message', (message: ServerMessage) => {
-      if ('ready' in message) {
-        clearTimeout(timer);
-        done(message.ready);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`bench server ${config.kind} exited (${code}) before it was ready:\n${stderr}`));
-    });
+  const server = await forkServer<{ url: string; authorization?: string }>(SERVER_SCRIPT, {
+    label: `bench server ${config.kind}`,
+    env: { BENCH_SERVER: JSON.stringify(config) },
+    execArgv: profile,
   });
   return {
-    ...ready,
-    cpuMicros: () => cpuMicros(child),
+    ...server.ready,
+    cpuMicros: () => cpuMicros(server.child),
+    // Disconnecting makes the server exit by itself (so a --cpu-prof profile is written); SIGTERM if it does not.
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      // Disconnecting makes the server exit by itself (so a --cpu-prof profile is written); SIGTERM if it does not.
-      child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
-      await exited;
-      clearTimeout(timer);
+      await server.stop();
     },
   };
 }

@@ -12,6 +12,7 @@ import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import type { Deps } from '../../functions/runtime/deps.js';
 import { freshDeps, startGateway } from '../support/dynamodb.js';
+import { flushUsage } from '../../functions/usage/usage-counts.js';
 
 /**
  * The console in a real browser: Debian's Chromium driven by playwright-core, against the local
@@ -182,9 +183,13 @@ describe('the console in Chromium', () => {
     await edit.getByRole('button', { name: 'Save' }).click();
     await eventually(async () => expect(await text(line.locator('td').first())).toBe('Nightly export to the SIEM, edited'));
 
+    // The usage counts this process holds reach the table (as they do within usage.flushIntervalSeconds).
+    await flushUsage(deps);
     await line.getByRole('button', { name: 'Delete siem-export' }).click();
     const del = page.getByTestId('delete-dialog');
     await eventually(async () => expect(await text(del.getByTestId('delete-last-used'))).not.toBe('never'));
+    // Its one token exchange above.
+    await eventually(async () => expect(await text(del.getByTestId('delete-usage'))).toBe('1 allowed, 0 refused'));
     await page.screenshot({ path: join(SHOTS, '08-delete.png') });
     await del.getByRole('button', { name: 'Delete key' }).click();
     await eventually(async () => expect(await del.count()).toBe(0));

@@ -1,20 +1,16 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Table, AttributeType } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { routes } from '../../functions/routes.js';
+import { testApp } from '../support/synth.js';
 
 /**
  * cdk-nag (AwsSolutions) over the keygate stack, as `cdk synth` runs it. Bundling is skipped
  * here: the findings depend on the template, not on the bundle contents.
  */
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-
 interface Acknowledgment {
   path: string;
   id: string;
@@ -39,7 +35,7 @@ let app: App;
 let stack: KeygateStack;
 
 beforeAll(() => {
-  app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  app = testApp();
   stack = new KeygateStack(app, 'Keygate');
   app.synth();
 }, 120_000);

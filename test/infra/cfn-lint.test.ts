@@ -1,13 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
 import { KeygateDemoStack } from '../../infra/demo/demo-stack.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { keygateReference } from '../../infra/protected-api.js';
+import { testApp } from '../support/synth.js';
 
 /**
  * cfn-lint (AWS's CloudFormation linter, the Python tool: `cfn-lint` on PATH, not npm's package of
@@ -24,7 +23,6 @@ const IGNORED: Record<string, string> = {
   W3005: "redundant DependsOn on a Lambda function's role, written by CDK next to the one on its policy",
 };
 
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
 function cfnLintVersion(): string | undefined {
   const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
@@ -38,7 +36,7 @@ let version: string | undefined;
 beforeAll(() => {
   version = cfnLintVersion();
   outdir = mkdtempSync(path.join(tmpdir(), 'keygate-cfn-lint-'));
-  const app = new App({ outdir, context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp({ outdir });
   const keygate = new KeygateStack(app, 'Keygate');
   const demo = new KeygateDemoStack(app, 'KeygateDemo', { keygate: keygateReference(keygate) });
   const assembly = app.synth();

@@ -1,23 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { App, CfnElement } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
 import { tableSchema } from '../../functions/contract/table-schema.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * Assertions on the synthesized template. One synth for the whole file: it bundles every
  * function with the real esbuild, as `cdk synth` does, with cdk.json's context.
  */
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
-
 // Every function bundles the AWS SDK (esbuild, ~30 bundles): minutes on a loaded 2-core machine.
 const SYNTH_TIMEOUT = 300_000;
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const routeTable = routes as readonly RouteDefinition[];
 
 let stack: KeygateStack;
@@ -28,7 +25,6 @@ let assemblyDirectory: string;
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const tableRef = () => ({ Ref: logicalId(stack.state.table.node.defaultChild) });
-const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.state.table.node.defaultChild), 'Arn'] });
 const secretRef = () => ({ Ref: logicalId(stack.state.adminKeySecret.node.defaultChild) });
 const routeFunctionId = (route: RouteDefinition) => logicalId(stack.api.functions.get(route.id)?.node.defaultChild);
 /** The notifier, the schedule sync (test/infra/notifications.test.ts) and the schedule watch (test/infra/schedule-watch.test.ts). */
@@ -52,10 +48,8 @@ function roleStatements(functionId: string): { Action: string | string[]; Resour
 const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
 
 beforeAll(() => {
-  const app = new App({ context: cdkContext });
-  stack = new KeygateStack(app, 'Keygate');
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
+  let app: App;
+  ({ app, stack, template, resources } = synthKeygate({}, { bundle: ['**'] }));
   assemblyDirectory = app.synth().directory;
 }, SYNTH_TIMEOUT);
 

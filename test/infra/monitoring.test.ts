@@ -1,14 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
 import { DEFAULT_THROTTLES } from '../../functions/contract/throttles.js';
 import { keygateSettings } from '../../infra/settings.js';
+import { type SynthesizedKeygate, synthKeygate } from '../support/synth.js';
 
 /**
  * Alarms, the dashboard, and the API stage's access logs and throttling, on the synthesized
@@ -16,25 +12,14 @@ import { keygateSettings } from '../../infra/settings.js';
  * e-mail address, with other thresholds and throttling. Bundling is skipped: none of this
  * depends on the bundles.
  */
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
-type Resource = { Type: string; Properties: Record<string, any> };
-
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const routeTable = routes as readonly RouteDefinition[];
 
-let plain: { app: App; stack: KeygateStack; template: Template; resources: Record<string, Resource> };
-let alerting: typeof plain;
-
-function synth(props: ConstructorParameters<typeof KeygateStack>[2]) {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new KeygateStack(app, 'Keygate', props);
-  const template = Template.fromStack(stack);
-  return { app, stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
-}
+let plain: SynthesizedKeygate;
+let alerting: SynthesizedKeygate;
 
 beforeAll(() => {
-  plain = synth({});
-  alerting = synth({
+  plain = synthKeygate();
+  alerting = synthKeygate({
     alarms: { email: 'oncall@example.com', refusedAuthenticationsPer5Minutes: 250 },
     throttles: { integration: { burstLimit: 20, rateLimit: 10 } },
   });

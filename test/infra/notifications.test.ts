@@ -1,8 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintAdminKey } from '../../functions/bootstrap/admin-key.js';
 import { authenticateKey } from '../../functions/keys/key-authentication.js';
@@ -10,21 +7,17 @@ import { deleteKey, updateKey } from '../../functions/keys/key-lifecycle.js';
 import { freshDeps, testClock } from '../support/dynamodb.js';
 import { MOTO_MISSING } from '../support/moto.js';
 import { streamReader } from '../support/notifications.js';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * The notification infrastructure in the synthesized template: schedule group, notifier,
  * schedule sync on the table stream, the Scheduler's role, the dead-letter queue. Bundling is
  * skipped: these assertions are about the template, not the bundle.
  */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any> };
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
 let stack: KeygateStack;
 let resources: Record<string, Resource>;
-let rawResources: Record<string, Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const arnOf = (element: unknown) => ({ 'Fn::GetAtt': [logicalId(element), 'Arn'] });
@@ -51,10 +44,7 @@ const schedulesArn = () => ({
 });
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate', { emailSender: 'keygate@mail.example.org' });
-  resources = Template.fromStack(stack).toJSON().Resources;
-  rawResources = resources;
+  ({ stack, resources } = synthKeygate({ emailSender: 'keygate@mail.example.org' }));
 }, 120_000);
 
 describe('notification infrastructure', () => {
@@ -63,7 +53,7 @@ describe('notification infrastructure', () => {
     expect(groups.map(([id]) => id)).toEqual([ids().group]);
     expect(groups[0]?.[1].Properties.Name).toMatch(/^Keygate-Notifications-ScheduleGroup-/);
     // Retained, its fixed name would already exist at the next create: CREATE_FAILED.
-    expect(rawResources[ids().group]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    expect(resources[ids().group]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
   });
 
   it('streams the table with old and new images', () => {
@@ -193,14 +183,13 @@ describe('notification infrastructure', () => {
   });
 
   it('without an emailSender, gives the notifier no SES permission and no sender (email notifications then fail visibly)', () => {
-    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-    const bare = new KeygateStack(app, 'Keygate');
-    const bareResources = Template.fromStack(bare).toJSON().Resources as Record<string, Resource>;
-    const notifierId = bare.getLogicalId(bare.notifications.notifier.node.defaultChild as CfnElement);
+    const bare = synthKeygate();
+    const bareResources = bare.resources;
+    const notifierId = bare.logicalId(bare.stack.notifications.notifier.node.defaultChild);
     expect(bareResources[notifierId]?.Properties.Environment.Variables.EMAIL_SENDER).toBeUndefined();
     expect(JSON.stringify(bareResources)).not.toContain('ses:SendEmail');
     expect(JSON.stringify(bareResources)).not.toContain('example.com');
-    expect(() => new KeygateStack(new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } }), 'K', { emailSender: 'not an address' })).toThrow(/emailSender/);
+    expect(() => synthKeygate({ emailSender: 'not an address' })).toThrow(/emailSender/);
   });
 
   it('keeps undeliverable work in one encrypted, TLS-only dead-letter queue for 14 days', () => {

@@ -1,25 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Code, type IFunction, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
 import { KeygateDemoStack } from '../../infra/demo/demo-stack.js';
 import { demoRoutes } from '../../infra/demo/demo-routes.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { keygateReference, KeygateProtectedApi, type KeygateProtectedApiProps } from '../../infra/protected-api.js';
+import { testApp } from '../support/synth.js';
 
 /**
  * Template assertions on KeygateProtectedApi: authorizer attached to every route, the permission
  * of each route wired into the authorizer, the identity sources that make caching safe, the TTL
  * as configured, and the authorizer's grants. Bundling is skipped: the template is the subject.
  */
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-const newApp = (bundle = false, context: Record<string, unknown> = {}) => new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': bundle ? ['Team'] : [], ...context } });
+const newApp = (bundle = false, context: Record<string, unknown> = {}) => testApp({ bundle: bundle ? ['Team'] : [], context });
 
 function teamStack(options: Partial<KeygateProtectedApiProps> = {}, bundle = false, routesFor?: (handler: IFunction) => KeygateProtectedApiProps['routes'], context: Record<string, unknown> = {}) {
   const app = newApp(bundle, context);
@@ -104,7 +103,7 @@ describe('KeygateProtectedApi', () => {
     });
   });
 
-  it('lets the authorizer read keys, record their use and count refused credentials in the audit log, and nothing else', () => {
+  it('lets the authorizer read keys, record their use, count refused credentials in the audit log and add usage counts, and nothing else', () => {
     const roleId = (world.resources[authorizerFunctionId]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const policies = ofType(world.resources, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
@@ -127,9 +126,18 @@ describe('KeygateProtectedApi', () => {
           Resource: table,
           Condition: { ...on('KEY#*'), 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['inactiveAt', 'lastUsedAt', 'lastWriteWasUse', 'pk', 'revokedAt', 'sk', 'ttl'] } },
         },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: table,
+          Condition: {
+            ...on('USAGE#*'),
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['allowed', 'pk', 'rateLimited', 'refused', 'sk', 'ttl'] },
+          },
+        },
       ]),
     );
-    expect(tableStatements).toHaveLength(4);
+    expect(tableStatements).toHaveLength(5);
     expect(JSON.stringify(statements)).not.toMatch(/dynamodb:(Query|Scan|DeleteItem|BatchWriteItem|\*)/);
   });
 
@@ -250,7 +258,7 @@ describe('the demo stack', () => {
 
 describe('the demo stack, bundled', () => {
   it('bundles the authorizer and both demo handlers with esbuild, as cdk synth does', () => {
-    const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': ['KeygateDemo'] } });
+    const app = testApp({ bundle: ['KeygateDemo'] });
     const keygate = new KeygateStack(app, 'Keygate');
     const demo = new KeygateDemoStack(app, 'KeygateDemo', { keygate: keygateReference(keygate) });
     const functions = ofType(Template.fromStack(demo).toJSON().Resources, 'AWS::Lambda::Function');

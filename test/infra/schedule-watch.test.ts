@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * The schedule watch in the synthesized template (issue 14, item 9): an EventBridge rule on
@@ -12,18 +9,13 @@ import { KeygateStack } from '../../infra/keygate-stack.js';
  * watch function with retries and the notifications' dead-letter queue; the function knows the
  * group and the sync's role and may only read schedules of that group. Bundling is skipped.
  */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any> };
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
 let stack: KeygateStack;
 let resources: Record<string, Resource>;
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthKeygate());
 }, 120_000);
 
 describe('schedule watch', () => {

@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * The table grants of every role in the synthesized template (functions/contract/table-access.ts,
  * infra/table-grants.ts). Synthesized without bundling: only the IAM policies are read here.
  */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any> };
 
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const routeTable = routes as readonly RouteDefinition[];
 
 let stack: KeygateStack;
@@ -41,9 +35,7 @@ function roleStatements(functionId: string): { Action: string | string[]; Resour
 const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthKeygate());
 }, 120_000);
 
 describe('table grants', () => {
@@ -60,6 +52,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
       'UpdateItem table OPMSG#* only acknowledgedAt,acknowledgedBy,pk,sk',
     ],
     Bootstrap: [
@@ -73,6 +66,7 @@ describe('table grants', () => {
       'PutItem table CHANNEL#*,CHANNELNAME#*,OWNERCHANNELNAME#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     CreateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -81,6 +75,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteChannel: [
       'DeleteItem table CHANNELNAME#*,OWNERCHANNELNAME#*',
@@ -89,6 +84,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     DeleteKey: [
       'DeleteItem table NAME#*',
@@ -96,6 +92,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetAuthorizationServerMetadata: [
     ],
@@ -104,12 +101,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetCatalog: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetChannel: [
       'GetItem table CHANNEL#*',
@@ -117,6 +116,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     GetConsole: [
     ],
@@ -129,6 +129,16 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
+    ],
+    GetKeyUsage: [
+      'GetItem table KEY#*',
+      'PutItem table AUDIT#*',
+      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
+      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
+      'Query table USAGE#*',
     ],
     GetKeyJwks: [
     ],
@@ -141,18 +151,21 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IntrospectToken: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     IssueToken: [
       'GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListAuditEntries: [
       'GetItem table KEY#*',
@@ -162,6 +175,7 @@ describe('table grants', () => {
       'Query index/auditByKey AUDITKEY#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListChannels: [
       'GetItem table KEY#*',
@@ -170,6 +184,7 @@ describe('table grants', () => {
       'Query index/byOwner CHANNELOWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListKeys: [
       'BatchGetItem,GetItem table KEY#*',
@@ -179,6 +194,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ListOperatorMessages: [
       'GetItem table KEY#*',
@@ -187,6 +203,7 @@ describe('table grants', () => {
       'Query index/byOwner OPMSGOWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     Notifier: [
       'GetItem table CHANNEL#*,KEY#*',
@@ -205,12 +222,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ResumeKey: [
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RevokeOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -219,6 +238,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     RotateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
@@ -227,6 +247,7 @@ describe('table grants', () => {
       'PutItem table NAME#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ScheduleSync: [
       'GetItem table KEY#*',
@@ -243,12 +264,14 @@ describe('table grants', () => {
       'PutItem table OWNERDEFAULTCHANNEL#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendKey: [
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendOwnerKeys: [
       'BatchGetItem,GetItem,PutItem table KEY#*',
@@ -256,6 +279,7 @@ describe('table grants', () => {
       'Query index/keysByOwner OWNER#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UnsetDefaultChannel: [
       'DeleteItem table OWNERDEFAULTCHANNEL#*',
@@ -264,6 +288,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     UpdateKey: [
       'DeleteItem,GetItem,PutItem table NAME#*',
@@ -272,12 +297,14 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     VerifyKey: [
       'BatchGetItem,GetItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
       'UpdateItem table KEY#* only inactiveAt,lastUsedAt,lastWriteWasUse,pk,revokedAt,sk,ttl',
+      'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
   };
 
@@ -339,7 +366,8 @@ describe('table grants', () => {
         expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], `${name} ${actions}`).toBeDefined();
         expect(JSON.stringify(statement.Resource), name).not.toContain('index/*');
         if (actions.includes('dynamodb:Query') && !JSON.stringify(statement.Resource).includes('/index/')) {
-          expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], name).toEqual(['AUDIT#*']);
+          // Table queries read one audit shard or one key's usage counts, nothing else.
+          expect([['AUDIT#*'], ['USAGE#*']], name).toContainEqual(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
         }
       }
     }

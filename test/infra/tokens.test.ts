@@ -1,17 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /** Template assertions for the token parts: the signing-key secret, its rotation, and the token routes' wiring. */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
 
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 const routeTable = routes as readonly RouteDefinition[];
 
 let stack: KeygateStack;
@@ -31,9 +25,7 @@ function statementsOfFunction(id: string): { Action: string | string[]; Resource
 const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthKeygate());
 }, 120_000);
 
 describe('the signing-key secret', () => {

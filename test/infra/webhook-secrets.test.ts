@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../infra/api.js';
-import { KeygateStack } from '../../infra/keygate-stack.js';
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
+import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
  * Webhook signing secrets at rest (issue 12, least privilege on the data): a customer-managed
@@ -13,18 +10,13 @@ import { type RouteDefinition, routes } from '../../functions/routes.js';
  * channels only, kms:Decrypt for the notifier only, each on that key alone and only with a
  * channel id as encryption context. Bundling is skipped.
  */
-// biome-ignore lint/suspicious/noExplicitAny: template JSON is asserted field by field
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-const cdkContext = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
 let stack: KeygateStack;
 let resources: Record<string, Resource>;
 const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  stack = new KeygateStack(app, 'Keygate');
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthKeygate());
 }, 120_000);
 
 /** Every statement of every policy that names a KMS action, with the role it is attached to. */

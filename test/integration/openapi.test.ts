@@ -122,6 +122,8 @@ describe('responses match the document', () => {
     await call('GET', '/v1/keys', {});
     await call('GET', `/v1/keys/${id}`, { key: admin });
     await call('GET', `/v1/keys/${'A'.repeat(22)}`, { key: admin });
+    await call('GET', `/v1/keys/${id}/usage?granularity=minute`, { key: admin });
+    await call('GET', `/v1/keys/${id}/usage?from=2026-11-23T13:00:00Z&to=2026-11-23T12:00:00Z`, { key: admin });
     await call('PATCH', `/v1/keys/${id}`, { key: admin, body: { description: 'edited' } });
     await call('POST', `/v1/keys/${id}/reset`, { key: admin, body: { gracePeriod: 'PT1H' } });
     await call('GET', '/v1/catalog', { key: created.json.key });

@@ -23,5 +23,13 @@ describe('the deployment configuration', () => {
     const catalog = { ...deploymentSettings.catalog, resources: { ...deploymentSettings.catalog.resources, Bad_Name: { description: '', access: ['read' as const] } } };
     expect(() => validateDeploymentConfig({ ...deploymentSettings, catalog })).toThrow(/resource names are lower-case/);
     expect(() => validateDeploymentConfig({ ...deploymentSettings, surprise: true } as typeof deploymentSettings)).toThrow(/surprise/);
+    const withUsage = (change: Partial<typeof deploymentSettings.usage>) => ({
+      ...deploymentSettings,
+      usage: { ...deploymentSettings.usage, ...change },
+    });
+    expect(() => validateDeploymentConfig(withUsage({ flushIntervalSeconds: 0 }))).toThrow(/flushIntervalSeconds/);
+    expect(() => validateDeploymentConfig(withUsage({ flushIntervalSeconds: 2.5 }))).toThrow(/flushIntervalSeconds/);
+    const tooSmall = withUsage({ flushAtEntries: 100, maxBufferedEntries: 50 });
+    expect(() => validateDeploymentConfig(tooSmall)).toThrow(/maxBufferedEntries must be at least usage.flushAtEntries/);
   });
 });

@@ -1,7 +1,7 @@
 import { defineContract } from '../../contract/route-contract.js';
-import { keyDetailsSchema } from '../key-responses.js';
+import { keyDetailsWithUsageSchema } from '../key-responses.js';
 import { keyIdPathSchema } from '../schemas.js';
-import { authentication } from '../../contract/table-access.js';
+import { authentication, usageReading } from '../../contract/table-access.js';
 
 export const getKeyContract = defineContract({
   id: 'GetKey',
@@ -9,9 +9,9 @@ export const getKeyContract = defineContract({
   path: '/v1/keys/{id}',
   entry: 'functions/keys/handlers/get-key.ts',
   permission: 'keys:read',
-  tableAccess: authentication,
-  summary: 'Key details, with effective expiry and status',
+  tableAccess: [...authentication, usageReading],
+  summary: 'Key details, with effective expiry, status and the last 24 hours\' usage',
   request: { path: keyIdPathSchema },
-  responses: { 200: { description: 'Key details', schema: keyDetailsSchema } },
+  responses: { 200: { description: 'Key details', schema: keyDetailsWithUsageSchema } },
   errors: [400, 404],
 });
