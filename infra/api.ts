@@ -86,6 +86,11 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       // The AWS SDK goes in the bundle, minified (AWS's advice for Lambda): a cold start imports
       // less than the runtime's whole copy, and the version is the one tested.
       externalModules: [],
+      // The SDK's default credential chain, cut to what Lambda hands a function (its environment, or
+      // a container credentials endpoint): functions/runtime/lambda-credentials.ts. The SSO, login,
+      // INI-file, process, web-identity and EC2 providers (about 120 KB minified, and child_process)
+      // stay out of every bundle; tests and the local run keep the SDK's whole chain.
+      esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${path.join(projectRoot, 'functions/runtime/lambda-credentials.ts')}`] },
       ...(props.assets === 'console'
         ? {
             commandHooks: {

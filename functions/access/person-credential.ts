@@ -5,6 +5,7 @@ import type { Catalog } from '../permissions/catalog.js';
 import type { PersonIdentity } from '../audit/audit-model.js';
 import { type Expanded, expandGrants, type Grants } from '../permissions/grants.js';
 import { AuthenticationError } from '../shared/errors.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * A person signed in to the console: their OpenID Connect ID token is the third kind of
@@ -30,14 +31,16 @@ export interface PersonTrust {
   metadata: () => Promise<IssuerMetadata>;
 }
 
-const discoverySchema = z.object({
-  issuer: z.string(),
-  jwks_uri: z.url(),
-  authorization_endpoint: z.url(),
-  token_endpoint: z.url(),
-  end_session_endpoint: z.url().optional(),
-});
-export type IssuerMetadata = z.infer<typeof discoverySchema>;
+const discoverySchema = onFirstUse(() =>
+  z.object({
+    issuer: z.string(),
+    jwks_uri: z.url(),
+    authorization_endpoint: z.url(),
+    token_endpoint: z.url(),
+    end_session_endpoint: z.url().optional(),
+  }),
+);
+export type IssuerMetadata = z.infer<ReturnType<typeof discoverySchema>>;
 const DISCOVERY_TIMEOUT_MS = 3_000;
 
 /**
@@ -50,7 +53,7 @@ export function issuerMetadata(issuer: string, fetchImpl: typeof fetch = fetch):
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     const response = await fetchImpl(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-    const document = discoverySchema.parse(await response.json());
+    const document = discoverySchema().parse(await response.json());
     if (document.issuer !== issuer) throw new Error(`${url} names the issuer ${document.issuer}, not ${issuer}`);
     return document;
   };
@@ -97,7 +100,7 @@ export function claimsIssuer(token: string, issuer: string): boolean {
   }
 }
 
-const ownerSchema = z.string().trim().min(1).max(256);
+const ownerSchema = onFirstUse(() => z.string().trim().min(1).max(256));
 
 function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -149,7 +152,7 @@ export async function verifyPersonToken(token: string, trust: PersonTrust, catal
   if (trust.policy.ownerClaim === 'email' && payload.email_verified === false) {
     throw new AuthenticationError('invalid', 'the sign-in email address is not verified');
   }
-  const owner = ownerSchema.safeParse(payload[trust.policy.ownerClaim]);
+  const owner = ownerSchema().safeParse(payload[trust.policy.ownerClaim]);
   if (!owner.success) throw new AuthenticationError('invalid', `the sign-in token has no ${trust.policy.ownerClaim} claim to name an owner by`);
   const grants = personGrants(trust.policy, adminRole, payload);
   const email = typeof payload.email === 'string' ? payload.email : undefined;

@@ -9,6 +9,7 @@ import { addDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
 import { ENTRY_ID_LENGTH } from '../shared/ids.js';
 import type { AuditAction, AuditEntry } from './audit-model.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 
 /*
  * Audit items (see functions/contract/table-schema.ts). Every entry is one item, sort key `<at>#<id>` in every
@@ -230,7 +231,7 @@ function shards(partition: (shard: number) => string): string[] {
  * Cursor: `before`, the sort key of the last entry the previous page covered; the next page
  * continues strictly below it in every partition. It is bound to the filters it was made for.
  */
-const cursorSchema = z.strictObject({ v: z.literal(1), q: z.string(), before: z.string() });
+const cursorSchema = onFirstUse(() => z.strictObject({ v: z.literal(1), q: z.string(), before: z.string() }));
 
 function filterDigest(query: AuditQuery): string {
   const { keyId, actor, action, from, to } = query;
@@ -248,7 +249,7 @@ function decodeCursor(query: AuditQuery, cursor: string): string {
   } catch {
     parsed = undefined;
   }
-  const result = cursorSchema.safeParse(parsed);
+  const result = cursorSchema().safeParse(parsed);
   if (!result.success || result.data.q !== filterDigest(query) || result.data.before.length !== SORT_KEY_LENGTH) {
     throw new ValidationError('cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters', 'invalid_cursor');
   }

@@ -5,6 +5,7 @@ import { signJwt } from '../signing/jws-sign.js';
 import type { Signer } from '../signing/signing-keys.js';
 import { KEY_ID } from '../shared/ids.js';
 import { localVerifier } from '../signing/jwks-source.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * JWT-format keys (`"format": "jwt"`): the key itself is a JWS signed with keygate's current
@@ -28,19 +29,21 @@ export const MAX_KEY_JWT_LENGTH = 4096;
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'key_id', 'grants', 'iat', 'exp', 'jti'];
 
-const keyJwtClaimsSchema = z.object({
-  iss: z.string(),
-  /** The key's owner. */
-  sub: z.string(),
-  key_id: z.string().regex(KEY_ID),
-  /** As the key held them when this JWT was issued; the stored grants are authoritative. */
-  grants: z.object({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) }),
-  iat: z.number().int(),
-  exp: z.number().int(),
-  jti: z.string().min(1),
-});
+const keyJwtClaimsSchema = onFirstUse(() =>
+  z.object({
+    iss: z.string(),
+    /** The key's owner. */
+    sub: z.string(),
+    key_id: z.string().regex(KEY_ID),
+    /** As the key held them when this JWT was issued; the stored grants are authoritative. */
+    grants: z.object({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) }),
+    iat: z.number().int(),
+    exp: z.number().int(),
+    jti: z.string().min(1),
+  }),
+);
 
-export type KeyJwtClaims = z.infer<typeof keyJwtClaimsSchema>;
+export type KeyJwtClaims = z.infer<ReturnType<typeof keyJwtClaimsSchema>>;
 
 /** One node:crypto sign on the cached key (functions/signing/jws-sign.ts); verified with jose (verifyKeyJwt). */
 export function signKeyJwt(signer: Signer, claims: KeyJwtClaims): string {
@@ -122,7 +125,7 @@ export async function verifyKeyJwt(token: string, policy: KeyJwtPolicy): Promise
     payload = error.payload;
     expired = true;
   }
-  const claims = keyJwtClaimsSchema.safeParse(payload);
+  const claims = keyJwtClaimsSchema().safeParse(payload);
   if (!claims.success) throw new InvalidKeyJwtError('claims do not have the keygate shape');
   return { claims: claims.data, expired };
 }

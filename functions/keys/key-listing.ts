@@ -6,6 +6,7 @@ import type { Deps } from '../runtime/deps.js';
 import { ValidationError } from '../shared/errors.js';
 import { effectiveExpiry, type KeyRecord, keyStatus, type KeyStatus } from './key-model.js';
 import type { KeyPage, ListQuery } from './key-store-interface.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 
 /*
  * Listing keys: a query on one of the three key indexes, never a scan.
@@ -130,7 +131,7 @@ export function mayMatchIndexEntry(entry: Item, query: Omit<ListQuery, 'limit' |
  * 400. The key condition fixes the partitions, so even a well-formed forgery reads nothing the
  * listing would not.
  */
-const cursorSchema = z.strictObject({ v: z.literal(1), q: z.string(), after: z.string().min(1).max(400) });
+const cursorSchema = onFirstUse(() => z.strictObject({ v: z.literal(1), q: z.string(), after: z.string().min(1).max(400) }));
 const CREATED_SORT_KEY = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9A-Za-z]{22}$/;
 
 function filterDigest(query: ListQuery): string {
@@ -150,7 +151,7 @@ function decodeCursor(query: ListQuery, source: Source, cursor: string): string 
   } catch {
     parsed = undefined;
   }
-  const result = cursorSchema.safeParse(parsed);
+  const result = cursorSchema().safeParse(parsed);
   const shapeOk =
     result.success &&
     (source.index === 'keysByName'

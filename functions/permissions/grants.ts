@@ -39,9 +39,21 @@ export interface Expanded {
  */
 export type HeldPermissions = Record<string, '*' | string[]>;
 
+/**
+ * The order `localeCompare` gives names of the catalog's alphabet (`[a-z0-9-]`, and `resource:access`
+ * for permissions) without it: the first `localeCompare` of a process builds an ICU collator, 8–20 ms
+ * of a cold start's first request here. Over that alphabet ICU's root order is `-` < `:` < digits <
+ * letters, the code-unit order but for `:`, which sorts as `/` does (test/unit/grants.test.ts).
+ */
+export function catalogOrder(a: string, b: string): number {
+  const x = a.replace(':', '/');
+  const y = b.replace(':', '/');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 export function heldPermissions(expanded: Expanded): HeldPermissions {
   const held: HeldPermissions = {};
-  for (const [permission, scope] of [...expanded.permissions].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [permission, scope] of [...expanded.permissions].sort(([a], [b]) => catalogOrder(a, b))) {
     held[permission] = scope === '*' ? '*' : [...scope].sort();
   }
   return held;
@@ -93,7 +105,7 @@ export function normalizeGrants(catalog: Catalog, input: Grants): Grants {
     const scope = mergeScopes(previous?.scope, grant.scope);
     byRole.set(grant.role, scope === undefined ? { role: grant.role } : { role: grant.role, scope });
   }
-  const roles = [...byRole.values()].sort((a, b) => a.role.localeCompare(b.role));
+  const roles = [...byRole.values()].sort((a, b) => catalogOrder(a.role, b.role));
   return { roles, permissions };
 }
 

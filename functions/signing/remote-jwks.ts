@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import * as z from 'zod';
 import { logger } from '../observability/logger.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * keygate's published token keys as an authorizer in another stack sees them: fetched from the
@@ -16,7 +17,7 @@ const REFRESH_COOLDOWN_MS = 30_000;
 const RETRY_AFTER_FAILURE_MS = 10_000;
 const FETCH_TIMEOUT_MS = 3_000;
 
-const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+const jwksSchema = onFirstUse(() => z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }));
 
 export type FetchJwks = (url: string) => Promise<{ jwks: unknown; cacheControl: string | null }>;
 
@@ -62,7 +63,7 @@ export class RemoteJwks {
   private load(now: Date): Promise<JSONWebKeySet> {
     this.loading ??= this.fetchJwks(this.url)
       .then(({ jwks, cacheControl }) => {
-        const parsed = jwksSchema.safeParse(jwks);
+        const parsed = jwksSchema().safeParse(jwks);
         if (!parsed.success) throw new Error(`${this.url} did not answer a JWKS`);
         this.held = { jwks: parsed.data as JSONWebKeySet, freshUntil: now.getTime() + maxAgeMs(cacheControl) };
         return this.held.jwks;

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { signingAlgorithms } from './signing-algorithms.js';
 import { addDuration } from '../shared/durations.js';
 import { UnavailableError } from '../shared/errors.js';
+import { onFirstUse } from '../shared/on-first-use.js';
 import { KEY_SET_CACHE_MS, type TokenSettings, VERIFIER_CLOCK_SKEW_MS } from './token-settings.js';
 
 /**
@@ -34,48 +35,56 @@ export type SigningAlgorithm = (typeof signingAlgorithms)[number];
 /** RS256 keys are RSA keys of this many bits (the minimum RFC 7518 §3.3 and jose accept). */
 export const RSA_MODULUS_BITS = 2048;
 
-const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
-const rsaModulus = b64url.refine((n) => Buffer.from(n, 'base64url').length * 8 >= RSA_MODULUS_BITS, `RSA keys must have at least ${RSA_MODULUS_BITS} bits`);
-const privateJwkSchema = z.discriminatedUnion('kty', [
-  z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url, d: b64url }),
-  z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url, d: b64url }),
-  z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url, d: b64url, p: b64url, q: b64url, dp: b64url, dq: b64url, qi: b64url }),
-]);
-const publicJwkSchema = z.discriminatedUnion('kty', [
-  z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url }),
-  z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url }),
-  z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url }),
-]);
+/** Built on first use: only the functions that read or write the signing keys parse with them. */
+const schemas = onFirstUse(() => {
+  const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
+  const rsaModulus = b64url.refine(
+    (n) => Buffer.from(n, 'base64url').length * 8 >= RSA_MODULUS_BITS,
+    `RSA keys must have at least ${RSA_MODULUS_BITS} bits`,
+  );
+  const privateJwkSchema = z.discriminatedUnion('kty', [
+    z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url, d: b64url }),
+    z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url, d: b64url }),
+    z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url, d: b64url, p: b64url, q: b64url, dp: b64url, dq: b64url, qi: b64url }),
+  ]);
+  const publicJwkSchema = z.discriminatedUnion('kty', [
+    z.strictObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: b64url, y: b64url }),
+    z.strictObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: b64url }),
+    z.strictObject({ kty: z.literal('RSA'), n: rsaModulus, e: b64url }),
+  ]);
 
-const signingKeySchema = z.strictObject({
-  kid: z.string().min(1),
-  alg: z.enum(signingAlgorithms),
-  createdAt: z.iso.datetime(),
-  activatesAt: z.iso.datetime(),
-  privateJwk: privateJwkSchema,
+  const signingKeySchema = z.strictObject({
+    kid: z.string().min(1),
+    alg: z.enum(signingAlgorithms),
+    createdAt: z.iso.datetime(),
+    activatesAt: z.iso.datetime(),
+    privateJwk: privateJwkSchema,
+  });
+
+  /** A key that no longer signs and whose private half is gone: kept to verify JWT-format keys. */
+  const retiredKeySchema = z.strictObject({
+    kid: z.string().min(1),
+    alg: z.enum(signingAlgorithms),
+    publicJwk: publicJwkSchema,
+    supersededAt: z.iso.datetime(),
+    /** After this, no JWT-format key it signed can be valid: it is dropped at the next rotation. */
+    verifyUntil: z.iso.datetime(),
+  });
+
+  /** Unknown top-level members are dropped: the AWS secret starts as a placeholder with one. */
+  const signingKeySetSchema = z.object({
+    version: z.literal(1),
+    keys: z.array(signingKeySchema),
+    /** Absent in documents written before JWT-format keys, and while nothing has retired. */
+    retired: z.array(retiredKeySchema).optional(),
+  });
+  return { privateJwkSchema, publicJwkSchema, signingKeySchema, retiredKeySchema, signingKeySetSchema };
 });
+type Schemas = ReturnType<typeof schemas>;
 
-/** A key that no longer signs and whose private half is gone: kept to verify JWT-format keys. */
-const retiredKeySchema = z.strictObject({
-  kid: z.string().min(1),
-  alg: z.enum(signingAlgorithms),
-  publicJwk: publicJwkSchema,
-  supersededAt: z.iso.datetime(),
-  /** After this, no JWT-format key it signed can be valid: it is dropped at the next rotation. */
-  verifyUntil: z.iso.datetime(),
-});
-
-/** Unknown top-level members are dropped: the AWS secret starts as a placeholder with one. */
-export const signingKeySetSchema = z.object({
-  version: z.literal(1),
-  keys: z.array(signingKeySchema),
-  /** Absent in documents written before JWT-format keys, and while nothing has retired. */
-  retired: z.array(retiredKeySchema).optional(),
-});
-
-export type SigningKey = z.infer<typeof signingKeySchema>;
-export type RetiredKey = z.infer<typeof retiredKeySchema>;
-export type SigningKeySet = z.infer<typeof signingKeySetSchema>;
+export type SigningKey = z.infer<Schemas['signingKeySchema']>;
+export type RetiredKey = z.infer<Schemas['retiredKeySchema']>;
+export type SigningKeySet = z.infer<Schemas['signingKeySetSchema']>;
 
 export const emptyKeySet = (): SigningKeySet => ({ version: 1, keys: [] });
 
@@ -87,7 +96,7 @@ export function parseKeySet(text: string, where: string): SigningKeySet {
   } catch {
     throw new Error(`${where} is not JSON`);
   }
-  const parsed = signingKeySetSchema.safeParse(json);
+  const parsed = schemas().signingKeySetSchema.safeParse(json);
   if (!parsed.success) {
     throw new Error(`${where} is not a keygate signing-key set: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
@@ -102,13 +111,16 @@ export function serializeKeySet(set: SigningKeySet): string {
   return `${JSON.stringify(set, null, 2)}\n`;
 }
 
+/** ISO timestamps in code-unit order, as signingKeyAt compares them (localeCompare would build an ICU collator on a cold start). */
+const isoOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 function sortByActivation(keys: SigningKey[]): SigningKey[] {
-  return [...keys].sort((a, b) => a.activatesAt.localeCompare(b.activatesAt) || a.createdAt.localeCompare(b.createdAt));
+  return [...keys].sort((a, b) => isoOrder(a.activatesAt, b.activatesAt) || isoOrder(a.createdAt, b.createdAt));
 }
 
 export async function generateSigningKey(alg: SigningAlgorithm, createdAt: Date, activatesAt: Date): Promise<SigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: RSA_MODULUS_BITS } : {}) });
-  const privateJwk = privateJwkSchema.parse(await exportJWK(privateKey));
+  const privateJwk = schemas().privateJwkSchema.parse(await exportJWK(privateKey));
   return {
     // RFC 7638 thumbprint of the public key: stable, unique, and says nothing secret.
     kid: await calculateJwkThumbprint(publicPart(privateJwk)),
@@ -120,7 +132,7 @@ export async function generateSigningKey(alg: SigningAlgorithm, createdAt: Date,
 }
 
 /** The public members, picked one by one: an RSA private JWK has more private members than `d`. */
-function publicPart(jwk: SigningKey['privateJwk']): z.infer<typeof publicJwkSchema> {
+function publicPart(jwk: SigningKey['privateJwk']): z.infer<Schemas['publicJwkSchema']> {
   switch (jwk.kty) {
     case 'EC':
       return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };

@@ -232,10 +232,13 @@ async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
 
 /** Runs in the fresh process: plain JavaScript, so nothing but the bundle is loaded. */
 const COLD_START_SCRIPT = `
+const cpuAtStart = process.cpuUsage();
 const started = performance.now();
 const mod = await import(process.env.BENCH_BUNDLE_URL);
 const imported = performance.now();
+const importedAtUs = Number(process.hrtime.bigint() / 1000n);
 const cpuAtImport = process.cpuUsage();
+const importCpu = process.cpuUsage(cpuAtStart);
 let outcome;
 let error;
 if (process.env.BENCH_EVENT !== undefined) {
@@ -252,11 +255,16 @@ if (process.env.BENCH_EVENT !== undefined) {
 const answered = performance.now();
 const cpu = process.cpuUsage(cpuAtImport);
 const invokeCpuMs = (cpu.user + cpu.system) / 1000;
-process.send({ importMs: imported - started, invokeMs: answered - imported, invokeCpuMs, outcome, error }, () => process.exit(0));
+const importCpuMs = (importCpu.user + importCpu.system) / 1000;
+process.send({ importMs: imported - started, importCpuMs, importedAtUs, invokeMs: answered - imported, invokeCpuMs, outcome, error }, () => process.exit(0));
 `;
 
 export interface ColdStart {
   importMs: number;
+  /** CPU time of this process during the import: on a busy machine a steadier figure than importMs. */
+  importCpuMs: number;
+  /** When the import ended, on the monotonic clock of CPU profiles (µs): what came after is the first request. */
+  importedAtUs: number;
   invokeMs: number;
   /** CPU time of this process during the first invocation: the rest of invokeMs is waiting (on DynamoDB Local, mostly). */
   invokeCpuMs: number;

@@ -116,6 +116,18 @@ describe('the functions', () => {
     for (const [id] of bundled) expect(importedAtRunTime(id), id).toEqual([]);
   });
 
+  it('take their AWS credentials from what Lambda hands them, without the SDK\'s SSO, INI-file, process or web-identity providers', () => {
+    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    for (const [id] of bundled) {
+      const bundle = bundleOf(id);
+      // functions/runtime/lambda-credentials.ts, which infra/api.ts puts in place of @aws-sdk/credential-provider-node.
+      expect(bundle, id).toContain('no AWS credentials: this bundle reads them from the Lambda environment');
+      expect(bundle, id).not.toContain('defaultProvider::fromSSO');
+      expect(bundle, id).not.toContain('@aws-sdk/credential-provider-ini');
+      expect(bundle, id).not.toContain('node:child_process');
+    }
+  });
+
   it('carry the deployment configuration as the synth validated it, and neither its schemas nor a second validation', () => {
     const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
     // The start of the define's JSON text (esbuild escapes the catalog's quoted words further on).

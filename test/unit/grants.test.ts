@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
-import { expandGrants, hasPermission, missingGrants, normalizeGrants, type Grants } from '../../functions/permissions/grants.js';
+import { catalogOrder, expandGrants, hasPermission, heldPermissions, missingGrants, normalizeGrants, type Grants } from '../../functions/permissions/grants.js';
 import { ValidationError } from '../../functions/shared/errors.js';
 
 const catalog = deploymentConfig.catalog;
@@ -111,5 +111,26 @@ describe('escalation', () => {
       'role cloud-account-viewer on all instances',
     ]);
     expect(missingGrants(catalog, accountViewer, grants({ permissions: ['cloud-accounts:read'] }))).toEqual(['cloud-accounts:read']);
+  });
+});
+
+describe('catalog order', () => {
+  // Every name of up to three characters over letters, digits and "-" at both ends of their ranges, alone and as resource:access.
+  const alphabet = ['a', 'z', '0', '9', '-'];
+  const names = alphabet.flatMap((a) => [a, ...alphabet.flatMap((b) => [a + b, ...alphabet.map((c) => a + b + c)])]);
+  const permissions = names.flatMap((name) => ['r', 'read', 'write'].map((access) => `${name}:${access}`));
+
+  it('orders names and permissions as localeCompare does, without building a collator', () => {
+    for (const list of [names, permissions]) {
+      const expected = [...list].sort((a, b) => a.localeCompare(b));
+      expect([...list].reverse().sort(catalogOrder)).toEqual(expected);
+    }
+  });
+
+  it('lists held permissions in that order, digits after the colon of a shorter resource name', () => {
+    const scopes: [string, '*' | ReadonlySet<string>][] = [['ec2:read', '*'], ['ec:write', '*'], ['ec-2:read', '*'], ['alerts:read', new Set(['b', 'a'])]];
+    const held = heldPermissions({ admin: false, permissions: new Map(scopes) });
+    expect(Object.keys(held)).toEqual(['alerts:read', 'ec-2:read', 'ec:write', 'ec2:read']);
+    expect(held['alerts:read']).toEqual(['a', 'b']);
   });
 });
