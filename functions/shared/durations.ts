@@ -8,12 +8,8 @@ const MAX_DURATION_YEARS = 100;
  * 31 August lands on 28 February, as a person would expect.
  */
 export function parseDuration(text: string, field: string): Temporal.Duration {
-  let duration: Temporal.Duration;
-  try {
-    duration = Temporal.Duration.from(text);
-  } catch {
-    throw new ValidationError(`${field} must be an ISO 8601 duration such as P30D, P6M or PT12H; got "${text}"`);
-  }
+  const duration = durationOrUndefined(text);
+  if (duration === undefined) throw new ValidationError(`${field} must be an ISO 8601 duration such as P30D, P6M or PT12H; got "${text}"`);
   if (duration.sign <= 0) throw new ValidationError(`${field} must be a positive duration; got "${text}"`);
   // Nothing keygate takes is longer than a century; the bound also keeps calendar arithmetic on it
   // in range (Temporal throws a RangeError past about 275,000 years).
@@ -28,6 +24,15 @@ export function parseDuration(text: string, field: string): Temporal.Duration {
     throw new ValidationError(`${field} must be at most ${MAX_DURATION_YEARS} years; got "${text}"`);
   }
   return duration;
+}
+
+/** `text` read as an ISO 8601 duration; undefined when it is not one (for callers that word their own error). */
+export function durationOrUndefined(text: string): Temporal.Duration | undefined {
+  try {
+    return Temporal.Duration.from(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function addDuration(instant: Date, duration: Temporal.Duration | string): Date {

@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import * as z from 'zod';
-import { addDuration } from '../shared/durations.js';
+import { addDuration, durationOrUndefined } from '../shared/durations.js';
 
 /**
  * What a key's rate limits and quota are, as input, as stored and as an access token carries them:
@@ -99,12 +99,8 @@ export const rateLimitsInputSchema = z
 export type RateLimitsInput = z.infer<typeof rateLimitsInputSchema>;
 
 function windowSecondsOrError(window: string): number | string {
-  let duration: Temporal.Duration;
-  try {
-    duration = Temporal.Duration.from(window);
-  } catch {
-    return `rateLimits[].window must be an ISO 8601 duration such as PT1S, PT1M or P1D; got "${window}"`;
-  }
+  const duration = durationOrUndefined(window);
+  if (duration === undefined) return `rateLimits[].window must be an ISO 8601 duration such as PT1S, PT1M or P1D; got "${window}"`;
   if (duration.years !== 0 || duration.months !== 0 || duration.weeks !== 0) {
     return `rateLimits[].window must be days, hours, minutes and seconds (no years, months or weeks: use a quota); got "${window}"`;
   }
@@ -189,12 +185,8 @@ export const quotaInputSchema = z
 export type QuotaInput = z.infer<typeof quotaInputSchema>;
 
 function intervalError(interval: string): string | undefined {
-  let duration: Temporal.Duration;
-  try {
-    duration = Temporal.Duration.from(interval);
-  } catch {
-    return `quota.refill.interval must be an ISO 8601 duration such as PT1H, P1D or P1M; got "${interval}"`;
-  }
+  const duration = durationOrUndefined(interval);
+  if (duration === undefined) return `quota.refill.interval must be an ISO 8601 duration such as PT1H, P1D or P1M; got "${interval}"`;
   if (duration.sign <= 0) return `quota.refill.interval must be positive; got "${interval}"`;
   const start = Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO('UTC');
   const seconds = start.add(duration).epochMilliseconds / 1000;
