@@ -152,7 +152,7 @@ async function checkToken(deps: Deps, token: string, trust: TokenTrust, address:
   // A token of a key with limits counts against its key's counters (no read of the key); others touch nothing.
   // A quota without a refill: the key's own uses set its item's TTL (the token's key end is not known here).
   if (claims.kg_lim !== undefined) {
-    await countAgainstLimits(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q }, undefined);
+    await countAgainstLimits(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q, limitsCountedOn: claims.kg_lim.on }, undefined);
   }
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {

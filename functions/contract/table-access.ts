@@ -118,7 +118,7 @@ export const limitCounting: TableAccess = [
   { actions: ['UpdateItem'], partitions: [partitions.quotaPeriod], attributes: QUOTA_PERIOD_ATTRIBUTES },
 ];
 
-/** Show the uses left in a key's quota (key details: GET, list, PATCH): a read of its current period. */
+/** Show the uses left in a key's quota (the key details every key route answers with): a read of its current period. */
 export const quotaReading: TableGrant = { actions: ['GetItem'], partitions: [partitions.quotaPeriod] };
 
 /**

@@ -143,6 +143,7 @@ export async function createKey(deps: Deps, principal: Principal, input: CreateK
   if (rateLimits !== undefined) record.rateLimits = rateLimits;
   const quota = normalizeQuota(input.quota, now);
   if (quota !== undefined) record.quota = quota;
+  if (principal.expanded.admin && (rateLimits !== undefined || quota !== undefined)) record.limitsSetByAdmin = true;
   Object.assign(record, await notificationsForNewKey(deps, principal, input.notification, record, now));
   const audit = changeEntry(deps, auditedCaller(principal), 'key.create', {
     keyId: id,
@@ -193,9 +194,27 @@ async function claimNameAndWrite(
   throw new ConflictError(`the name "${key.name}" is being claimed by another request; retry`, 'name_taken');
 }
 
+/**
+ * An edit's rate limits and quota (as given: [] or null removes them). Limits an admin set only an
+ * admin may change: an owner lifting them, or re-setting a quota to refill it, would grant itself
+ * more than it holds (a 403). An admin's limits are marked so; a key left with none loses the mark
+ * and counts on its own counters again. Every field is returned, undefined where removed.
+ */
+function editedLimits(principal: Principal, key: KeyRecord, input: UpdateKeyInput, now: Date): Partial<KeyRecord> {
+  if (key.limitsSetByAdmin && !principal.expanded.admin) {
+    throw new ForbiddenError(`the rate limits and quota of key ${key.id} were set by an admin: only an admin may change them`);
+  }
+  const rateLimits = input.rateLimits === undefined ? key.rateLimits : normalizeRateLimits(input.rateLimits);
+  const quota = input.quota === undefined ? key.quota : normalizeQuota(input.quota, now);
+  if (rateLimits === undefined && quota === undefined) {
+    return { rateLimits, quota, limitsSetByAdmin: undefined, limitsCountedOn: undefined };
+  }
+  return { rateLimits, quota, limitsSetByAdmin: principal.expanded.admin ? true : undefined, limitsCountedOn: key.limitsCountedOn };
+}
+
 /** A key's details with the uses left in its quota (one read of the quota's current period, for keys that have one). */
-async function detailsWithQuota(deps: Deps, key: KeyRecord, now: Date): Promise<KeyDetails> {
-  return keyDetails(key, now, key.quota === undefined ? undefined : await quotaRemaining(deps, key.id, key.quota));
+export async function detailsWithQuota(deps: Deps, key: KeyRecord, now: Date): Promise<KeyDetails> {
+  return keyDetails(key, now, key.quota === undefined ? undefined : await quotaRemaining(deps, key.limitsCountedOn ?? key.id, key.quota));
 }
 
 export async function getKey(deps: Deps, principal: Principal, id: string): Promise<KeyDetails> {
@@ -238,16 +257,7 @@ export async function updateKey(deps: Deps, principal: Principal, id: string, in
     if (allowedIps === undefined) delete updated.allowedIps;
     else updated.allowedIps = allowedIps;
   }
-  if (input.rateLimits !== undefined) {
-    const rateLimits = normalizeRateLimits(input.rateLimits);
-    if (rateLimits === undefined) delete updated.rateLimits;
-    else updated.rateLimits = rateLimits;
-  }
-  if (input.quota !== undefined) {
-    const quota = normalizeQuota(input.quota, now);
-    if (quota === undefined) delete updated.quota;
-    else updated.quota = quota;
-  }
+  if (input.rateLimits !== undefined || input.quota !== undefined) Object.assign(updated, editedLimits(principal, key, input, now));
   if (input.roles !== undefined || input.permissions !== undefined) {
     Object.assign(updated, checkGrants(deps, principal, { roles: input.roles ?? key.roles, permissions: input.permissions ?? key.permissions }));
   }
@@ -290,7 +300,7 @@ export async function resetKeySecret(deps: Deps, principal: Principal, id: strin
   const outcome = await keyStore(deps).editKey(key, keyChanges(key, updated), audit);
   if (!outcome.ok) throw new ConflictError(`key ${key.id} was changed by another request meanwhile; retry`, 'concurrent_update');
   changeCommitted(audit);
-  return { key: keyString, details: keyDetails(updated, now) };
+  return { key: keyString, details: await detailsWithQuota(deps, updated, now) };
 }
 
 export async function deleteKey(deps: Deps, principal: Principal, id: string): Promise<void> {

@@ -61,6 +61,17 @@ export interface KeyRecord extends KeyNotificationFields {
   rateLimits?: RateLimit[];
   /** Remaining uses with an optional refill (functions/usage/quotas.ts); absent: none. */
   quota?: Quota;
+  /**
+   * Set when an admin gave the key its rate limits or quota: then only an admin may change or
+   * remove them (an owner lifting a limit an admin set would grant itself more than it holds).
+   */
+  limitsSetByAdmin?: true;
+  /**
+   * The key whose LIMIT#/QUOTA# counters this key's uses move (absent: its own). A rotation's
+   * successor counts on its predecessor's, so rotating neither refills a quota nor doubles a rate
+   * limit while both keys work.
+   */
+  limitsCountedOn?: string;
   /** Set by a rotation: the key that replaced this one (written once, in the rotation's transaction). */
   successorId?: string;
   rotatedAt?: string;

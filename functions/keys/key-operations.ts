@@ -8,8 +8,8 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { newKeyId } from '../shared/ids.js';
 import { resolveExpiry } from './key-expiry-policy.js';
 import { issueKeyString } from './key-issuing.js';
-import { auditedCaller, type IssuedKey, loadChangeableKey } from './key-lifecycle.js';
-import { inactiveAtFrom, isLive, type KeyDetails, keyChanges, keyDetails, type KeyRecord, type KeyStatus, keyStatus } from './key-model.js';
+import { auditedCaller, detailsWithQuota, type IssuedKey, loadChangeableKey } from './key-lifecycle.js';
+import { inactiveAtFrom, isLive, type KeyDetails, keyChanges, type KeyRecord, type KeyStatus, keyStatus } from './key-model.js';
 import { notificationsForSuccessor } from './key-reminders.js';
 import { resumeKey, revokeKey, suspendKey } from './key-state.js';
 import { keyStore } from './key-store.js';
@@ -98,9 +98,12 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
       ...(key.allowedIps === undefined ? {} : { allowedIps: key.allowedIps }),
       ...(key.tags === undefined ? {} : { tags: key.tags }),
       ...(key.meta === undefined ? {} : { meta: key.meta }),
-      // Limits carry over; the successor is a new key, so its quota starts afresh (set now, full).
+      // Limits carry over, counted on the predecessor's counters: a rotation neither refills the
+      // quota nor doubles a rate limit while both keys work. Who may change them carries over too.
       ...(key.rateLimits === undefined ? {} : { rateLimits: key.rateLimits }),
-      ...(key.quota === undefined ? {} : { quota: { ...key.quota, setAt: nowIso } }),
+      ...(key.quota === undefined ? {} : { quota: key.quota }),
+      ...(key.rateLimits === undefined && key.quota === undefined ? {} : { limitsCountedOn: key.limitsCountedOn ?? key.id }),
+      ...(key.limitsSetByAdmin === undefined ? {} : { limitsSetByAdmin: key.limitsSetByAdmin }),
     };
     Object.assign(successor, await notificationsForSuccessor(deps, key, successor, now));
 
@@ -135,7 +138,7 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
     const outcome = await keyStore(deps).rotateKey(key, keyChanges(key, old), successor, audits);
     if (outcome.ok) {
       audits.forEach(changeCommitted);
-      return { key: issued.keyString, details: keyDetails(successor, now, successor.quota?.remaining) };
+      return { key: issued.keyString, details: await detailsWithQuota(deps, successor, now) };
     }
     if (outcome.reason === 'name_moved') {
       throw new ConflictError(`the name "${key.name}" of key ${key.id} is no longer held by it; read the key again`, 'concurrent_update');
@@ -152,12 +155,12 @@ export async function rotateKey(deps: Deps, principal: Principal, id: string, in
 
 export async function suspendManagedKey(deps: Deps, principal: Principal, id: string, input: KeyStateInput): Promise<KeyDetails> {
   const key = await loadChangeableKey(deps, principal, id);
-  return keyDetails((await suspendKey(deps, key, auditedCaller(principal), input.reason)).key, deps.clock());
+  return detailsWithQuota(deps, (await suspendKey(deps, key, auditedCaller(principal), input.reason)).key, deps.clock());
 }
 
 export async function resumeManagedKey(deps: Deps, principal: Principal, id: string, input: KeyStateInput): Promise<KeyDetails> {
   const key = await loadChangeableKey(deps, principal, id);
-  return keyDetails((await resumeKey(deps, key, auditedCaller(principal), input.reason)).key, deps.clock());
+  return detailsWithQuota(deps, (await resumeKey(deps, key, auditedCaller(principal), input.reason)).key, deps.clock());
 }
 
 /* ---- every key of one owner ---- */

@@ -6,6 +6,8 @@ import { countRateLimits } from './rate-limits.js';
 export interface KeyLimits {
   rateLimits?: readonly RateLimit[] | undefined;
   quota?: Quota | undefined;
+  /** The key whose counters are moved (a rotation's predecessor: KeyRecord.limitsCountedOn); absent: the key's own. */
+  limitsCountedOn?: string | undefined;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface KeyLimits {
  * `keyEnd`: when the key's item expires (epoch seconds), for a quota without a refill.
  */
 export async function countAgainstLimits(deps: Deps, keyId: string, limits: KeyLimits, keyEnd: number | undefined): Promise<void> {
-  if (limits.rateLimits !== undefined && limits.rateLimits.length > 0) await countRateLimits(deps, keyId, limits.rateLimits);
-  if (limits.quota !== undefined) await takeQuota(deps, keyId, limits.quota, keyEnd);
+  const counters = limits.limitsCountedOn ?? keyId;
+  if (limits.rateLimits !== undefined && limits.rateLimits.length > 0) await countRateLimits(deps, keyId, limits.rateLimits, counters);
+  if (limits.quota !== undefined) await takeQuota(deps, keyId, limits.quota, keyEnd, counters);
 }

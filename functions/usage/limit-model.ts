@@ -243,11 +243,21 @@ export const limitsClaimSchema = z.strictObject({
       setAt: z.string(),
     })
     .optional(),
+  /** The key whose counters the uses move, when not the token's own (KeyRecord.limitsCountedOn). */
+  on: z.string().optional(),
 });
 export type LimitsClaim = z.infer<typeof limitsClaimSchema>;
 
 /** The claim of a key's limits; undefined when it has none (its tokens carry nothing new). */
-export function limitsClaim(key: { rateLimits?: RateLimit[] | undefined; quota?: Quota | undefined }): LimitsClaim | undefined {
+export function limitsClaim(key: {
+  rateLimits?: RateLimit[] | undefined;
+  quota?: Quota | undefined;
+  limitsCountedOn?: string | undefined;
+}): LimitsClaim | undefined {
   if (key.rateLimits === undefined && key.quota === undefined) return undefined;
-  return { ...(key.rateLimits === undefined ? {} : { rl: key.rateLimits }), ...(key.quota === undefined ? {} : { q: key.quota }) };
+  return {
+    ...(key.rateLimits === undefined ? {} : { rl: key.rateLimits }),
+    ...(key.quota === undefined ? {} : { q: key.quota }),
+    ...(key.limitsCountedOn === undefined ? {} : { on: key.limitsCountedOn }),
+  };
 }

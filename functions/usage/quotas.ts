@@ -38,15 +38,16 @@ const exhausted = new BoundedMap<true>(20_000);
  * Takes one use from the key's quota, or throws LimitRefusalError (quota_exhausted, with the
  * seconds until the refill when there is one); a counter that cannot be moved throws
  * UnavailableError (refused). `keyEnd`: when the key's item expires (epoch seconds), for the TTL
- * of a quota without a refill.
+ * of a quota without a refill. `counters`: the key whose period items move (a rotation's
+ * predecessor: KeyRecord.limitsCountedOn).
  */
-export async function takeQuota(deps: Deps, keyId: string, quota: Quota, keyEnd: number | undefined): Promise<void> {
+export async function takeQuota(deps: Deps, keyId: string, quota: Quota, keyEnd: number | undefined, counters: string = keyId): Promise<void> {
   const now = deps.clock();
   const period = quotaPeriod(quota, now);
   const sk = periodSk(quota, period.index);
-  const memo = `${deps.tableName}\0${keyId}\0${sk}\0${period.allowance}`;
+  const memo = `${deps.tableName}\0${counters}\0${sk}\0${period.allowance}`;
   if (period.allowance > 0 && !exhausted.has(memo)) {
-    const outcome = await addToCounter(deps, { pk: quotaPk(keyId), sk }, 'used', 1, periodTtl(period, keyEnd), period.allowance, 'quota');
+    const outcome = await addToCounter(deps, { pk: quotaPk(counters), sk }, 'used', 1, periodTtl(period, keyEnd), period.allowance, 'quota');
     if (outcome.ok) return;
     exhausted.set(memo, true);
   }
@@ -63,10 +64,10 @@ export async function takeQuota(deps: Deps, keyId: string, quota: Quota, keyEnd:
   });
 }
 
-/** What the key details show: the uses left in the current period (one consistent read). */
-export async function quotaRemaining(deps: Deps, keyId: string, quota: Quota): Promise<number> {
+/** What the key details show: the uses left in the current period (one consistent read of `counters`' period item). */
+export async function quotaRemaining(deps: Deps, counters: string, quota: Quota): Promise<number> {
   const period = quotaPeriod(quota, deps.clock());
-  const item = await leanReaderOf(deps.ddb).getItem(deps.tableName, { pk: quotaPk(keyId), sk: periodSk(quota, period.index) }, true);
+  const item = await leanReaderOf(deps.ddb).getItem(deps.tableName, { pk: quotaPk(counters), sk: periodSk(quota, period.index) }, true);
   return Math.max(0, period.allowance - Number(item?.used ?? 0));
 }
 

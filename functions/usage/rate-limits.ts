@@ -46,10 +46,11 @@ function refusal(keyId: string, limit: RateLimit, seconds: number, window: Windo
  * (rate_limited) when one of them is used up; a counter that cannot be moved throws
  * UnavailableError (refused, never let through). The limits are counted in parallel: a use
  * refused by one limit still counts against the others it fitted (the longest wait is reported).
+ * `counters`: the key whose window counters move (a rotation's predecessor: KeyRecord.limitsCountedOn).
  */
-export async function countRateLimits(deps: Deps, keyId: string, limits: readonly RateLimit[]): Promise<void> {
+export async function countRateLimits(deps: Deps, keyId: string, limits: readonly RateLimit[], counters: string = keyId): Promise<void> {
   const now = deps.clock();
-  const results = await Promise.allSettled(limits.map((limit, index) => admit(deps, keyId, index, limit, now)));
+  const results = await Promise.allSettled(limits.map((limit, index) => admit(deps, keyId, counters, index, limit, now)));
   let refused: LimitRefusalError | undefined;
   for (const result of results) {
     if (result.status === 'fulfilled') continue;
@@ -59,8 +60,9 @@ export async function countRateLimits(deps: Deps, keyId: string, limits: readonl
   if (refused) throw refused;
 }
 
-function admit(deps: Deps, keyId: string, index: number, limit: RateLimit, now: Date): Promise<void> {
-  return limit.mode === 'fast' ? fastAdmit(deps, keyId, index, limit, now) : strictAdmit(deps, keyId, index, limit, now);
+/** `keyId`: the key used (named in a refusal); `counters`: the key whose counters move (see countRateLimits). */
+function admit(deps: Deps, keyId: string, counters: string, index: number, limit: RateLimit, now: Date): Promise<void> {
+  return limit.mode === 'fast' ? fastAdmit(deps, keyId, counters, index, limit, now) : strictAdmit(deps, keyId, counters, index, limit, now);
 }
 
 /* ---- strict ---- */
@@ -68,7 +70,7 @@ function admit(deps: Deps, keyId: string, index: number, limit: RateLimit, now: 
 /** Shards seen full in this process, by table, key, limit, window and shard: they stay full until the window ends. */
 const fullShards = new BoundedMap<true>(20_000);
 
-async function strictAdmit(deps: Deps, keyId: string, index: number, limit: RateLimit, now: Date): Promise<void> {
+async function strictAdmit(deps: Deps, keyId: string, counters: string, index: number, limit: RateLimit, now: Date): Promise<void> {
   const seconds = windowSeconds(limit.window);
   const window = windowAt(seconds, now);
   const shards = strictShardCount(limit);
@@ -78,10 +80,10 @@ async function strictAdmit(deps: Deps, keyId: string, index: number, limit: Rate
   for (let tried = 0; tried < shards; tried++) {
     const shard = (first + tried) % shards;
     const share = shares[shard] ?? 0;
-    const memo = `${deps.tableName}\0${keyId}\0${index}\0${window.start}\0${shard}\0${share}`;
+    const memo = `${deps.tableName}\0${counters}\0${index}\0${window.start}\0${shard}\0${share}`;
     if (share === 0 || fullShards.has(memo)) continue;
     const sk = shards === 1 ? `${index}#${window.start}` : `${index}#${window.start}#${shard}`;
-    const outcome = await addToCounter(deps, { pk: limitPk(keyId), sk }, 'hits', 1, ttl, share, 'rate_limit');
+    const outcome = await addToCounter(deps, { pk: limitPk(counters), sk }, 'hits', 1, ttl, share, 'rate_limit');
     if (outcome.ok) return;
     fullShards.set(memo, true);
   }
@@ -127,42 +129,42 @@ function fastCountersOf(deps: Deps): BoundedMap<FastCounter> {
  * limit + (P − 1) × K uses. A refusal is never wrong: global + pending never exceeds the truth.
  * A reconciliation that fails refuses the use that triggered it (503) and keeps the others' count.
  */
-async function fastAdmit(deps: Deps, keyId: string, index: number, limit: RateLimit, now: Date): Promise<void> {
+async function fastAdmit(deps: Deps, keyId: string, counters: string, index: number, limit: RateLimit, now: Date): Promise<void> {
   const seconds = windowSeconds(limit.window);
   const window = windowAt(seconds, now);
-  const id = `${deps.tableName}\0${keyId}\0${index}\0${window.start}`;
-  const counters = fastCountersOf(deps);
-  let counter = counters.get(id);
+  const id = `${deps.tableName}\0${counters}\0${index}\0${window.start}`;
+  const space = fastCountersOf(deps);
+  let counter = space.get(id);
   if (counter === undefined) {
     counter = { global: 0, pending: 0, lastSync: Number.NEGATIVE_INFINITY, syncing: undefined };
-    counters.set(id, counter);
+    space.set(id, counter);
   }
   const batch = fastBatch(limit.limit);
   for (;;) {
     if (counter.global + counter.pending >= limit.limit) throw refusal(keyId, limit, seconds, window, now);
     if (counter.pending < batch) break;
     // K uses pending: a reconciliation (under way, or started here) must land first; its failure refuses this use.
-    await reconcile(deps, keyId, index, window, counter, now);
+    await reconcile(deps, counters, index, window, counter, now);
   }
   counter.pending++;
   const due = counter.pending >= batch || now.getTime() - counter.lastSync >= FAST_SYNC_MS;
   if (!due || counter.syncing) return;
   try {
-    await reconcile(deps, keyId, index, window, counter, now);
+    await reconcile(deps, counters, index, window, counter, now);
   } catch (error) {
     counter.pending = Math.max(0, counter.pending - 1);
     throw error;
   }
 }
 
-function reconcile(deps: Deps, keyId: string, index: number, window: Window, counter: FastCounter, now: Date): Promise<void> {
+function reconcile(deps: Deps, counters: string, index: number, window: Window, counter: FastCounter, now: Date): Promise<void> {
   if (counter.syncing) return counter.syncing;
   const delta = counter.pending;
   const run = async () => {
     try {
       const sk = `${index}#${window.start}`;
       const ttl = window.end + COUNTER_TTL_MARGIN_SECONDS;
-      const outcome = await addToCounter(deps, { pk: limitPk(keyId), sk }, 'hits', delta, ttl, undefined, 'rate_limit');
+      const outcome = await addToCounter(deps, { pk: limitPk(counters), sk }, 'hits', delta, ttl, undefined, 'rate_limit');
       if (outcome.ok) {
         counter.pending -= delta;
         counter.global = Math.max(counter.global, outcome.count);

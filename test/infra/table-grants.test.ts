@@ -254,6 +254,7 @@ describe('table grants', () => {
       'PutItem table AUDIT#*',
     ],
     ResetKeySecret: [
+      'GetItem table QUOTA#*',
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
@@ -263,6 +264,7 @@ describe('table grants', () => {
       'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     ResumeKey: [
+      'GetItem table QUOTA#*',
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
@@ -284,6 +286,7 @@ describe('table grants', () => {
     ],
     RotateKey: [
       'GetItem table CHANNEL#*,CHANNELNAME#*,OWNERDEFAULTCHANNEL#*',
+      'GetItem table QUOTA#*',
       'GetItem,PutItem,UpdateItem table KEY#*',
       'PutItem table AUDIT#*',
       'PutItem table NAME#*',
@@ -313,6 +316,7 @@ describe('table grants', () => {
       'UpdateItem table USAGE#* only allowed,pk,rateLimited,refused,sk,ttl',
     ],
     SuspendKey: [
+      'GetItem table QUOTA#*',
       'GetItem,PutItem table KEY#*',
       'PutItem table AUDIT#*',
       'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',

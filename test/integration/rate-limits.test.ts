@@ -378,3 +378,58 @@ describe('fast mode', () => {
     expect(admitted - stored).toBeLessThanOrEqual(4 * fastBatch(500));
   });
 });
+
+describe('who may change limits, and rotation', () => {
+  /** A non-admin that manages the keys of owner siem (it holds every grant of the keys below). */
+  const siemManager = () => createKey(world, { owner: 'siem', permissions: ['keys:read', 'keys:write', 'alerts:read'] });
+  const patch = (by: string, id: string, body: Record<string, unknown>) => world.api('PATCH', `/v1/keys/${id}`, { key: by, body });
+
+  it("keeps an admin's limits from the key's owner: changing or removing them is a 403, other edits go on; an admin may", async () => {
+    const manager = await siemManager();
+    const key = await createKey(world, { owner: 'siem', permissions: ['alerts:read'], quota: { remaining: 2 }, rateLimits: [{ limit: 5, window: 'PT10S' }] });
+    for (const body of [{ quota: { remaining: 1_000 } }, { quota: null }, { rateLimits: [] }, { rateLimits: [{ limit: 500, window: 'PT10S' }] }]) {
+      const refused = await patch(manager.key, key.id, body);
+      expect(refused.status, JSON.stringify(body)).toBe(403);
+      expect(refused.json.error.message).toBe(`the rate limits and quota of key ${key.id} were set by an admin: only an admin may change them`);
+    }
+    expect((await patch(manager.key, key.id, { description: 'still editable' })).status).toBe(200);
+    const stored = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`);
+    expect(stored).toMatchObject({ quota: { remaining: 2 }, rateLimits: [{ limit: 5 }], limitsSetByAdmin: true });
+
+    // Once an admin removes them, the owner may set (and change) limits of its own.
+    expect((await patch(world.admin, key.id, { quota: null, rateLimits: null })).status).toBe(200);
+    expect((await patch(manager.key, key.id, { quota: { remaining: 10 } })).status).toBe(200);
+    expect((await patch(manager.key, key.id, { quota: { remaining: 20 } })).json.quotaRemaining).toBe(20);
+    const own = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${key.id}`);
+    expect(own?.limitsSetByAdmin).toBeUndefined();
+  });
+
+  it('lets a rotation neither refill the quota nor double a rate limit: the successor counts on its predecessor and keeps the admin mark', async () => {
+    const manager = await siemManager();
+    const old = await createKey(world, {
+      owner: 'siem',
+      permissions: ['keys:read'],
+      quota: { remaining: 3 },
+      rateLimits: [{ limit: 5, window: 'PT10S', mode: 'strict' }],
+    });
+    expect((await getSelf(old)).status).toBe(200);
+    expect((await getSelf(old)).status).toBe(200);
+    const rotated = await world.api('POST', `/v1/keys/${old.id}/rotate`, { key: manager.key, body: { overlap: 'PT1H' } });
+    expect(rotated.status).toBe(201);
+    expect(rotated.json).toMatchObject({ quota: { remaining: 3 }, quotaRemaining: 1 });
+    const successor = { id: rotated.json.id as string, key: rotated.json.key as string };
+
+    // One use left between them; the old key (in its overlap) and the successor share it.
+    expect((await getSelf(successor)).status).toBe(200);
+    expect((await getSelf(successor)).json.error.code).toBe('quota_exhausted');
+    expect((await getSelf(old)).json.error.code).toBe('quota_exhausted');
+    // The rate limit's window is shared too: 5 uses so far in it (rate limits count before the quota), so the sixth is refused.
+    const limited = await getSelf(successor);
+    expect(limited.status).toBe(429);
+    expect(limited.json.error.code).toBe('rate_limited');
+    expect((await patch(manager.key, successor.id, { quota: { remaining: 100 } })).status).toBe(403);
+    const stored = (await storedItems(world.deps)).find((item) => item.pk === `KEY#${successor.id}`);
+    expect(stored).toMatchObject({ limitsCountedOn: old.id, limitsSetByAdmin: true });
+    expect((await storedItems(world.deps)).some((item) => String(item.pk) === `QUOTA#${successor.id}` || String(item.pk) === `LIMIT#${successor.id}`)).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
-import { appendAudit, authentication, notificationChannels, partitions } from '../../contract/table-access.js';
+import { appendAudit, authentication, notificationChannels, partitions, quotaReading } from '../../contract/table-access.js';
 import { issuedKeySchema } from '../key-responses.js';
 import { keyIdPathSchema, rotateKeyBodySchema } from '../schemas.js';
 
@@ -11,6 +11,7 @@ export const rotateKeyContract = defineContract({
   permission: 'keys:write',
   tableAccess: [
     ...authentication,
+    quotaReading,
     // The old key's change (UpdateItem) and the successor (PutItem), in one transaction with the
     // name lock passing from one to the other and both audit entries.
     { actions: ['PutItem', 'UpdateItem'], partitions: [partitions.key] },

@@ -1,5 +1,5 @@
 import { BODY_ERRORS, defineContract } from '../../contract/route-contract.js';
-import { appendAudit, authentication, partitions } from '../../contract/table-access.js';
+import { appendAudit, authentication, partitions, quotaReading } from '../../contract/table-access.js';
 import { keyDetailsSchema } from '../key-responses.js';
 import { keyIdPathSchema, keyStateBodySchema } from '../schemas.js';
 
@@ -9,7 +9,7 @@ export const suspendKeyContract = defineContract({
   path: '/v1/keys/{id}/suspend',
   entry: 'functions/keys/handlers/suspend-key.ts',
   permission: 'keys:write',
-  tableAccess: [...authentication, { actions: ['PutItem'], partitions: [partitions.key] }, appendAudit],
+  tableAccess: [...authentication, { actions: ['PutItem'], partitions: [partitions.key] }, appendAudit, quotaReading],
   summary: 'Refuse a key everywhere until it is resumed (its expiry keeps running)',
   request: { path: keyIdPathSchema, body: keyStateBodySchema },
   responses: { 200: { description: 'The key, now suspended', schema: keyDetailsSchema } },
