@@ -10,7 +10,7 @@ import { type JwksSource, verifyWithKnownKeys } from '../signing/jwks-source.js'
 import { type AccessTokenClaims, InvalidAccessTokenError, verifyAccessToken } from '../tokens/access-token.js';
 import type { TokenDeps } from '../signing/token-deps.js';
 import type { Credential } from './credentials.js';
-import { countRefusedUse, countUse } from '../usage/usage-counts.js';
+import { countedUse } from '../usage/usage-counts.js';
 import { claimsIssuer, type PersonTrust, verifyPersonToken } from './person-credential.js';
 
 /** Who is calling, and with what: every place that accepts a keygate credential resolves it to this. */
@@ -121,16 +121,7 @@ async function verifyToken(deps: Deps, token: string, trust: TokenTrust, address
   // A token's use counts against its key (`client_id`), in memory, as authenticateLookup counts a
   // key's: allowed, or an AuthenticationError naming its known key (subject) by its reason. A token
   // that does not verify names no key and is not counted. Still no read.
-  const at = deps.clock();
-  let caller: Caller;
-  try {
-    caller = await checkToken(deps, token, trust, address);
-  } catch (error) {
-    countRefusedUse(deps, error, at);
-    throw error;
-  }
-  if (caller.keyId !== undefined) countUse(deps, caller.keyId, 'allowed', at);
-  return { ...caller, usageCountedAt: at };
+  return countedUse(deps, () => checkToken(deps, token, trust, address));
 }
 
 /** verifyToken's checks, before its usage count. */
@@ -152,7 +143,8 @@ async function checkToken(deps: Deps, token: string, trust: TokenTrust, address:
   // A token of a key with limits counts against its key's counters (no read of the key); others touch nothing.
   // A quota without a refill: the key's own uses set its item's TTL (the token's key end is not known here).
   if (claims.kg_lim !== undefined) {
-    await countAgainstLimits(deps, claims.client_id, { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q, limitsCountedOn: claims.kg_lim.on }, undefined);
+    const limits = { rateLimits: claims.kg_lim.rl, quota: claims.kg_lim.q, limitsCountedOn: claims.kg_lim.on };
+    await countAgainstLimits(deps, claims.client_id, limits, undefined);
   }
   const grants: Grants = { roles: claims.roles ?? [], permissions: claims.scope === undefined ? [] : claims.scope.split(' ') };
   return {

@@ -12,7 +12,7 @@ import { addressAllowed } from './key-ip-allowlist.js';
 import { parseKeyString, secretMatches } from './key-string.js';
 import { countAgainstLimits } from '../usage/limit-enforcement.js';
 import { limitsClaim } from '../usage/limit-model.js';
-import { countRefusedUse, countUse } from '../usage/usage-counts.js';
+import { countedUse } from '../usage/usage-counts.js';
 
 /**
  * Authentication of a presented key: the offline checks (shape and checksum, or a JWT-format
@@ -163,16 +163,7 @@ export function judgeKey(presented: PresentedKey, key: KeyRecord | undefined, no
  * Counting is in memory: no I/O here unless a flush is due, and that one is not awaited.
  */
 export async function authenticateLookup(deps: Deps, lookup: KeyLookup, address: ClientAddress = UNKNOWN_ADDRESS): Promise<Principal> {
-  const at = deps.clock();
-  let principal: Principal;
-  try {
-    principal = await judgeAndRecordUse(deps, lookup, address);
-  } catch (error) {
-    countRefusedUse(deps, error, at);
-    throw error;
-  }
-  if (principal.keyId !== undefined) countUse(deps, principal.keyId, 'allowed', at);
-  return { ...principal, usageCountedAt: at };
+  return countedUse(deps, () => judgeAndRecordUse(deps, lookup, address));
 }
 
 /** authenticateLookup's judgement and use record, before its usage count. */

@@ -100,6 +100,27 @@ export function countRefusedUse(deps: Deps, error: unknown, at: Date): void {
 }
 
 /**
+ * Runs the check of one credential (a key's, or an access token's) and counts its use against
+ * the key it names: the principal returned `allowed`, a refusal by countRefusedUse. `at` (taken
+ * before the check) decides the buckets and is returned as `usageCountedAt` (recountAsRefused).
+ */
+export async function countedUse<T extends { keyId?: string | undefined }>(
+  deps: Deps,
+  check: () => Promise<T>,
+): Promise<T & { usageCountedAt: Date }> {
+  const at = deps.clock();
+  let checked: T;
+  try {
+    checked = await check();
+  } catch (error) {
+    countRefusedUse(deps, error, at);
+    throw error;
+  }
+  if (checked.keyId !== undefined) countUse(deps, checked.keyId, 'allowed', at);
+  return { ...checked, usageCountedAt: at };
+}
+
+/**
  * A use counted `allowed` when its credential was authenticated, then refused because the
  * credential lacks the permission asked for (the authorizer, keygate's routes, verify's
  * `insufficient_permissions`): moved to `refused`, in the buckets it was counted in.

@@ -369,22 +369,6 @@ describe('table grants', () => {
     ],
   };
 
-  /**
-   * What checking a credential takes (read the key, record its use, audit a refusal); `replacing`
-   * lines take the place of the lines on the same resource and partitions.
-   */
-  function authentication(replacing: string[] = []): string[] {
-    const base = [
-      'GetItem table KEY#*',
-      'PutItem table AUDIT#*',
-      'UpdateItem table AUDIT#* only attempts,lastAttemptAt,pk,sk',
-      'UpdateItem table LIMIT#* only hits,pk,sk,ttl',
-      'UpdateItem table QUOTA#* only pk,sk,ttl,used',
-      'UpdateItem table KEY#* only inactiveAt,lastUsedAt,pk,revokedAt,sk,ttl',
-    ];
-    const where = (line: string) => line.split(' ').slice(1).join(' ');
-    return [...base.filter((line) => !replacing.some((r) => where(r) === where(line))), ...replacing];
-  }
 
   type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, string | string[]>> };
   const tableStatementsOf = (functionId: string) =>
