@@ -13,6 +13,7 @@ import { parseKeyString, secretMatches } from './key-string.js';
 import { countAgainstLimits } from '../usage/limit-enforcement.js';
 import { limitsClaim } from '../usage/limit-model.js';
 import { countedUse } from '../usage/usage-counts.js';
+import { BoundedMap } from '../shared/bounded-map.js';
 
 /**
  * Authentication of a presented key: the offline checks (shape and checksum, or a JWT-format
@@ -28,15 +29,13 @@ const MINUTE = 60_000;
  * the conditional write (one succeeds, the rest fail and still cost write capacity). Across
  * processes the write's condition remains the rule.
  */
-const sentUseWrites = new Map<string, number>();
-const MAX_TRACKED_USE_WRITES = 10_000;
+const sentUseWrites = new BoundedMap<number>(10_000);
 
 function claimUseWrite(deps: Deps, keyId: string, now: Date): boolean {
   const id = `${deps.tableName}\0${keyId}`;
   const at = now.getTime();
   const sent = sentUseWrites.get(id);
   if (sent !== undefined && at >= sent && at - sent < MINUTE) return false;
-  if (sentUseWrites.size >= MAX_TRACKED_USE_WRITES) sentUseWrites.clear();
   sentUseWrites.set(id, at);
   return true;
 }

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { BoundedMap } from '../shared/bounded-map.js';
 
 /**
  * Where a verifier gets the public keys it trusts: in memory from keygate's own signing-key
@@ -44,9 +45,8 @@ export async function verifyWithKnownKeys<T>(
  * JWT-format keys share it (their key sets differ, so do their verifiers).
  */
 export type LocalVerifier = ReturnType<typeof createLocalJWKSet>;
-const verifiers = new Map<string, LocalVerifier>();
+const verifiers = new BoundedMap<LocalVerifier>(8);
 const verifiersByObject = new WeakMap<JSONWebKeySet, LocalVerifier>();
-const MAX_VERIFIERS = 8;
 
 export function localVerifier(jwks: JSONWebKeySet): LocalVerifier {
   const known = verifiersByObject.get(jwks);
@@ -54,7 +54,6 @@ export function localVerifier(jwks: JSONWebKeySet): LocalVerifier {
   const id = JSON.stringify(jwks.keys);
   let verifier = verifiers.get(id);
   if (!verifier) {
-    if (verifiers.size >= MAX_VERIFIERS) verifiers.clear();
     verifier = createLocalJWKSet(jwks);
     verifiers.set(id, verifier);
   }

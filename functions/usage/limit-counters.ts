@@ -70,15 +70,3 @@ export async function addToCounter(
     throw new UnavailableError('keygate could not count this use against the key\'s limits; retry shortly', 1);
   }
 }
-
-/** A bounded memo of counters seen full (or other per-process counter state), cleared whole when it grows too big. */
-export class BoundedMap<V> extends Map<string, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-
-  override set(key: string, value: V): this {
-    if (this.size >= this.max && !this.has(key)) this.clear();
-    return super.set(key, value);
-  }
-}

@@ -1,7 +1,8 @@
 import type { Deps } from '../runtime/deps.js';
 import { leanReaderOf } from '../shared/dynamodb-lean.js';
 import { LimitRefusalError } from '../shared/errors.js';
-import { addToCounter, BoundedMap, COUNTER_TTL_MARGIN_SECONDS, quotaPk } from './limit-counters.js';
+import { BoundedMap } from '../shared/bounded-map.js';
+import { addToCounter, COUNTER_TTL_MARGIN_SECONDS, quotaPk } from './limit-counters.js';
 import { type Quota, quotaPeriod, type QuotaPeriod } from './limit-model.js';
 
 /**

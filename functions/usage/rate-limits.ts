@@ -1,6 +1,7 @@
 import type { Deps } from '../runtime/deps.js';
 import { LimitRefusalError, type LimitState } from '../shared/errors.js';
-import { addToCounter, BoundedMap, COUNTER_TTL_MARGIN_SECONDS, limitPk } from './limit-counters.js';
+import { BoundedMap } from '../shared/bounded-map.js';
+import { addToCounter, COUNTER_TTL_MARGIN_SECONDS, limitPk } from './limit-counters.js';
 import { FAST_SYNC_MS, fastBatch, type RateLimit, strictShardCount, strictShares, windowSeconds } from './limit-model.js';
 
 /**

@@ -369,7 +369,6 @@ describe('table grants', () => {
     ],
   };
 
-
   type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, string | string[]>> };
   const tableStatementsOf = (functionId: string) =>
     (roleStatements(functionId) as Statement[]).filter(
