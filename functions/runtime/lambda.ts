@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { tokenAccess } from '../contract/route-contract.js';
 import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
@@ -11,9 +12,14 @@ await enableShutdownFlush();
 
 /**
  * The Lambda entry point of a route: its dependencies are built once per cold start, from its
- * contract, plus what `more` adds (a route that needs a client no other route bundles).
+ * contract, plus what `more` adds (a route that needs a client no other route bundles: the
+ * signing keys, runtime/secret-signing-keys.ts; the webhook-secrets key, runtime/webhook-secrets.ts).
  */
 export function lambdaHandler(route: Route, more?: () => Partial<Deps>) {
+  // A route whose contract reads the signing keys gets them only from its handler (see secret-signing-keys.ts).
+  if (tokenAccess(route.contract) === 'signing-keys' && more === undefined) {
+    throw new Error(`route ${route.id} reads the signing keys: its handler must pass secretSigningKeys (functions/runtime/secret-signing-keys.ts) to lambdaHandler`);
+  }
   let deps: Deps | undefined;
   return async (event: APIGatewayProxyEventV2, context?: Context) => {
     // Adds the function name, cold start and Lambda request id to every log line of this invocation.

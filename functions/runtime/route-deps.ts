@@ -5,34 +5,24 @@ import { type RouteContract, tokenAccess } from '../contract/route-contract.js';
 import { deploymentConfig } from '../deployment-config.js';
 import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
-import { ownKeyJwtTrust, remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
-import { SigningKeySecret } from '../signing/signing-key-secret.js';
-import { SigningKeyRing } from '../signing/signing-keys.js';
-import { settingsFor } from '../signing/token-settings.js';
+import { remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
 import { baseDeps, readEnvironment } from './environment.js';
 
 /**
  * A route function's dependencies, from its route-table entry (what tokenAccess() says it
  * needs; infra/signing-keys.ts sets the same variables from the same entry):
- *   signing-keys  ISSUER_URL and SIGNING_KEYS_SECRET_ARN: the signing keys (read from the secret
- *                 on first use), and JWT-format keys are verified with the function's own keys;
+ *   signing-keys  the signing keys: nothing here; the route's handler passes
+ *                 runtime/secret-signing-keys.ts secretSigningKeys to lambdaHandler, so that only
+ *                 these routes' bundles carry the Secrets Manager client;
  *   issuer        ISSUER_URL: JWT-format keys are verified with the key JWKS fetched from the
  *                 issuer (on first need), so no function reads private keys only to verify;
  *   none          neither (public routes that need no issuer).
  */
 const issuerEnvironment = z.object({ ISSUER_URL: issuerUrlSchema });
-const signingEnvironment = issuerEnvironment.extend({ SIGNING_KEYS_SECRET_ARN: z.string().min(1) });
 
 /** The token part of a route's dependencies (see above); the rest is baseDeps(). */
 export function routeTokenDeps(route: RouteContract): Pick<Deps, 'tokens' | 'issuer' | 'keyJwts'> {
-  const access = tokenAccess(route);
-  if (access === 'signing-keys') {
-    const env = readEnvironment(signingEnvironment);
-    const settings = settingsFor(deploymentConfig.tokens);
-    const tokens = { issuer: env.ISSUER_URL, keys: new SigningKeyRing(new SigningKeySecret(env.SIGNING_KEYS_SECRET_ARN), settings), settings };
-    return { tokens, keyJwts: ownKeyJwtTrust(tokens) };
-  }
-  if (access === 'issuer') {
+  if (tokenAccess(route) === 'issuer') {
     const { ISSUER_URL } = readEnvironment(issuerEnvironment);
     return { issuer: ISSUER_URL, keyJwts: remoteKeyJwtTrust(ISSUER_URL) };
   }

@@ -1,5 +1,6 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { json } from '../../http/respond.js';
 import { resetKeySecret } from '../key-lifecycle.js';
 import { resetKeySecretContract } from './reset-key-secret.contract.js';
@@ -9,4 +10,5 @@ export const route = defineRoute(resetKeySecretContract, async ({ path, body, pr
   return json(200, { key: issued.key, ...issued.details });
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);

@@ -1,5 +1,6 @@
 import { defineRoute } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { json } from '../../http/respond.js';
 import { rotateKey } from '../key-operations.js';
 import { rotateKeyContract } from './rotate-key.contract.js';
@@ -9,4 +10,5 @@ export const route = defineRoute(rotateKeyContract, async ({ path, body, princip
   return json(201, { key: issued.key, ...issued.details });
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);

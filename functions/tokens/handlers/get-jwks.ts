@@ -1,5 +1,6 @@
 import { defineOAuthRoute, keySetJson } from '../../http/oauth-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { tokenDeps } from '../../signing/token-deps.js';
 import { getJwksContract } from './get-jwks.contract.js';
 
@@ -9,4 +10,5 @@ export const route = defineOAuthRoute(getJwksContract, async (_request, deps) =>
   return keySetJson(await tokens.keys.jwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);

@@ -1,5 +1,6 @@
 import { defineOAuthRoute, keySetJson } from '../../http/oauth-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { tokenDeps } from '../../signing/token-deps.js';
 import { getKeyJwksContract } from './get-key-jwks.contract.js';
 
@@ -13,4 +14,5 @@ export const route = defineOAuthRoute(getKeyJwksContract, async (_request, deps)
   return keySetJson(await tokens.keys.keyVerificationJwks(deps.clock()), tokens.settings.jwksMaxAgeSeconds);
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);

@@ -1,6 +1,7 @@
 import { defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
 import { logger } from '../../observability/logger.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { tokenDeps } from '../../signing/token-deps.js';
 import { introspectToken } from '../token-service.js';
 import { introspectTokenContract, introspectionRequestSchema } from './introspect-token.contract.js';
@@ -13,4 +14,5 @@ export const route = defineOAuthRoute(introspectTokenContract, async ({ form, re
   return oauthJson(200, result);
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);

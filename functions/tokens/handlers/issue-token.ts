@@ -1,6 +1,7 @@
 import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
 import { requestOrigin } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
+import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
 import { countVerification } from '../../observability/metrics.js';
 import { tokenDeps } from '../../signing/token-deps.js';
 import { OAuthError } from '../oauth-errors.js';
@@ -26,4 +27,5 @@ export const route = defineOAuthRoute(issueTokenContract, async ({ event, form }
   return oauthJson(200, { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
 });
 
-export const handler = lambdaHandler(route);
+// The signing keys, read from Secrets Manager (the contract's tokens: 'signing-keys').
+export const handler = lambdaHandler(route, secretSigningKeys);
