@@ -4,121 +4,136 @@ import { roleGrantSchema } from '../permissions/grants.js';
 import { rateLimitModes } from '../usage/limit-model.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { usage24hSchema } from '../usage/usage-responses.js';
+import { lazySchema, onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * What these routes answer, as zod schemas, for their contracts and the OpenAPI document. Each
  * mirrors a domain function's output. Objects are strict, so test/integration/openapi.test.ts,
  * which validates real responses against the document, fails as soon as a response gains, loses
- * or changes a field that is not described here.
+ * or changes a field that is not described here. Each is built on first use (lazySchema): every
+ * key route's bundle imports this module, and only the OpenAPI document reads more than one.
  */
-const notificationSchema = z
-  .strictObject({
-    at: instant,
-    channelId: z.string(),
-    before: z.string().nullable(),
-    status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped', 'canceled']),
-    firedAt: instant.nullable(),
-    canceledAt: instant.optional(),
-    detail: z.string().optional(),
-  })
-  .meta({ id: 'Notification' });
+const notificationSchema = onFirstUse(() =>
+  z
+    .strictObject({
+      at: instant,
+      channelId: z.string(),
+      before: z.string().nullable(),
+      status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped', 'canceled']),
+      firedAt: instant.nullable(),
+      canceledAt: instant.optional(),
+      detail: z.string().optional(),
+    })
+    .meta({ id: 'Notification' }),
+);
 
-export const keyDetailsSchema = z
-  .strictObject({
-    id: z.string(),
-    name: z.string(),
-    description: z.string(),
-    owner: z.string(),
-    format: z.enum(keyFormats).meta({ description: '"key": a kg_ key string; "jwt": a JWT signed by keygate (typ kg-key+jwt)' }),
-    roles: z.array(roleGrantSchema),
-    permissions: z.array(z.string()),
-    status: z.enum(keyStatuses),
-    createdAt: instant,
-    createdBy: actor,
-    updatedAt: instant,
-    lastUsedAt: instant.nullable(),
-    expiresAt: instant.nullable(),
-    inactivityExpiresAt: instant,
-    effectiveExpiresAt: instant,
-    expiryReason: z.enum(['expires_at', 'inactivity']),
-    secretResetAt: instant.nullable(),
-    previousSecretValidUntil: instant.nullable(),
-    revokedAt: instant.nullable(),
-    revokedBy: actor.nullable(),
-    tags: z.array(z.string()).meta({ description: 'Labels such as team:payments; GET /v1/keys?tag= filters on one' }),
-    meta: z.record(z.string(), z.json()).nullable().meta({ description: 'The key\'s metadata (no secrets, by convention); null: none' }),
-    suspendedAt: instant.nullable(),
-    suspendedBy: actor.nullable(),
-    suspendedReason: z.string().nullable(),
-    allowedIps: z.array(z.string()).nullable().meta({ description: 'CIDR ranges the key may be used from (normalized); null: anywhere' }),
-    rateLimits: z
-      .array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) }))
-      .meta({ description: 'Rate limits: at most `limit` uses per fixed `window`; [] none' }),
-    quota: z
-      .strictObject({
-        remaining: z.number().int().meta({ description: 'The uses the quota was set with (its first period)' }),
-        refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).nullable(),
-        setAt: instant.meta({ description: 'When the quota was set: refill periods count from here' }),
-      })
-      .nullable()
-      .meta({ description: 'The quota as set; null: none' }),
-    quotaRemaining: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: 'Uses left in the current quota period (GET, list, create, PATCH, rotate read it); null: no quota, or not read by this answer' }),
-    predecessorId: z.string().nullable().meta({ description: 'The key this one replaced by a rotation' }),
-    successorId: z.string().nullable().meta({ description: 'The key that replaced this one by a rotation' }),
-    rotatedAt: instant.nullable(),
-    notification: notificationSchema.nullable(),
-    defaultNotifications: z.array(notificationSchema),
-    notificationHistory: z.array(notificationSchema).meta({ description: 'Earlier notifications, oldest first (at most 20): fired, or canceled' }),
-    leakAlerts: z.array(notificationSchema).meta({
-      description: "Alerts sent because GitHub secret scanning reported the key's string and keygate suspended it (deployments whose leaks.action is suspend): one per channel",
-    }),
-  })
-  .meta({ id: 'KeyDetails' });
+export const keyDetailsSchema = lazySchema(() =>
+  z
+    .strictObject({
+      id: z.string(),
+      name: z.string(),
+      description: z.string(),
+      owner: z.string(),
+      format: z.enum(keyFormats).meta({ description: '"key": a kg_ key string; "jwt": a JWT signed by keygate (typ kg-key+jwt)' }),
+      roles: z.array(roleGrantSchema),
+      permissions: z.array(z.string()),
+      status: z.enum(keyStatuses),
+      createdAt: instant,
+      createdBy: actor,
+      updatedAt: instant,
+      lastUsedAt: instant.nullable(),
+      expiresAt: instant.nullable(),
+      inactivityExpiresAt: instant,
+      effectiveExpiresAt: instant,
+      expiryReason: z.enum(['expires_at', 'inactivity']),
+      secretResetAt: instant.nullable(),
+      previousSecretValidUntil: instant.nullable(),
+      revokedAt: instant.nullable(),
+      revokedBy: actor.nullable(),
+      tags: z.array(z.string()).meta({ description: 'Labels such as team:payments; GET /v1/keys?tag= filters on one' }),
+      meta: z.record(z.string(), z.json()).nullable().meta({ description: 'The key\'s metadata (no secrets, by convention); null: none' }),
+      suspendedAt: instant.nullable(),
+      suspendedBy: actor.nullable(),
+      suspendedReason: z.string().nullable(),
+      allowedIps: z.array(z.string()).nullable().meta({ description: 'CIDR ranges the key may be used from (normalized); null: anywhere' }),
+      rateLimits: z
+        .array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) }))
+        .meta({ description: 'Rate limits: at most `limit` uses per fixed `window`; [] none' }),
+      quota: z
+        .strictObject({
+          remaining: z.number().int().meta({ description: 'The uses the quota was set with (its first period)' }),
+          refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).nullable(),
+          setAt: instant.meta({ description: 'When the quota was set: refill periods count from here' }),
+        })
+        .nullable()
+        .meta({ description: 'The quota as set; null: none' }),
+      quotaRemaining: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: 'Uses left in the current quota period (GET, list, create, PATCH, rotate read it); null: no quota, or not read by this answer' }),
+      predecessorId: z.string().nullable().meta({ description: 'The key this one replaced by a rotation' }),
+      successorId: z.string().nullable().meta({ description: 'The key that replaced this one by a rotation' }),
+      rotatedAt: instant.nullable(),
+      notification: notificationSchema().nullable(),
+      defaultNotifications: z.array(notificationSchema()),
+      notificationHistory: z.array(notificationSchema()).meta({ description: 'Earlier notifications, oldest first (at most 20): fired, or canceled' }),
+      leakAlerts: z.array(notificationSchema()).meta({
+        description: "Alerts sent because GitHub secret scanning reported the key's string and keygate suspended it (deployments whose leaks.action is suspend): one per channel",
+      }),
+    })
+    .meta({ id: 'KeyDetails' }),
+);
 
 /** GET /v1/keys/{id}: the details and the last 24 hours' usage counts (functions/usage/key-usage.ts). */
-export const keyDetailsWithUsageSchema = keyDetailsSchema.extend({ usage24h: usage24hSchema }).meta({ id: 'KeyDetailsWithUsage' });
+export const keyDetailsWithUsageSchema = lazySchema(() =>
+    keyDetailsSchema.unwrap().extend({ usage24h: usage24hSchema.unwrap() }).meta({ id: 'KeyDetailsWithUsage' }),
+);
 
-export const issuedKeySchema = keyDetailsSchema
-  .extend({ key: z.string().meta({ description: 'The key string, or the JWT of a JWT-format key: shown in this response only' }) })
-  .meta({ id: 'IssuedKey' });
+export const issuedKeySchema = lazySchema(() =>
+    keyDetailsSchema
+    .unwrap()
+    .extend({ key: z.string().meta({ description: 'The key string, or the JWT of a JWT-format key: shown in this response only' }) })
+    .meta({ id: 'IssuedKey' }),
+);
 
-export const keyPageSchema = page(keyDetailsSchema);
+export const keyPageSchema = lazySchema(() => page(keyDetailsSchema.unwrap()));
 
-export const verificationSchema = z.strictObject({
-  valid: z.boolean(),
-  code: z.enum([
-    'valid',
-    'malformed',
-    'invalid',
-    'expired',
-    'expired_inactive',
-    'revoked',
-    'suspended',
-    'ip_not_allowed',
-    'rate_limited',
-    'quota_exhausted',
-    'insufficient_permissions',
-  ]),
-  keyId: z.string().nullable(),
-  owner: z.string().nullable(),
-  permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
-  expiresAt: instant.nullable(),
-  meta: z
-    .record(z.string(), z.json())
-    .nullable()
-    .meta({ description: "The key's metadata, when the key is valid (null: none, or not known)" }),
-});
+export const verificationSchema = lazySchema(() =>
+  z.strictObject({
+    valid: z.boolean(),
+    code: z.enum([
+      'valid',
+      'malformed',
+      'invalid',
+      'expired',
+      'expired_inactive',
+      'revoked',
+      'suspended',
+      'ip_not_allowed',
+      'rate_limited',
+      'quota_exhausted',
+      'insufficient_permissions',
+    ]),
+    keyId: z.string().nullable(),
+    owner: z.string().nullable(),
+    permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
+    expiresAt: instant.nullable(),
+    meta: z
+      .record(z.string(), z.json())
+      .nullable()
+      .meta({ description: "The key's metadata, when the key is valid (null: none, or not known)" }),
+  }),
+);
 
-export const ownerActionResultSchema = z
-  .strictObject({
-    owner: z.string(),
-    action: z.enum(['suspend', 'revoke']),
-    count: z.number().int().meta({ description: 'Keys suspended (or revoked) by this call, one audit entry each' }),
-    failed: z.number().int().meta({ description: 'Keys that could not be changed (changed concurrently twice, or holding grants the caller lacks)' }),
-    complete: z.boolean().meta({ description: 'False when the time budget ran out first: call again to continue' }),
-  })
-  .meta({ id: 'OwnerKeysActionResult' });
+export const ownerActionResultSchema = lazySchema(() =>
+  z
+    .strictObject({
+      owner: z.string(),
+      action: z.enum(['suspend', 'revoke']),
+      count: z.number().int().meta({ description: 'Keys suspended (or revoked) by this call, one audit entry each' }),
+      failed: z.number().int().meta({ description: 'Keys that could not be changed (changed concurrently twice, or holding grants the caller lacks)' }),
+      complete: z.boolean().meta({ description: 'False when the time budget ran out first: call again to continue' }),
+    })
+    .meta({ id: 'OwnerKeysActionResult' }),
+);

@@ -1,37 +1,44 @@
 import * as z from 'zod';
 import { instant } from '../contract/response-parts.js';
+import { lazySchema } from '../shared/on-first-use.js';
 
-/** Usage counts as the usage route and the key details answer them (functions/usage/key-usage.ts). */
-const counts = {
+/** Usage counts as the usage route and the key details answer them (functions/usage/key-usage.ts); built on first use. */
+const counts = () => ({
   allowed: z.number().int().meta({ description: 'Uses that were let through' }),
   rateLimited: z.number().int().meta({ description: 'Uses refused by one of the key\'s rate limits' }),
   refused: z.number().int().meta({
     description: 'Uses refused otherwise: wrong secret, expired, suspended, IP allowlist, quota, missing permission',
   }),
-};
+});
 
-export const usageCountsSchema = z.strictObject(counts).meta({ id: 'UsageCounts' });
+export const usageCountsSchema = lazySchema(() => z.strictObject(counts()).meta({ id: 'UsageCounts' }));
 
-export const usageBucketSchema = z
-  .strictObject({ start: instant.meta({ description: 'The minute or hour the counts are for (its start)' }), ...counts })
-  .meta({ id: 'UsageBucket' });
+export const usageBucketSchema = lazySchema(() =>
+  z
+    .strictObject({ start: instant.meta({ description: 'The minute or hour the counts are for (its start)' }), ...counts() })
+    .meta({ id: 'UsageBucket' }),
+);
 
-export const keyUsageSchema = z
-  .strictObject({
-    keyId: z.string(),
-    granularity: z.enum(['minute', 'hour']),
-    from: instant,
-    to: instant,
-    buckets: z.array(usageBucketSchema).meta({
-      description: 'Buckets whose start lies in [from, to) and that hold any use, oldest first (sparse: a bucket without uses is left out)',
+export const keyUsageSchema = lazySchema(() =>
+  z
+    .strictObject({
+      keyId: z.string(),
+      granularity: z.enum(['minute', 'hour']),
+      from: instant,
+      to: instant,
+      buckets: z.array(usageBucketSchema.unwrap()).meta({
+        description: 'Buckets whose start lies in [from, to) and that hold any use, oldest first (sparse: a bucket without uses is left out)',
+      }),
+      total: usageCountsSchema.unwrap(),
+    })
+    .meta({ id: 'KeyUsage' }),
+);
+
+export const usage24hSchema = lazySchema(() =>
+  z
+    .strictObject({ since: instant.meta({ description: 'The start of the first hour counted: the current hour and the 23 before it' }), ...counts() })
+    .meta({
+      id: 'KeyUsage24h',
+      description: 'Uses of the key in the last 24 hours (hour buckets). Counts reach the table in batches: the last few seconds may not show yet',
     }),
-    total: usageCountsSchema,
-  })
-  .meta({ id: 'KeyUsage' });
-
-export const usage24hSchema = z
-  .strictObject({ since: instant.meta({ description: 'The start of the first hour counted: the current hour and the 23 before it' }), ...counts })
-  .meta({
-    id: 'KeyUsage24h',
-    description: 'Uses of the key in the last 24 hours (hour buckets). Counts reach the table in batches: the last few seconds may not show yet',
-  });
+);
