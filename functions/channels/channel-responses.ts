@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { actor, instant, page } from '../contract/response-parts.js';
+import { lazySchema, onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * What these routes answer, as zod schemas, for their contracts and the OpenAPI document. Each
@@ -7,7 +8,8 @@ import { actor, instant, page } from '../contract/response-parts.js';
  * which validates real responses against the document, fails as soon as a response gains, loses
  * or changes a field that is not described here.
  */
-const channelBase = {
+/** Built on first use, as every schema here (lazySchema): each channel route's bundle imports them all. */
+const channelBase = onFirstUse(() => ({
   id: z.string(),
   name: z.string(),
   owner: z.string().nullable().meta({ description: 'Whose channel; null for channels made before channels had owners (admin channels)' }),
@@ -16,41 +18,47 @@ const channelBase = {
   }),
   createdAt: instant,
   createdBy: actor,
-};
-export const channelSchema = z
-  .discriminatedUnion('type', [
-    z.strictObject({ ...channelBase, type: z.literal('email'), addresses: z.array(z.string()) }),
-    z.strictObject({ ...channelBase, type: z.literal('webhook'), url: z.string() }),
-    z.strictObject({ ...channelBase, type: z.literal('operator') }),
-  ])
-  .meta({ id: 'Channel' });
+}));
+export const channelSchema = lazySchema(() =>
+  z
+    .discriminatedUnion('type', [
+      z.strictObject({ ...channelBase(), type: z.literal('email'), addresses: z.array(z.string()) }),
+      z.strictObject({ ...channelBase(), type: z.literal('webhook'), url: z.string() }),
+      z.strictObject({ ...channelBase(), type: z.literal('operator') }),
+    ])
+    .meta({ id: 'Channel' }),
+);
 
-export const createdChannelSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...channelBase, type: z.literal('email'), addresses: z.array(z.string()) }),
-  z.strictObject({
-    ...channelBase,
-    type: z.literal('webhook'),
-    url: z.string(),
-    signingSecret: z.string().meta({ description: 'Standard Webhooks signing secret: shown in this response only' }),
-  }),
-  z.strictObject({ ...channelBase, type: z.literal('operator') }),
-]);
+export const createdChannelSchema = lazySchema(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ ...channelBase(), type: z.literal('email'), addresses: z.array(z.string()) }),
+    z.strictObject({
+      ...channelBase(),
+      type: z.literal('webhook'),
+      url: z.string(),
+      signingSecret: z.string().meta({ description: 'Standard Webhooks signing secret: shown in this response only' }),
+    }),
+    z.strictObject({ ...channelBase(), type: z.literal('operator') }),
+  ]),
+);
 
-export const channelPageSchema = page(channelSchema);
+export const channelPageSchema = lazySchema(() => page(channelSchema.unwrap()));
 
-export const operatorMessageSchema = z
-  .strictObject({
-    id: z.string(),
-    channelId: z.string(),
-    channelName: z.string(),
-    keyId: z.string(),
-    owner: z.string().nullable().meta({ description: "The key's owner; null for messages stored before messages had owners (admins only)" }),
-    subject: z.string(),
-    text: z.string(),
-    createdAt: instant,
-    acknowledgedAt: instant.nullable(),
-    acknowledgedBy: actor.nullable(),
-  })
-  .meta({ id: 'OperatorMessage' });
+export const operatorMessageSchema = lazySchema(() =>
+  z
+    .strictObject({
+      id: z.string(),
+      channelId: z.string(),
+      channelName: z.string(),
+      keyId: z.string(),
+      owner: z.string().nullable().meta({ description: "The key's owner; null for messages stored before messages had owners (admins only)" }),
+      subject: z.string(),
+      text: z.string(),
+      createdAt: instant,
+      acknowledgedAt: instant.nullable(),
+      acknowledgedBy: actor.nullable(),
+    })
+    .meta({ id: 'OperatorMessage' }),
+);
 
-export const operatorMessagePageSchema = page(operatorMessageSchema);
+export const operatorMessagePageSchema = lazySchema(() => page(operatorMessageSchema.unwrap()));
