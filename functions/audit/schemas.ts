@@ -5,6 +5,7 @@ import { ownerSchema } from '../shared/owner-schema.js';
 import { pageQuerySchema } from '../shared/page-query.js';
 import { authenticationFailures } from '../shared/errors.js';
 import { type AuditEntry, auditActions } from './audit-model.js';
+import { lazySchema } from '../shared/on-first-use.js';
 
 /** An instant as the audit log stores it (toISOString: UTC, milliseconds), so string order is time order. */
 const instant = (field: string) =>
@@ -14,46 +15,49 @@ const instant = (field: string) =>
     .refine((date) => date.getUTCFullYear() >= 1970 && date.getUTCFullYear() <= 9999, `${field} must lie between the years 1970 and 9999`)
     .transform((date) => date.toISOString());
 
-export const listAuditQuerySchema = z
-  .strictObject({
-    /** Entries about this key (its lifecycle and failed authentications with it). */
-    keyId: z.string().regex(KEY_ID, 'keyId must be the 22-character id of a key').optional(),
-    /** Entries by this owner's keys (the owner of the calling key). */
-    actor: ownerSchema.optional(),
-    action: z.enum(auditActions).optional(),
-    /** Inclusive. */
-    from: instant('from').optional(),
-    /** Exclusive. */
-    to: instant('to').optional(),
-    ...pageQuerySchema.shape,
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, 'from must be before to');
+export const listAuditQuerySchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** Entries about this key (its lifecycle and failed authentications with it). */
+      keyId: z.string().regex(KEY_ID, 'keyId must be the 22-character id of a key').optional(),
+      /** Entries by this owner's keys (the owner of the calling key). */
+      actor: ownerSchema.optional(),
+      action: z.enum(auditActions).optional(),
+      /** Inclusive. */
+      from: instant('from').optional(),
+      /** Exclusive. */
+      to: instant('to').optional(),
+      ...pageQuerySchema.shape,
+    })
+    .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, 'from must be before to'),
+);
 export type ListAuditInput = z.infer<typeof listAuditQuerySchema>;
 
-const nullableString = z.string().nullable();
 
 export { personSchema };
 
-export const auditEntrySchema = z
-  .strictObject({
-    id: z.string(),
-    at: z.iso.datetime(),
-    action: z.enum(auditActions),
-    outcome: z.enum(['success', 'failure']),
-    actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).nullable(),
-    keyId: nullableString,
-    target: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
-    reason: z.enum(authenticationFailures).nullable(),
-    requestId: nullableString,
-    sourceIp: nullableString,
-    userAgent: nullableString,
-    details: z.record(z.string(), z.unknown()),
-    attempts: z.number().int().min(1).optional(),
-    lastAttemptAt: z.iso.datetime().optional(),
-  })
-  .meta({ id: 'AuditEntry', description: 'One audited change or (aggregated per key, reason, source IP and minute) failed authentication' });
+export const auditEntrySchema = lazySchema(() =>
+  z
+    .strictObject({
+      id: z.string(),
+      at: z.iso.datetime(),
+      action: z.enum(auditActions),
+      outcome: z.enum(['success', 'failure']),
+      actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).nullable(),
+      keyId: z.string().nullable(),
+      target: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
+      reason: z.enum(authenticationFailures).nullable(),
+      requestId: z.string().nullable(),
+      sourceIp: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      details: z.record(z.string(), z.unknown()),
+      attempts: z.number().int().min(1).optional(),
+      lastAttemptAt: z.iso.datetime().optional(),
+    })
+    .meta({ id: 'AuditEntry', description: 'One audited change or (aggregated per key, reason, source IP and minute) failed authentication' }),
+);
 
-export const auditPageSchema = z.strictObject({ items: z.array(auditEntrySchema), nextCursor: z.string().nullable() });
+export const auditPageSchema = lazySchema(() => z.strictObject({ items: z.array(auditEntrySchema.unwrap()), nextCursor: z.string().nullable() }));
 
 // The schema describes the stored entry exactly: a field added to one must be added to the other.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

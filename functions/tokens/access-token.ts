@@ -5,6 +5,7 @@ import { roleGrantSchema } from '../permissions/grants.js';
 import { signJwt } from '../signing/jws-sign.js';
 import type { Signer } from '../signing/signing-keys.js';
 import { localVerifier } from '../signing/jwks-source.js';
+import { lazySchema } from '../shared/on-first-use.js';
 
 /**
  * Access tokens: JWTs in the RFC 9068 profile (`typ: at+jwt`), signed with the current signing
@@ -16,33 +17,35 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
-export const accessTokenClaimsSchema = z.object({
-  iss: z.string(),
-  /** The key's owner. */
-  sub: z.string(),
-  aud: z.union([z.string(), z.array(z.string())]),
-  /** The key id. */
-  client_id: z.string(),
-  iat: z.number().int(),
-  exp: z.number().int(),
-  jti: z.string(),
-  /** Space-separated `resource:access` permissions held on every instance. */
-  scope: z.string().optional(),
-  /** The key's roles with their instance scopes; absent when `scope` was narrowed on request. */
-  roles: z.array(roleGrantSchema).optional(),
-  /** Fingerprint of the key secret that minted the token (see secretFingerprint). */
-  kg_sfp: z.string(),
-  /**
-   * The key's IP allowlist when it was minted (normalized CIDR ranges): the keygate authorizer
-   * refuses the token from any other address. Absent: the key had none.
-   */
-  kg_ips: z.array(z.string()).optional(),
-  /**
-   * The key's rate limits and quota when it was minted (functions/usage/limit-model.ts): each use
-   * of the token counts against its key's counters, with no read of the key. Absent: none.
-   */
-  kg_lim: limitsClaimSchema.optional(),
-});
+export const accessTokenClaimsSchema = lazySchema(() =>
+  z.object({
+    iss: z.string(),
+    /** The key's owner. */
+    sub: z.string(),
+    aud: z.union([z.string(), z.array(z.string())]),
+    /** The key id. */
+    client_id: z.string(),
+    iat: z.number().int(),
+    exp: z.number().int(),
+    jti: z.string(),
+    /** Space-separated `resource:access` permissions held on every instance. */
+    scope: z.string().optional(),
+    /** The key's roles with their instance scopes; absent when `scope` was narrowed on request. */
+    roles: z.array(roleGrantSchema).optional(),
+    /** Fingerprint of the key secret that minted the token (see secretFingerprint). */
+    kg_sfp: z.string(),
+    /**
+     * The key's IP allowlist when it was minted (normalized CIDR ranges): the keygate authorizer
+     * refuses the token from any other address. Absent: the key had none.
+     */
+    kg_ips: z.array(z.string()).optional(),
+    /**
+     * The key's rate limits and quota when it was minted (functions/usage/limit-model.ts): each use
+     * of the token counts against its key's counters, with no read of the key. Absent: none.
+     */
+    kg_lim: limitsClaimSchema.optional(),
+  }),
+);
 
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>;
 
