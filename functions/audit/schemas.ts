@@ -27,7 +27,7 @@ export const listAuditQuerySchema = lazySchema(() =>
       from: instant('from').optional(),
       /** Exclusive. */
       to: instant('to').optional(),
-      ...pageQuerySchema.shape,
+      ...pageQuerySchema.unwrap().shape,
     })
     .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, 'from must be before to'),
 );
@@ -43,7 +43,7 @@ export const auditEntrySchema = lazySchema(() =>
       at: z.iso.datetime(),
       action: z.enum(auditActions),
       outcome: z.enum(['success', 'failure']),
-      actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.optional() }).nullable(),
+      actor: z.strictObject({ owner: z.string(), keyId: z.string().optional(), person: personSchema.unwrap().optional() }).nullable(),
       keyId: z.string().nullable(),
       target: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
       reason: z.enum(authenticationFailures).nullable(),

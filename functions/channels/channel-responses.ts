@@ -16,8 +16,8 @@ const channelBase = onFirstUse(() => ({
   adminChannel: z.boolean().meta({
     description: "Created by an admin for its own owner: admins may send any owner's key notifications to it; only admins delete it",
   }),
-  createdAt: instant,
-  createdBy: actor,
+  createdAt: instant.unwrap(),
+  createdBy: actor.unwrap(),
 }));
 export const channelSchema = lazySchema(() =>
   z
@@ -54,9 +54,9 @@ export const operatorMessageSchema = lazySchema(() =>
       owner: z.string().nullable().meta({ description: "The key's owner; null for messages stored before messages had owners (admins only)" }),
       subject: z.string(),
       text: z.string(),
-      createdAt: instant,
-      acknowledgedAt: instant.nullable(),
-      acknowledgedBy: actor.nullable(),
+      createdAt: instant.unwrap(),
+      acknowledgedAt: instant.unwrap().nullable(),
+      acknowledgedBy: actor.unwrap().nullable(),
     })
     .meta({ id: 'OperatorMessage' }),
 );

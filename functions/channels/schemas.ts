@@ -45,11 +45,11 @@ export const channelIdPathSchema = lazySchema(() =>
 /** Listings by owner: non-admins see only their own owner's (and may name only it); admins all, or one owner's. */
 const ownerFilter = onFirstUse(() => ownerSchema.optional().meta({ description: "Only this owner's; non-admins may give only their own" }));
 
-export const listChannelsQuerySchema = lazySchema(() => pageQuerySchema.extend({ owner: ownerFilter() }));
+export const listChannelsQuerySchema = lazySchema(() => pageQuerySchema.unwrap().extend({ owner: ownerFilter() }));
 export type ListChannelsInput = z.infer<typeof listChannelsQuerySchema>;
 
 export const operatorMessagesQuerySchema = lazySchema(() =>
-  pageQuerySchema.extend({
+  pageQuerySchema.unwrap().extend({
     owner: ownerFilter(),
     acknowledged: z.enum(['true', 'false']).optional(),
   }),

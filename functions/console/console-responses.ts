@@ -10,8 +10,8 @@ export const callerSchema = lazySchema(() =>
       owner: z.string(),
       admin: z.boolean(),
       keyId: z.string().optional(),
-      person: personSchema.optional(),
-      grants: z.strictObject({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) }),
+      person: personSchema.unwrap().optional(),
+      grants: z.strictObject({ roles: z.array(roleGrantSchema.unwrap()), permissions: z.array(z.string()) }),
       permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])),
     })
     .meta({ id: 'Caller' }),

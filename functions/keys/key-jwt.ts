@@ -36,7 +36,7 @@ const keyJwtClaimsSchema = onFirstUse(() =>
     sub: z.string(),
     key_id: z.string().regex(KEY_ID),
     /** As the key held them when this JWT was issued; the stored grants are authoritative. */
-    grants: z.object({ roles: z.array(roleGrantSchema), permissions: z.array(z.string()) }),
+    grants: z.object({ roles: z.array(roleGrantSchema.unwrap()), permissions: z.array(z.string()) }),
     iat: z.number().int(),
     exp: z.number().int(),
     jti: z.string().min(1),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../shared/on-first-use.js';
 
 /**
  * What an owner attaches to a key besides its grants (PRODUCT §9, Unkey's `meta`, GitLab's labels).
@@ -39,34 +40,40 @@ function longKey(value: unknown): string | undefined {
   return undefined;
 }
 
-export const metaSchema = z
-  .record(z.string(), z.json())
-  .superRefine((meta, ctx) => {
-    const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
-    if (bytes > META_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `meta must be at most ${META_MAX_BYTES} bytes as JSON (it is ${bytes})` });
-    if (depthOf(meta) > META_MAX_DEPTH) ctx.addIssue({ code: 'custom', message: `meta must nest objects and arrays at most ${META_MAX_DEPTH} deep` });
-    const bad = longKey(meta);
-    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: 'meta keys must be 1 to 64 characters' });
-  })
-  .meta({
-    description:
-      `A small JSON object (at most ${META_MAX_BYTES} bytes, ${META_MAX_DEPTH} levels) returned by verify and passed by the authorizer. ` +
-      'No secrets: it is shown wherever the key is.',
-  }) as z.ZodType<KeyMeta>;
+export const metaSchema = lazySchema(() =>
+  z
+    .record(z.string(), z.json())
+    .superRefine((meta, ctx) => {
+      const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
+      if (bytes > META_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `meta must be at most ${META_MAX_BYTES} bytes as JSON (it is ${bytes})` });
+      if (depthOf(meta) > META_MAX_DEPTH) ctx.addIssue({ code: 'custom', message: `meta must nest objects and arrays at most ${META_MAX_DEPTH} deep` });
+      const bad = longKey(meta);
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', message: 'meta keys must be 1 to 64 characters' });
+    })
+    .meta({
+      description:
+        `A small JSON object (at most ${META_MAX_BYTES} bytes, ${META_MAX_DEPTH} levels) returned by verify and passed by the authorizer. ` +
+        'No secrets: it is shown wherever the key is.',
+    }) as z.ZodType<KeyMeta>,
+);
 
-export const tagSchema = z
-  .string()
-  .max(97)
-  .regex(
-    TAG_PATTERN,
-    'a tag is a lower-case name, optionally with ":value" (team:payments, env:prod): letters, digits and . _ - (the value also / @ +)',
-  );
+export const tagSchema = lazySchema(() =>
+  z
+    .string()
+    .max(97)
+    .regex(
+      TAG_PATTERN,
+      'a tag is a lower-case name, optionally with ":value" (team:payments, env:prod): letters, digits and . _ - (the value also / @ +)',
+    ),
+);
 
-export const tagsSchema = z
-  .array(tagSchema)
-  .max(MAX_TAGS, `a key carries at most ${MAX_TAGS} tags`)
-  .transform((tags) => [...new Set(tags)].sort())
-  .meta({ description: `Labels such as team:payments or env:prod, at most ${MAX_TAGS}; GET /v1/keys?tag= filters on one` });
+export const tagsSchema = lazySchema(() =>
+  z
+    .array(tagSchema.unwrap())
+    .max(MAX_TAGS, `a key carries at most ${MAX_TAGS} tags`)
+    .transform((tags) => [...new Set(tags)].sort())
+    .meta({ description: `Labels such as team:payments or env:prod, at most ${MAX_TAGS}; GET /v1/keys?tag= filters on one` }),
+);
 
 /** The stored form: no attribute for no tags or no meta (null clears on an edit). */
 export function metadataFields(input: { tags?: string[] | undefined; meta?: KeyMeta | null | undefined }): { tags?: string[]; meta?: KeyMeta } {

@@ -16,12 +16,12 @@ import { lazySchema, onFirstUse } from '../shared/on-first-use.js';
 const notificationSchema = onFirstUse(() =>
   z
     .strictObject({
-      at: instant,
+      at: instant.unwrap(),
       channelId: z.string(),
       before: z.string().nullable(),
       status: z.enum(['scheduled', 'sending', 'sent', 'failed', 'dropped', 'canceled']),
-      firedAt: instant.nullable(),
-      canceledAt: instant.optional(),
+      firedAt: instant.unwrap().nullable(),
+      canceledAt: instant.unwrap().optional(),
       detail: z.string().optional(),
     })
     .meta({ id: 'Notification' }),
@@ -35,25 +35,25 @@ export const keyDetailsSchema = lazySchema(() =>
       description: z.string(),
       owner: z.string(),
       format: z.enum(keyFormats).meta({ description: '"key": a kg_ key string; "jwt": a JWT signed by keygate (typ kg-key+jwt)' }),
-      roles: z.array(roleGrantSchema),
+      roles: z.array(roleGrantSchema.unwrap()),
       permissions: z.array(z.string()),
       status: z.enum(keyStatuses),
-      createdAt: instant,
-      createdBy: actor,
-      updatedAt: instant,
-      lastUsedAt: instant.nullable(),
-      expiresAt: instant.nullable(),
-      inactivityExpiresAt: instant,
-      effectiveExpiresAt: instant,
+      createdAt: instant.unwrap(),
+      createdBy: actor.unwrap(),
+      updatedAt: instant.unwrap(),
+      lastUsedAt: instant.unwrap().nullable(),
+      expiresAt: instant.unwrap().nullable(),
+      inactivityExpiresAt: instant.unwrap(),
+      effectiveExpiresAt: instant.unwrap(),
       expiryReason: z.enum(['expires_at', 'inactivity']),
-      secretResetAt: instant.nullable(),
-      previousSecretValidUntil: instant.nullable(),
-      revokedAt: instant.nullable(),
-      revokedBy: actor.nullable(),
+      secretResetAt: instant.unwrap().nullable(),
+      previousSecretValidUntil: instant.unwrap().nullable(),
+      revokedAt: instant.unwrap().nullable(),
+      revokedBy: actor.unwrap().nullable(),
       tags: z.array(z.string()).meta({ description: 'Labels such as team:payments; GET /v1/keys?tag= filters on one' }),
       meta: z.record(z.string(), z.json()).nullable().meta({ description: 'The key\'s metadata (no secrets, by convention); null: none' }),
-      suspendedAt: instant.nullable(),
-      suspendedBy: actor.nullable(),
+      suspendedAt: instant.unwrap().nullable(),
+      suspendedBy: actor.unwrap().nullable(),
       suspendedReason: z.string().nullable(),
       allowedIps: z.array(z.string()).nullable().meta({ description: 'CIDR ranges the key may be used from (normalized); null: anywhere' }),
       rateLimits: z
@@ -63,7 +63,7 @@ export const keyDetailsSchema = lazySchema(() =>
         .strictObject({
           remaining: z.number().int().meta({ description: 'The uses the quota was set with (its first period)' }),
           refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).nullable(),
-          setAt: instant.meta({ description: 'When the quota was set: refill periods count from here' }),
+          setAt: instant.unwrap().meta({ description: 'When the quota was set: refill periods count from here' }),
         })
         .nullable()
         .meta({ description: 'The quota as set; null: none' }),
@@ -74,7 +74,7 @@ export const keyDetailsSchema = lazySchema(() =>
         .meta({ description: 'Uses left in the current quota period (GET, list, create, PATCH, rotate read it); null: no quota, or not read by this answer' }),
       predecessorId: z.string().nullable().meta({ description: 'The key this one replaced by a rotation' }),
       successorId: z.string().nullable().meta({ description: 'The key that replaced this one by a rotation' }),
-      rotatedAt: instant.nullable(),
+      rotatedAt: instant.unwrap().nullable(),
       notification: notificationSchema().nullable(),
       defaultNotifications: z.array(notificationSchema()),
       notificationHistory: z.array(notificationSchema()).meta({ description: 'Earlier notifications, oldest first (at most 20): fired, or canceled' }),
@@ -118,7 +118,7 @@ export const verificationSchema = lazySchema(() =>
     keyId: z.string().nullable(),
     owner: z.string().nullable(),
     permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
-    expiresAt: instant.nullable(),
+    expiresAt: instant.unwrap().nullable(),
     meta: z
       .record(z.string(), z.json())
       .nullable()

@@ -57,16 +57,16 @@ export const createKeyBodySchema = lazySchema(() =>
       .enum(keyFormats, { error: 'format must be "key" (a kg_ key string) or "jwt" (a signed JWT)' })
       .optional()
       .meta({ description: 'What the key string looks like: "key" (default) or "jwt", a JWT signed by keygate' }),
-    roles: grantsInputSchema.roles.default([]),
-    permissions: grantsInputSchema.permissions.default([]),
+    roles: grantsInputSchema().roles.default([]),
+    permissions: grantsInputSchema().permissions.default([]),
     expiresAt: parts().expiresAt.nullable().optional(),
     expiresIn: parts().durationText.optional(),
     notification: notificationInputSchema.unwrap().optional(),
-    tags: tagsSchema.optional(),
-    meta: metaSchema.optional(),
+    tags: tagsSchema.unwrap().optional(),
+    meta: metaSchema.unwrap().optional(),
     allowedIps: parts().allowedIps.optional(),
-    rateLimits: rateLimitsInputSchema.optional(),
-    quota: quotaInputSchema.optional(),
+    rateLimits: rateLimitsInputSchema.unwrap().optional(),
+    quota: quotaInputSchema.unwrap().optional(),
   }),
 );
 export type CreateKeyInput = z.infer<typeof createKeyBodySchema>;
@@ -76,20 +76,20 @@ export const updateKeyBodySchema = lazySchema(() =>
     .strictObject({
       name: parts().name.optional(),
       description: parts().description.optional(),
-      roles: grantsInputSchema.roles.optional(),
-      permissions: grantsInputSchema.permissions.optional(),
+      roles: grantsInputSchema().roles.optional(),
+      permissions: grantsInputSchema().permissions.optional(),
       expiresAt: parts().expiresAt.optional(),
       expiresIn: parts().durationText.optional(),
       notification: notificationInputSchema.unwrap().optional(),
       /** Replaces the tags ([] removes them all). */
-      tags: tagsSchema.optional(),
+      tags: tagsSchema.unwrap().optional(),
       /** Replaces the metadata; null removes it. */
-      meta: metaSchema.nullable().optional(),
+      meta: metaSchema.unwrap().nullable().optional(),
       allowedIps: parts().allowedIps.optional(),
       /** Replaces the rate limits; [] or null removes them. Counts in the current windows carry on. */
-      rateLimits: rateLimitsInputSchema.optional(),
+      rateLimits: rateLimitsInputSchema.unwrap().optional(),
       /** Sets the quota afresh (its full `remaining`, periods counted from now); null removes it. */
-      quota: quotaInputSchema.optional(),
+      quota: quotaInputSchema.unwrap().optional(),
     })
     .refine(
       (body) => Object.keys(body).length > 0,
@@ -130,7 +130,7 @@ export const listKeysQuerySchema = lazySchema(() =>
   z.strictObject({
     owner: ownerSchema.optional(),
     status: z.enum(keyStatuses).optional(),
-    tag: tagSchema.optional().meta({ description: 'Only keys carrying this tag (team:payments)' }),
+    tag: tagSchema.unwrap().optional().meta({ description: 'Only keys carrying this tag (team:payments)' }),
     namePrefix: z
       .string()
       .min(1, 'namePrefix must not be empty')
@@ -143,7 +143,7 @@ export const listKeysQuerySchema = lazySchema(() =>
     unusedSince: instantQuery('unusedSince')
       .optional()
       .meta({ description: 'Only keys with no use recorded at or after this instant (never-used keys included; uses are recorded once a minute)' }),
-    ...pageQuerySchema.shape,
+    ...pageQuerySchema.unwrap().shape,
   }),
 );
 export type ListKeysInput = z.infer<typeof listKeysQuerySchema>;
@@ -162,7 +162,7 @@ export const verifyKeyBodySchema = lazySchema(() =>
       /** Also check this permission (`resource:access`); unknown permissions are a 400. */
       permission: z.string().min(1).max(130).optional(),
       /** The instance the permission must cover (e.g. a cloud account id for a scoped role). */
-      instance: scopeIdSchema.optional(),
+      instance: scopeIdSchema.unwrap().optional(),
       /**
        * The address the key's presenter called the service from: a key with an IP allowlist is
        * checked against it (and refused with code ip_not_allowed). Absent: the allowlist is not checked.

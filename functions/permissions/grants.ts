@@ -1,22 +1,26 @@
 import * as z from 'zod';
 import { ValidationError } from '../shared/errors.js';
 import { type Access, accessLevels, type Catalog, resourceNamed, roleNamed } from './catalog.js';
+import { lazySchema, onFirstUse } from '../shared/on-first-use.js';
 
 /**
  * Grants: what a key may do. A key holds roles (some scoped to instances) and direct
  * permissions. Everything stored is canonical: aliases resolved, duplicates removed, sorted.
  */
-export const scopeIdSchema = z.string().regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'scope ids are 1-128 letters, digits or . _ : @ / -');
+export const scopeIdSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9._:@/-]{1,128}$/, 'scope ids are 1-128 letters, digits or . _ : @ / -'));
 
-export const roleGrantSchema = z.strictObject({
-  role: z.string().min(1).max(64),
-  scope: z.union([z.literal('*'), z.array(scopeIdSchema).max(100)]).optional(),
-});
+export const roleGrantSchema = lazySchema(() =>
+  z.strictObject({
+    role: z.string().min(1).max(64),
+    scope: z.union([z.literal('*'), z.array(scopeIdSchema.unwrap()).max(100)]).optional(),
+  }),
+);
 
-export const grantsInputSchema = {
-  roles: z.array(roleGrantSchema).max(20),
+/** The grant fields of a key's create and edit bodies (functions/keys/schemas.ts), built on first use. */
+export const grantsInputSchema = onFirstUse(() => ({
+  roles: z.array(roleGrantSchema.unwrap()).max(20),
   permissions: z.array(z.string().min(1).max(130)).max(100),
-};
+}));
 
 export type RoleGrant = z.infer<typeof roleGrantSchema>;
 

@@ -31,7 +31,7 @@ export const accessTokenClaimsSchema = lazySchema(() =>
     /** Space-separated `resource:access` permissions held on every instance. */
     scope: z.string().optional(),
     /** The key's roles with their instance scopes; absent when `scope` was narrowed on request. */
-    roles: z.array(roleGrantSchema).optional(),
+    roles: z.array(roleGrantSchema.unwrap()).optional(),
     /** Fingerprint of the key secret that minted the token (see secretFingerprint). */
     kg_sfp: z.string(),
     /**
@@ -43,7 +43,7 @@ export const accessTokenClaimsSchema = lazySchema(() =>
      * The key's rate limits and quota when it was minted (functions/usage/limit-model.ts): each use
      * of the token counts against its key's counters, with no read of the key. Absent: none.
      */
-    kg_lim: limitsClaimSchema.optional(),
+    kg_lim: limitsClaimSchema.unwrap().optional(),
   }),
 );
 

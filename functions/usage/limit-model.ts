@@ -1,6 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import * as z from 'zod';
 import { addDuration, durationOrUndefined } from '../shared/durations.js';
+import { lazySchema } from '../shared/on-first-use.js';
 
 /**
  * What a key's rate limits and quota are, as input, as stored and as an access token carries them:
@@ -41,61 +42,65 @@ export interface RateLimit {
   mode: RateLimitMode;
 }
 
-export const rateLimitInputSchema = z
-  .strictObject({
-    limit: z
-      .number({ error: 'rateLimits[].limit must be a whole number of uses' })
-      .int('rateLimits[].limit must be a whole number of uses')
-      .min(1, 'rateLimits[].limit must be at least 1')
-      .max(MAX_LIMIT, `rateLimits[].limit must be at most ${MAX_LIMIT}`),
-    window: z
-      .string({ error: 'rateLimits[].window must be an ISO 8601 duration such as PT1S, PT1M or P1D' })
-      .min(2)
-      .max(40)
-      .meta({ description: 'ISO 8601 duration of whole seconds, PT1S to P31D (no months or years)' }),
-    mode: z
-      .enum(rateLimitModes, { error: 'rateLimits[].mode must be "strict" (exact) or "fast" (counted in memory, bounded overshoot)' })
-      .optional()
-      .meta({
-        description: `"strict": one conditional write per use, exact; "fast": counted per process, reconciled; default ${DEFAULT_RATE_LIMIT_MODE}`,
-      }),
-  })
-  .superRefine((input, context) => {
-    const seconds = windowSecondsOrError(input.window);
-    if (typeof seconds === 'string') {
-      context.addIssue({ code: 'custom', path: ['window'], message: seconds });
-      return;
-    }
-    const mode = input.mode ?? DEFAULT_RATE_LIMIT_MODE;
-    const rate = input.limit / seconds;
-    const ceiling = mode === 'strict' ? MAX_STRICT_RATE : MAX_FAST_RATE;
-    if (rate > ceiling) {
-      context.addIssue({
-        code: 'custom',
-        path: ['limit'],
-        message:
-          `a ${mode} rate limit may allow at most ${ceiling} uses per second (limit / window); ` +
-          `${input.limit} per ${input.window} is ${Math.round(rate)}`,
-      });
-    }
-  });
-
-export const rateLimitsInputSchema = z
-  .array(rateLimitInputSchema, { error: 'rateLimits must be a list of { limit, window, mode? }' })
-  .max(MAX_RATE_LIMITS, `rateLimits: at most ${MAX_RATE_LIMITS} limits`)
-  .superRefine((limits, context) => {
-    const seen = new Set<number>();
-    for (const [index, limit] of limits.entries()) {
-      const seconds = windowSecondsOrError(limit.window);
-      if (typeof seconds === 'string') continue;
-      if (seen.has(seconds)) {
-        context.addIssue({ code: 'custom', path: [index, 'window'], message: `rateLimits: two limits with the window ${limit.window}` });
+export const rateLimitInputSchema = lazySchema(() =>
+  z
+    .strictObject({
+      limit: z
+        .number({ error: 'rateLimits[].limit must be a whole number of uses' })
+        .int('rateLimits[].limit must be a whole number of uses')
+        .min(1, 'rateLimits[].limit must be at least 1')
+        .max(MAX_LIMIT, `rateLimits[].limit must be at most ${MAX_LIMIT}`),
+      window: z
+        .string({ error: 'rateLimits[].window must be an ISO 8601 duration such as PT1S, PT1M or P1D' })
+        .min(2)
+        .max(40)
+        .meta({ description: 'ISO 8601 duration of whole seconds, PT1S to P31D (no months or years)' }),
+      mode: z
+        .enum(rateLimitModes, { error: 'rateLimits[].mode must be "strict" (exact) or "fast" (counted in memory, bounded overshoot)' })
+        .optional()
+        .meta({
+          description: `"strict": one conditional write per use, exact; "fast": counted per process, reconciled; default ${DEFAULT_RATE_LIMIT_MODE}`,
+        }),
+    })
+    .superRefine((input, context) => {
+      const seconds = windowSecondsOrError(input.window);
+      if (typeof seconds === 'string') {
+        context.addIssue({ code: 'custom', path: ['window'], message: seconds });
+        return;
       }
-      seen.add(seconds);
-    }
-  })
-  .nullable()
-  .meta({ description: 'Rate limits: at most 4, each { limit, window, mode }; [] or null (on PATCH) removes them' });
+      const mode = input.mode ?? DEFAULT_RATE_LIMIT_MODE;
+      const rate = input.limit / seconds;
+      const ceiling = mode === 'strict' ? MAX_STRICT_RATE : MAX_FAST_RATE;
+      if (rate > ceiling) {
+        context.addIssue({
+          code: 'custom',
+          path: ['limit'],
+          message:
+            `a ${mode} rate limit may allow at most ${ceiling} uses per second (limit / window); ` +
+            `${input.limit} per ${input.window} is ${Math.round(rate)}`,
+        });
+      }
+    }),
+);
+
+export const rateLimitsInputSchema = lazySchema(() =>
+  z
+    .array(rateLimitInputSchema.unwrap(), { error: 'rateLimits must be a list of { limit, window, mode? }' })
+    .max(MAX_RATE_LIMITS, `rateLimits: at most ${MAX_RATE_LIMITS} limits`)
+    .superRefine((limits, context) => {
+      const seen = new Set<number>();
+      for (const [index, limit] of limits.entries()) {
+        const seconds = windowSecondsOrError(limit.window);
+        if (typeof seconds === 'string') continue;
+        if (seen.has(seconds)) {
+          context.addIssue({ code: 'custom', path: [index, 'window'], message: `rateLimits: two limits with the window ${limit.window}` });
+        }
+        seen.add(seconds);
+      }
+    })
+    .nullable()
+    .meta({ description: 'Rate limits: at most 4, each { limit, window, mode }; [] or null (on PATCH) removes them' }),
+);
 export type RateLimitsInput = z.infer<typeof rateLimitsInputSchema>;
 
 function windowSecondsOrError(window: string): number | string {
@@ -161,27 +166,29 @@ const countSchema = (field: string) =>
     .min(0, `${field} must be at least 0`)
     .max(MAX_QUOTA, `${field} must be at most ${MAX_QUOTA}`);
 
-export const quotaInputSchema = z
-  .strictObject({
-    remaining: countSchema('quota.remaining'),
-    refill: z
-      .strictObject({
-        amount: countSchema('quota.refill.amount').min(1, 'quota.refill.amount must be at least 1'),
-        interval: z
-          .string()
-          .min(2)
-          .max(40)
-          .meta({ description: 'ISO 8601 duration, PT1M to P1Y: each period the remaining count is set back to amount' }),
-      })
-      .optional(),
-  })
-  .superRefine((input, context) => {
-    if (input.refill === undefined) return;
-    const error = intervalError(input.refill.interval);
-    if (error !== undefined) context.addIssue({ code: 'custom', path: ['refill', 'interval'], message: error });
-  })
-  .nullable()
-  .meta({ description: 'Remaining uses, optionally refilled each interval; null (on PATCH) removes it' });
+export const quotaInputSchema = lazySchema(() =>
+  z
+    .strictObject({
+      remaining: countSchema('quota.remaining'),
+      refill: z
+        .strictObject({
+          amount: countSchema('quota.refill.amount').min(1, 'quota.refill.amount must be at least 1'),
+          interval: z
+            .string()
+            .min(2)
+            .max(40)
+            .meta({ description: 'ISO 8601 duration, PT1M to P1Y: each period the remaining count is set back to amount' }),
+        })
+        .optional(),
+    })
+    .superRefine((input, context) => {
+      if (input.refill === undefined) return;
+      const error = intervalError(input.refill.interval);
+      if (error !== undefined) context.addIssue({ code: 'custom', path: ['refill', 'interval'], message: error });
+    })
+    .nullable()
+    .meta({ description: 'Remaining uses, optionally refilled each interval; null (on PATCH) removes it' }),
+);
 export type QuotaInput = z.infer<typeof quotaInputSchema>;
 
 function intervalError(interval: string): string | undefined {
@@ -234,18 +241,20 @@ function scaled(duration: Temporal.Duration, n: number): Temporal.Duration {
 
 
 /** What an access token of a key with limits carries (claim `kg_lim`), so verifying it reads nothing. */
-export const limitsClaimSchema = z.strictObject({
-  rl: z.array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) })).optional(),
-  q: z
-    .strictObject({
-      remaining: z.number().int(),
-      refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).optional(),
-      setAt: z.string(),
-    })
-    .optional(),
-  /** The key whose counters the uses move, when not the token's own (KeyRecord.limitsCountedOn). */
-  on: z.string().optional(),
-});
+export const limitsClaimSchema = lazySchema(() =>
+  z.strictObject({
+    rl: z.array(z.strictObject({ limit: z.number().int(), window: z.string(), mode: z.enum(rateLimitModes) })).optional(),
+    q: z
+      .strictObject({
+        remaining: z.number().int(),
+        refill: z.strictObject({ amount: z.number().int(), interval: z.string() }).optional(),
+        setAt: z.string(),
+      })
+      .optional(),
+    /** The key whose counters the uses move, when not the token's own (KeyRecord.limitsCountedOn). */
+    on: z.string().optional(),
+  }),
+);
 export type LimitsClaim = z.infer<typeof limitsClaimSchema>;
 
 /** The claim of a key's limits; undefined when it has none (its tokens carry nothing new). */

@@ -15,7 +15,7 @@ export const usageCountsSchema = lazySchema(() => z.strictObject(counts()).meta(
 
 export const usageBucketSchema = lazySchema(() =>
   z
-    .strictObject({ start: instant.meta({ description: 'The minute or hour the counts are for (its start)' }), ...counts() })
+    .strictObject({ start: instant.unwrap().meta({ description: 'The minute or hour the counts are for (its start)' }), ...counts() })
     .meta({ id: 'UsageBucket' }),
 );
 
@@ -24,8 +24,8 @@ export const keyUsageSchema = lazySchema(() =>
     .strictObject({
       keyId: z.string(),
       granularity: z.enum(['minute', 'hour']),
-      from: instant,
-      to: instant,
+      from: instant.unwrap(),
+      to: instant.unwrap(),
       buckets: z.array(usageBucketSchema.unwrap()).meta({
         description: 'Buckets whose start lies in [from, to) and that hold any use, oldest first (sparse: a bucket without uses is left out)',
       }),
@@ -36,7 +36,7 @@ export const keyUsageSchema = lazySchema(() =>
 
 export const usage24hSchema = lazySchema(() =>
   z
-    .strictObject({ since: instant.meta({ description: 'The start of the first hour counted: the current hour and the 23 before it' }), ...counts() })
+    .strictObject({ since: instant.unwrap().meta({ description: 'The start of the first hour counted: the current hour and the 23 before it' }), ...counts() })
     .meta({
       id: 'KeyUsage24h',
       description: 'Uses of the key in the last 24 hours (hour buckets). Counts reach the table in batches: the last few seconds may not show yet',
