@@ -11,11 +11,11 @@ import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signin
  * It names the AWSCURRENT stage rather than relying on the default version: the rotation protocol
  * moves that label, and the moto contract test showed an engine whose default did not follow it.
  *
- * The SDK's Secrets Manager client is loaded on the first read, not when the function starts:
- * every function that checks keys bundles this module (a JWT-format key may need the signing
- * keys), and most never read the secret. The SDK import must stay a dynamic import(): esbuild
- * hoists a static import of an external package to the top of the bundle, even from a module
- * that is itself imported lazily.
+ * Only the routes that read the signing keys bundle this module (functions/runtime/
+ * secret-signing-keys.ts), and even they load the SDK's Secrets Manager client on the first read,
+ * not when the function starts (a key create or verify in the kg_ format never reads the secret).
+ * The SDK import must stay a dynamic import(): esbuild hoists a static import of an external
+ * package to the top of the bundle, even from a module that is itself imported lazily.
  */
 export class SigningKeySecret implements SigningKeySource {
   constructor(
