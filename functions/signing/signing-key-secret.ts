@@ -13,7 +13,7 @@ import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signin
  *
  * Only the routes that read the signing keys bundle this module (functions/runtime/
  * secret-signing-keys.ts), and even they load the SDK's Secrets Manager client on the first read,
- * not when the function starts (a key create or verify in the kg_ format never reads the secret).
+ * not when the function starts (creating a key in the kg_ format, say, never reads the secret).
  * The SDK import must stay a dynamic import(): esbuild hoists a static import of an external
  * package to the top of the bundle, even from a module that is itself imported lazily.
  */
