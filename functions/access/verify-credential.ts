@@ -95,9 +95,12 @@ async function verifyPerson(deps: Deps, token: string, people: PersonTrust): Pro
   return { credential: 'person', owner: person.owner, person: person.person, grants: person.grants, expanded: person.expanded, expiresAt: person.expiresAt };
 }
 
+/** The principal as a caller, in one copy: its IP allowlist and limits are the key's business, not the route's. */
 function keyCaller(principal: Principal): Caller {
-  const { allowedIps: _allowedIps, limits: _limits, ...caller } = principal;
-  return { ...caller, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
+  const caller: Caller = { ...principal, credential: 'key', keyId: principal.keyId ?? '', expiresAt: principal.expiresAt ?? null };
+  if (caller.allowedIps !== undefined) caller.allowedIps = undefined;
+  if (caller.limits !== undefined) caller.limits = undefined;
+  return caller;
 }
 
 /** The token's JWKS may predate a rotation: one re-read when the token names an unknown key. */
