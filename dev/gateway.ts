@@ -113,8 +113,9 @@ export function createGateway({ deps, routeTable = routes, throttles = DEFAULT_T
     return compileRoute(definition, throttle === undefined ? undefined : new TokenBucket(throttle, monotonicNow));
   });
   for (const route of compiled) if (route.definition.authorizer) route.definition.authorizer.identitySource.forEach(checkIdentitySource);
+  const table = indexRoutes(compiled);
   return createServer((req, res) => {
-    serve(compiled, deps, integrationTimeoutMs, req, res).catch((error: unknown) => {
+    serve(table, deps, integrationTimeoutMs, req, res).catch((error: unknown) => {
       console.error('local gateway: failed to answer', req.method, req.url, error);
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' }, randomUUID());
       else res.destroy();
@@ -143,21 +144,52 @@ function compileRoute(definition: GatewayRoute, bucket: TokenBucket | undefined)
   return { definition, pattern: new RegExp(`^${source}$`), paramNames, module, bucket };
 }
 
-async function serve(compiled: CompiledRoute[], deps: Deps, integrationTimeoutMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * The routes of one method: those without path parameters by their path, the others in order of
+ * their number of parameters (fewest first; the table's order among equals), so a request is
+ * matched with one lookup or a few patterns, not every route's.
+ */
+interface MethodRoutes {
+  exact: Map<string, CompiledRoute>;
+  patterned: CompiledRoute[];
+}
+
+function indexRoutes(compiled: readonly CompiledRoute[]): Map<string, MethodRoutes> {
+  const byMethod = new Map<string, MethodRoutes>();
+  for (const route of compiled) {
+    const { method, path } = route.definition;
+    let routes = byMethod.get(method);
+    if (!routes) byMethod.set(method, (routes = { exact: new Map(), patterned: [] }));
+    if (route.paramNames.length > 0) routes.patterned.push(route);
+    else if (!routes.exact.has(path)) routes.exact.set(path, route);
+  }
+  for (const routes of byMethod.values()) routes.patterned.sort((a, b) => a.paramNames.length - b.paramNames.length);
+  return byMethod;
+}
+
+/** A route without path parameters wins over one with them, and fewer parameters over more, as in API Gateway. */
+function matchRoute(table: Map<string, MethodRoutes>, method: string, rawPath: string): { route: CompiledRoute; values: string[] } | undefined {
+  const routes = table.get(method);
+  if (!routes) return undefined;
+  const exact = routes.exact.get(rawPath);
+  if (exact) return { route: exact, values: [] };
+  for (const route of routes.patterned) {
+    const found = route.pattern.exec(rawPath);
+    if (found) return { route, values: found.slice(1) };
+  }
+  return undefined;
+}
+
+async function serve(table: Map<string, MethodRoutes>, deps: Deps, integrationTimeoutMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID();
-  const started = new Date();
+  const startedMs = Date.now();
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
   const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
   const rawQueryString = queryStart === -1 ? '' : url.slice(queryStart + 1);
   const method = req.method ?? 'GET';
 
-  let match: { route: CompiledRoute; values: string[] } | undefined;
-  for (const route of compiled) {
-    const found = route.definition.method === method ? route.pattern.exec(rawPath) : null;
-    // A route without path parameters wins over one with them, as in API Gateway.
-    if (found && (!match || route.paramNames.length < match.route.paramNames.length)) match = { route, values: found.slice(1) };
-  }
+  const match = matchRoute(table, method, rawPath);
   if (!match) return drainThen(req, () => send(res, 404, { message: 'Not Found' }, requestId));
   // Throttling comes before the authorizer and the integration: a throttled request costs no invocation.
   if (match.route.bucket && !match.route.bucket.take()) return drainThen(req, () => send(res, 429, { message: 'Too Many Requests' }, requestId));
@@ -177,12 +209,20 @@ async function serve(compiled: CompiledRoute[], deps: Deps, integrationTimeoutMs
   const body = await readBody(req);
   if (body === 'too large') return send(res, 413, { message: 'Request Entity Too Large' }, requestId, { connection: 'close' });
 
+  // From the raw name/value list (what headersDistinct is built from, without its arrays): names
+  // lower-cased, repeated headers joined with commas, cookies split, as API Gateway does.
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (values === undefined) continue;
-    if (name === 'cookie') cookies = values.flatMap((v) => v.split(';')).map((c) => c.trim()).filter((c) => c !== '');
-    else headers[name] = values.join(',');
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    if (name === 'cookie') {
+      for (const cookie of value.split(';')) {
+        const trimmed = cookie.trim();
+        if (trimmed !== '') (cookies ??= []).push(trimmed);
+      }
+    } else headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
   const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
@@ -210,8 +250,8 @@ async function serve(compiled: CompiledRoute[], deps: Deps, integrationTimeoutMs
       requestId,
       routeKey,
       stage: '$default',
-      time: clfTime(started),
-      timeEpoch: started.getTime(),
+      time: clfTime(startedMs),
+      timeEpoch: startedMs,
     },
     ...(body.length > 0 ? { body: textBody ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !textBody,
@@ -273,12 +313,19 @@ const AUTHORIZER_FAILED: Verdict = { refused: { status: 500, message: 'Internal 
 async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxyEventV2, deps: Deps): Promise<Verdict> {
   const values = authorizer.identitySource.map((source) => identityValue(source, event));
   if (values.some((value) => value === undefined || value === '')) return UNAUTHORIZED;
-  const cacheKey = JSON.stringify(values);
-  const cache = decisionCaches.get(authorizer) ?? new Map<string, { until: number; verdict: Verdict }>();
-  decisionCaches.set(authorizer, cache);
-  const now = deps.clock().getTime();
-  const cached = cache.get(cacheKey);
-  if (cached && now < cached.until) return cached.verdict;
+  // With caching off (the bench's demo API, the tests of an uncached authorizer) no key, clock or lookup.
+  const caching = authorizer.resultsCacheTtlSeconds > 0 && authorizer.identitySource.length > 0;
+  let cache: Map<string, { until: number; verdict: Verdict }> | undefined;
+  let cacheKey = '';
+  let now = 0;
+  if (caching) {
+    cacheKey = JSON.stringify(values);
+    cache = decisionCaches.get(authorizer);
+    if (!cache) decisionCaches.set(authorizer, (cache = new Map()));
+    now = deps.clock().getTime();
+    const cached = cache.get(cacheKey);
+    if (cached && now < cached.until) return cached.verdict;
+  }
 
   const authorizerEvent: APIGatewayRequestAuthorizerEventV2 = {
     version: '2.0',
@@ -307,7 +354,7 @@ async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxy
     return AUTHORIZER_FAILED;
   }
   const verdict: Verdict = isAuthorized ? { context: context ?? {} } : FORBIDDEN;
-  if (authorizer.resultsCacheTtlSeconds > 0 && authorizer.identitySource.length > 0) {
+  if (cache) {
     cache.set(cacheKey, { until: now + authorizer.resultsCacheTtlSeconds * 1000, verdict });
   }
   return verdict;
@@ -367,8 +414,16 @@ function send(res: ServerResponse, statusCode: number, body: unknown, requestId:
   writeResult(res, { statusCode, headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) }, requestId);
 }
 
-/** `requestContext.time` is in Common Log Format: `12/Mar/2020:19:03:58 +0000`. */
-function clfTime(date: Date): string {
-  const [, day, month, year, time] = /^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/.exec(date.toUTCString()) ?? [];
-  return `${day}/${month}/${year}:${time} +0000`;
+/** `requestContext.time` is in Common Log Format: `12/Mar/2020:19:03:58 +0000`; formatted once per second. */
+let clfSecond = Number.NaN;
+let clfText = '';
+
+function clfTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== clfSecond) {
+    const [, day, month, year, time] = /^\w+, (\d+) (\w+) (\d+) ([\d:]+) GMT$/.exec(new Date(second * 1000).toUTCString()) ?? [];
+    clfText = `${day}/${month}/${year}:${time} +0000`;
+    clfSecond = second;
+  }
+  return clfText;
 }

@@ -79,7 +79,7 @@ export async function readPresentedKey(deps: Deps, presented: string): Promise<P
   }
   const parsed = parseKeyString(deps.config.keyPrefix, presented);
   if (!parsed) throw new AuthenticationError('malformed', 'not a keygate key: the string is malformed or its checksum is wrong');
-  return { ...parsed, expired: false };
+  return { keyId: parsed.keyId, secret: parsed.secret, expired: false };
 }
 
 /**
@@ -101,7 +101,7 @@ async function checkPresentedKey(deps: Deps, presented: string): Promise<{ prese
 /** A presented key's lookup on its own: the offline checks, then one read unless they refused it. */
 export async function lookUpKey(deps: Deps, presented: string): Promise<KeyLookup> {
   const checked = await checkPresentedKey(deps, presented);
-  return 'refused' in checked ? checked : { ...checked, record: await keyStore(deps).findKey(checked.presented.keyId) };
+  return 'refused' in checked ? checked : { presented: checked.presented, record: await keyStore(deps).findKey(checked.presented.keyId) };
 }
 
 /**
@@ -225,5 +225,5 @@ export async function authenticateKeyAlongside(
   const other = await checkPresentedKey(deps, alongside);
   const records = await keyStore(deps).findKeys('refused' in other ? [caller.keyId] : [caller.keyId, other.presented.keyId]);
   const principal = await authenticateLookup(deps, { presented: caller, record: records.get(caller.keyId) }, address);
-  return { principal, alongside: 'refused' in other ? other : { ...other, record: records.get(other.presented.keyId) } };
+  return { principal, alongside: 'refused' in other ? other : { presented: other.presented, record: records.get(other.presented.keyId) } };
 }

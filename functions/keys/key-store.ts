@@ -33,16 +33,17 @@ type Item = Record<string, NativeAttributeValue>;
 /** Set by a use record and by nothing else; every other write to a key item leaves it out (a Put) or removes it. */
 const USE_MARK = KEY_USE_MARK;
 
-const TABLE_ATTRIBUTES = ['pk', 'sk', 'ttl', USE_MARK, ...KEY_INDEX_TABLE_ATTRIBUTES];
+const TABLE_ATTRIBUTES = new Set<string>(['pk', 'sk', 'ttl', USE_MARK, ...KEY_INDEX_TABLE_ATTRIBUTES]);
 
 /** The whole item, as a create or an edit Puts it: without the use mark (this write is not a use). */
 function toItem(key: KeyRecord, ttl: number): Item {
   return { ...key, pk: keyPk(key.id), sk: KEY_SK, ...keyIndexAttributes(key), ttl };
 }
 
+/** Copies what is not a table attribute (a copy, then deletes, left the record in slow dictionary mode: every request reads one). */
 function fromItem(item: Item): KeyRecord {
-  const record = { ...item };
-  for (const attribute of TABLE_ATTRIBUTES) delete record[attribute];
+  const record: Item = {};
+  for (const attribute of Object.keys(item)) if (!TABLE_ATTRIBUTES.has(attribute)) record[attribute] = item[attribute];
   return record as KeyRecord;
 }
 

@@ -124,6 +124,8 @@ export class LeanDynamoReader {
   private readonly interceptors: ReadInterceptor[] = [];
   private target: Promise<Target> | undefined;
   private signer: Promise<SignatureV4> | undefined;
+  /** Both, once resolved: every call after the first signs and sends without waiting on them. */
+  private ready: { target: Target; signer: SignatureV4 } | undefined;
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private clockOffsetMs = 0;
@@ -208,7 +210,9 @@ export class LeanDynamoReader {
   }
 
   private async call(operation: string, input: unknown): Promise<unknown> {
-    const deadline = AbortSignal.timeout(this.timeouts.deadlineMs);
+    // The call's deadline as a time (performance.now()), not an AbortSignal: each attempt's one timer
+    // is cut short to it, and a retry that would wait past it gives up at once.
+    const deadline = performance.now() + this.timeouts.deadlineMs;
     const body = JSON.stringify(input);
     let skewRetried = false;
     for (let attempt = 1; ; attempt++) {
@@ -228,7 +232,7 @@ export class LeanDynamoReader {
       } catch (error) {
         failure = error;
       }
-      if (deadline.aborted) throw unavailable(failure);
+      if (performance.now() >= deadline) throw unavailable(failure);
       const retry = retryKind(failure);
       const cost = retry === 'timeout' ? RETRY.timeoutCost : RETRY.retryCost;
       if (retry === undefined || attempt >= this.maxAttempts || this.quota < cost) {
@@ -237,11 +241,8 @@ export class LeanDynamoReader {
       this.quota -= cost;
       const base = retry === 'throttling' ? RETRY.throttlingBaseDelayMs : RETRY.baseDelayMs;
       const delayMs = Math.random() * Math.min(RETRY.maxDelayMs, base * 2 ** (attempt - 1));
-      try {
-        await sleep(delayMs, undefined, { signal: deadline });
-      } catch {
-        throw unavailable(failure);
-      }
+      if (performance.now() + delayMs >= deadline) throw unavailable(failure);
+      await sleep(delayMs);
     }
   }
 
@@ -253,8 +254,12 @@ export class LeanDynamoReader {
     return true;
   }
 
-  private async attempt(operation: string, body: string, deadline: AbortSignal): Promise<Answer> {
-    const [target, signer] = await Promise.all([this.resolveTarget(), this.resolveSigner()]);
+  private async attempt(operation: string, body: string, deadline: number): Promise<Answer> {
+    if (!this.ready) {
+      const [target, signer] = await Promise.all([this.resolveTarget(), this.resolveSigner()]);
+      this.ready = { target, signer };
+    }
+    const { target, signer } = this.ready;
     const signed = await signer.sign(
       {
         method: 'POST',
@@ -271,10 +276,17 @@ export class LeanDynamoReader {
     return this.send(target, signed.headers, body, deadline);
   }
 
-  private send(target: Target, headers: Record<string, string>, body: string, deadline: AbortSignal): Promise<Answer> {
+  private send(target: Target, headers: Record<string, string>, body: string, deadline: number): Promise<Answer> {
     const https = target.protocol === 'https:';
     return new Promise<Answer>((done, fail) => {
       let answered = false;
+      /** One timer at a time: to connect, then to answer, each cut short by the call's deadline. */
+      const arm = (limitMs: number, message: string) => {
+        const left = deadline - performance.now();
+        return left <= limitMs
+          ? setTimeout(() => giveUp(new AttemptTimeoutError('the DynamoDB call passed its deadline')), Math.max(0, left))
+          : setTimeout(() => giveUp(new AttemptTimeoutError(message)), limitMs);
+      };
       const req = (https ? httpsRequest : httpRequest)({
         method: 'POST',
         hostname: target.hostname,
@@ -288,32 +300,33 @@ export class LeanDynamoReader {
         if (answered) return;
         answered = true;
         clearTimeout(timer);
-        deadline.removeEventListener('abort', onDeadline);
         req.destroy(error);
         fail(error);
       };
-      const onDeadline = () => giveUp(new AttemptTimeoutError('the DynamoDB call passed its deadline'));
-      deadline.addEventListener('abort', onDeadline, { once: true });
-      let timer = setTimeout(() => giveUp(new AttemptTimeoutError('no connection to DynamoDB in time')), this.timeouts.connectionTimeoutMs);
+      let timer = arm(this.timeouts.connectionTimeoutMs, 'no connection to DynamoDB in time');
       req.once('socket', (socket) => {
         const waitForAnswer = () => {
           clearTimeout(timer);
-          timer = setTimeout(() => giveUp(new AttemptTimeoutError('no answer from DynamoDB in time')), this.timeouts.requestTimeoutMs);
+          timer = arm(this.timeouts.requestTimeoutMs, 'no answer from DynamoDB in time');
         };
         if (socket.connecting) socket.once(https ? 'secureConnect' : 'connect', waitForAnswer);
         else waitForAnswer();
       });
       req.on('error', (error) => giveUp(error));
       req.once('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
         res.on('error', (error) => giveUp(error));
         res.once('end', () => {
           if (answered) return;
           answered = true;
           clearTimeout(timer);
-          deadline.removeEventListener('abort', onDeadline);
-          done({ status: res.statusCode ?? 0, date: res.headers.date, body: Buffer.concat(chunks).toString('utf8') });
+          const status = res.statusCode ?? 0;
+          // The Date header only matters to a refusal (clock skew): the headers are parsed only then.
+          done({ status, date: status < 300 ? undefined : res.headers.date, body: text });
         });
       });
       req.end(body);

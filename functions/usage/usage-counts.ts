@@ -51,35 +51,40 @@ function tableUsage(deps: Pick<Deps, 'ddb' | 'tableName' | 'config'>): TableUsag
   return usage;
 }
 
-/** Adds `delta` to one pending write; false when the buffer is full and this write is new (dropped). */
-function addPending(usage: TableUsage, write: PendingWrite): boolean {
-  const id = pendingId(write.keyId, write.granularity, write.start);
+/**
+ * Adds `counts` to one pending write; false when the buffer is full and this write is new
+ * (dropped). Allocates only for a new write: a hot key's uses land in one that exists.
+ */
+function addPending(usage: TableUsage, keyId: string, granularity: UsageGranularity, start: number, counts: Readonly<UsageCounts>): boolean {
+  const id = pendingId(keyId, granularity, start);
   const existing = usage.pending.get(id);
   if (existing) {
-    for (const outcome of usageOutcomes) existing.counts[outcome] += write.counts[outcome];
+    for (const outcome of usageOutcomes) existing.counts[outcome] += counts[outcome];
     return true;
   }
   if (usage.pending.size >= usage.deps.config.usage.maxBufferedEntries) return false;
-  usage.pending.set(id, { ...write, counts: { ...write.counts } });
+  usage.pending.set(id, { keyId, granularity, start, counts: { ...counts } });
   return true;
 }
 
-function add(deps: Deps, keyId: string, at: Date, counts: UsageCounts): void {
+function add(deps: Deps, keyId: string, at: Date, counts: Readonly<UsageCounts>): void {
   const usage = tableUsage(deps);
   usage.deps = deps;
-  let dropped = false;
-  for (const granularity of ['minute', 'hour'] as const) {
-    dropped = !addPending(usage, { keyId, granularity, start: bucketStart(at, granularity), counts }) || dropped;
-  }
-  if (dropped) countUsageDropped(keyId);
+  const ms = at.getTime();
+  const minute = addPending(usage, keyId, 'minute', bucketStart(ms, 'minute'), counts);
+  const hour = addPending(usage, keyId, 'hour', bucketStart(ms, 'hour'), counts);
+  if (!minute || !hour) countUsageDropped(keyId);
   startFlushIfDue(usage);
 }
 
+/** One use of each outcome, built once (addPending copies what it keeps). */
+const ONE_USE = Object.fromEntries(
+  usageOutcomes.map((outcome) => [outcome, Object.freeze({ ...zeroCounts(), [outcome]: 1 })]),
+) as Record<UsageOutcome, Readonly<UsageCounts>>;
+
 /** One use of a key (a token's use counts against its key): `at` decides its buckets. */
 export function countUse(deps: Deps, keyId: string, outcome: UsageOutcome, at: Date): void {
-  const counts = zeroCounts();
-  counts[outcome] = 1;
-  add(deps, keyId, at, counts);
+  add(deps, keyId, at, ONE_USE[outcome]);
 }
 
 /**
@@ -117,7 +122,10 @@ export async function countedUse<T extends { keyId?: string | undefined }>(
     throw error;
   }
   if (checked.keyId !== undefined) countUse(deps, checked.keyId, 'allowed', at);
-  return { ...checked, usageCountedAt: at };
+  // `check` returns an object of its own, made for this call: marked, not copied.
+  const counted = checked as T & { usageCountedAt: Date };
+  counted.usageCountedAt = at;
+  return counted;
 }
 
 /**
@@ -161,7 +169,7 @@ async function flush(usage: TableUsage): Promise<void> {
       } catch (error) {
         failures += 1;
         firstError ??= error;
-        if (!addPending(usage, write)) countUsageDropped(write.keyId);
+        if (!addPending(usage, write.keyId, write.granularity, write.start, write.counts)) countUsageDropped(write.keyId);
       }
     }
   };

@@ -4,6 +4,8 @@ import { ownTokenTrust, verifyCredential } from '../../functions/access/verify-c
 import { verifyKey } from '../../functions/access/verify-key.js';
 import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
 import { issueAccessToken } from '../../functions/tokens/token-service.js';
+import { usagePartition } from '../../functions/usage/usage-store.js';
+import { flushUsage } from '../../functions/usage/usage-counts.js';
 import { testClock } from '../support/dynamodb.js';
 import type { BenchWorld } from './bench-world.js';
 import { leanFloor } from './lean-floor.js';
@@ -95,12 +97,24 @@ export async function badChecksumRefusal(world: BenchWorld): Promise<RefusalFigu
 export interface UseWriteFigures {
   verifications: number;
   spanSeconds: number;
+  /** Every write the verifications caused but the usage counts': use records (lastUsedAt) and anything else. */
   writes: number;
+  /** Of them, the use records: UpdateItem of the key's item. */
+  useRecords: number;
+  /**
+   * Usage-count writes (UpdateItem USAGE#<key id>) sent meanwhile: a flush comes every
+   * usage.flushIntervalSeconds of real time, whatever the number of verifications (per 1,000
+   * verifications: test/bench/usage-flush.ts), so they are reported apart, not in `writes`.
+   */
+  usageWrites: number;
 }
 
 /**
  * 10,000 verifications of one never-used key spread over one minute of the test clock, 20 at a
- * time (so many read the same stale lastUsedAt), counting every write call sent.
+ * time (so many read the same stale lastUsedAt), counting the write calls they cause. The usage
+ * counts of earlier measurements are flushed first, so none of their writes lands in the count;
+ * a usage flush that comes due during the row (it is timed by real time, not by the test clock)
+ * is counted apart (usageWrites).
  */
 export async function writesPerMinute(world: BenchWorld, verifications = 10_000, concurrency = 20): Promise<UseWriteFigures> {
   const key = await world.freshKey('bench-writes');
@@ -108,6 +122,7 @@ export async function writesPerMinute(world: BenchWorld, verifications = 10_000,
   const deps = { ...world.deps, clock: clock.now };
   const stepMs = 60_000 / verifications; // the last verification is one step short of a minute after the first
   let started = 0;
+  await flushUsage(world.deps);
   world.calls.reset();
   const worker = async () => {
     while (started < verifications) {
@@ -118,5 +133,11 @@ export async function writesPerMinute(world: BenchWorld, verifications = 10_000,
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { verifications: started, spanSeconds: ((started - 1) * stepMs) / 1000, writes: world.calls.writes() };
+  const partition = (input: Record<string, unknown>) => String((input.Key as { pk?: unknown } | undefined)?.pk);
+  const writes = world.calls.sent().filter(({ operation }) => WRITES.has(operation));
+  const usageWrites = writes.filter(({ operation, input }) => operation === 'UpdateItem' && partition(input) === usagePartition(key.details.id)).length;
+  const useRecords = writes.filter(({ operation, input }) => operation === 'UpdateItem' && partition(input) === `KEY#${key.details.id}`).length;
+  return { verifications: started, spanSeconds: ((started - 1) * stepMs) / 1000, writes: writes.length - usageWrites, useRecords, usageWrites };
 }
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);

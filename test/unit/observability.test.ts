@@ -1,9 +1,11 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { scrubUserAgent } from '../../functions/audit/audit-model.js';
 import { AUDIT_SHARDS, shardOf } from '../../functions/audit/audit-store.js';
+import { authenticationFailures } from '../../functions/shared/errors.js';
 import { newEntryId } from '../../functions/shared/ids.js';
-import { METRICS_NAMESPACE, metricNames } from '../../functions/observability/metric-names.js';
-import { countLifecycleAction, countNotification, countTokenIssued, countVerification } from '../../functions/observability/metrics.js';
+import { METRICS_NAMESPACE, METRICS_SERVICE, metricNames } from '../../functions/observability/metric-names.js';
+import { countLifecycleAction, countNotification, countTokenIssued, countVerification, type VerificationReason } from '../../functions/observability/metrics.js';
 import { issueSecret } from '../../functions/keys/key-string.js';
 import { capturedOutput } from '../support/capture-logs.js';
 
@@ -23,6 +25,37 @@ describe('metrics helpers', () => {
     const [line] = emfSince(mark);
     expect(line?._aws.CloudWatchMetrics).toEqual([{ Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'outcome'], ['service', 'reason']], Metrics: [{ Name: metricNames.verifications, Unit: 'Count' }] }]);
     expect(line).toMatchObject({ service: 'keygate', outcome: 'refused', reason: 'revoked', Verifications: 1 });
+  });
+
+  it('write each verification line byte for byte as Powertools writes it, but for the timestamp', () => {
+    const powertools = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }).singleMetric();
+    // The line Powertools publishes for one verification: what countVerification wrote through it before its lines were prebuilt.
+    const throughPowertools = (outcome: string, reason?: string) => {
+      const mark = capturedOutput().length;
+      powertools.addDimension('outcome', outcome);
+      if (reason !== undefined) powertools.addDimensions({ reason });
+      powertools.addMetric(metricNames.verifications, MetricUnit.Count, 1);
+      return capturedOutput().slice(mark);
+    };
+    const written = (outcome: Parameters<typeof countVerification>[0]) => {
+      const mark = capturedOutput().length;
+      const before = Date.now();
+      countVerification(outcome);
+      const line = capturedOutput().slice(mark);
+      const stamp = Number(/"Timestamp":(\d+)/.exec(line)?.[1]);
+      expect(stamp).toBeGreaterThanOrEqual(before);
+      expect(stamp).toBeLessThanOrEqual(Date.now());
+      return line;
+    };
+    const withoutTime = (line: string) => line.replace(/"Timestamp":\d+/, '"Timestamp":0');
+    const reasons: VerificationReason[] = [...authenticationFailures, 'insufficient_permissions', 'unavailable'];
+    expect(withoutTime(written({ allowed: true }))).toBe(withoutTime(throughPowertools('allowed')));
+    for (const reason of reasons) {
+      const outcome = reason === 'rate_limited' || reason === 'quota_exhausted' ? 'limited' : 'refused';
+      const line = written({ allowed: false, reason });
+      expect(withoutTime(line)).toBe(withoutTime(throughPowertools(outcome, reason)));
+      expect(line.split('\n')).toHaveLength(2); // one line, newline-terminated
+    }
   });
 
   it('count an issued token and its key’s verification in one line, each under its own dimension set', () => {
