@@ -1,5 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
+import { streamCollector } from '@smithy/node-http-handler';
 import type { CallTimeouts } from './bounded-calls.js';
 
 /**
@@ -8,6 +10,10 @@ import type { CallTimeouts } from './bounded-calls.js';
  * - `keepAliveAgents()`: one keep-alive pool, for the table's SDK client and its lean reader
  *   (functions/shared/dynamodb-lean.ts) alike. With a pool each, a function opened two connections
  *   to DynamoDB (two TCP, and on AWS two TLS, handshakes on a cold start) where one serves both.
+ * - `collectBody`: the SDK's response body collector without its first-use cost. The SDK's own
+ *   (@smithy/core's streamCollector) first asks whether the body is a web ReadableStream or a
+ *   Blob; in Node 20 touching those globals loads the web streams implementation, some 4 ms of
+ *   CPU on a function's first AWS call. The Node handler's body is always an IncomingMessage.
  */
 export interface KeepAliveAgents {
   httpAgent: HttpAgent;
@@ -25,4 +31,29 @@ export function keepAliveAgents(): KeepAliveAgents {
 export function requestHandlerOptions(timeouts: CallTimeouts, agents?: KeepAliveAgents) {
   // throwOnRequestTimeout: without it the SDK only warns when an attempt passes requestTimeout.
   return { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, throwOnRequestTimeout: true, ...agents };
+}
+
+/** The SDK's `streamCollector` for a Node response; anything else goes to the SDK's own. */
+export function collectBody(stream: unknown): Promise<Uint8Array> {
+  if (!(stream instanceof Readable)) return streamCollector(stream as Parameters<typeof streamCollector>[0]);
+  return new Promise((done, fail) => {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    stream.on('data', (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      length += bytes.byteLength;
+    });
+    stream.once('error', fail);
+    stream.once('end', () => {
+      // A plain Uint8Array, as the SDK's collector gives: the SDK re-prototypes what it gets.
+      const body = new Uint8Array(length);
+      let offset = 0;
+      for (const bytes of chunks) {
+        body.set(bytes, offset);
+        offset += bytes.byteLength;
+      }
+      done(body);
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
-import { keepAliveAgents, requestHandlerOptions } from './aws-http.js';
+import { collectBody, keepAliveAgents, requestHandlerOptions } from './aws-http.js';
 import { attachLeanReader } from './dynamodb-lean.js';
 import { UnavailableError } from './errors.js';
 
@@ -12,7 +12,7 @@ export function documentClient(config: DynamoDBClientConfig = {}, timeouts: Call
   // One connection pool for the SDK's calls and the lean reader's: one connection to DynamoDB, not two.
   const agents = keepAliveAgents();
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ requestHandler: requestHandlerOptions(timeouts, agents), ...config }),
+    new DynamoDBClient({ requestHandler: requestHandlerOptions(timeouts, agents), streamCollector: collectBody, ...config }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   const send = client.send.bind(client) as (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
