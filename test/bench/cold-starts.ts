@@ -45,7 +45,8 @@ try {
   const floors: number[] = [];
   console.log(
     `${rounds} fresh processes per bundle and folder; import + first request in ms: median [min–max] ` +
-      '(medians: import / first request; CPU time of import + first request, of the import, of the first request)',
+      '(medians: import / first request; CPU time of import + first request, of the import, of the first request); ' +
+      'then the same request again in the same process (warm), and the HTTP calls of each',
   );
   for (const name of names) {
     const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
@@ -69,6 +70,15 @@ try {
           `CPU ${ms(median(starts.map((s) => s.importCpuMs + s.invokeCpuMs)))}: ${ms(median(starts.map((s) => s.importCpuMs)))} / ${ms(median(starts.map((s) => s.invokeCpuMs)))})` +
           `  ${outcomes}${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
       );
+      const warm = starts.filter((start) => start.warmInvokeMs !== undefined);
+      if (warm.length === 0) continue;
+      const [sample] = warm;
+      const callsOf = (calls: string[] | undefined, connections: number | undefined) => `${(calls ?? []).join(', ') || 'no HTTP calls'} (${connections ?? 0} new connections)`;
+      console.log(
+        `  ${''.padEnd(12)} warm second request ${ms(median(warm.map((s) => s.warmInvokeMs ?? 0)))} (CPU ${ms(median(warm.map((s) => s.warmInvokeCpuMs ?? 0)))})` +
+          `  ${[...new Set(warm.map((s) => s.warmOutcome ?? '-'))].join(', ')}`,
+      );
+      console.log(`  ${''.padEnd(12)} calls, first: ${callsOf(sample?.calls, sample?.connections)}; second: ${callsOf(sample?.warmCalls, sample?.warmConnections)}`);
     }
   }
   console.log(`AWS SDK DynamoDB clients imported alone (unbundled): median ${ms(median(floors))} [${ms(Math.min(...floors))}–${ms(Math.max(...floors))}]`);
