@@ -52,7 +52,9 @@ try {
     const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
     for (let round = 0; round < rounds; round++) {
       floors.push((await (rigs.get(outDirs[0] as string)?.floor() as Promise<ColdStart>)).importMs);
-      for (const dir of outDirs) {
+      // Every other round in the opposite order: what one process leaves behind for the next (the
+      // once-a-minute use write, DynamoDB Local's caches) falls on each folder alike.
+      for (const dir of round % 2 === 0 ? outDirs : [...outDirs].reverse()) {
         const bundle = bundlesOf.get(dir)?.get(name);
         if (bundle !== undefined) samples.get(dir)?.push(await (rigs.get(dir)?.start(bundle) as Promise<ColdStart>));
       }
@@ -79,6 +81,8 @@ try {
           `  ${[...new Set(warm.map((s) => s.warmOutcome ?? '-'))].join(', ')}`,
       );
       console.log(`  ${''.padEnd(12)} calls, first: ${callsOf(sample?.calls, sample?.connections)}; second: ${callsOf(sample?.warmCalls, sample?.warmConnections)}`);
+      const webStreams = warm.filter((s) => s.webStreamsLoaded).length;
+      if (webStreams > 0) console.log(`  ${''.padEnd(12)} web streams loaded by the first request in ${webStreams} of ${warm.length} processes`);
     }
   }
   console.log(`AWS SDK DynamoDB clients imported alone (unbundled): median ${ms(median(floors))} [${ms(Math.min(...floors))}–${ms(Math.max(...floors))}]`);
