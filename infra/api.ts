@@ -12,6 +12,9 @@ import { Construct } from 'constructs';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { type RouteDefinition, routes } from '../functions/routes.js';
 import { buildConsoleSync } from '../console/build.js';
+import { openApiDocument } from '../functions/openapi/document.js';
+import { getOpenApiContract } from '../functions/openapi/handlers/get-openapi.contract.js';
+import { packOpenApiDocument } from '../functions/openapi/packed-document.js';
 import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
 import { loggedHttpApi, throttleRoutes } from './http-api.js';
 import { grantTableAccess } from './table-grants.js';
@@ -160,6 +163,8 @@ export class KeygateApi extends Construct {
         environment: { TABLE_NAME: props.table.tableName },
         logRetention: props.logRetention,
         assets: route.assets,
+        // The OpenAPI document, built here rather than on the function's first request (functions/openapi/packed-document.ts).
+        ...(route.id === getOpenApiContract.id ? { define: { __KEYGATE_OPENAPI_DOCUMENT__: JSON.stringify(packOpenApiDocument(openApiDocument())) } } : {}),
       });
       grantTableAccess(fn, props.table, route.tableAccess);
       const httpRoute = new HttpRoute(this, `${route.id}Route`, {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { collectBody } from '../shared/aws-http.js';
 
 /**
  * Where webhook signing secrets are sealed before they are stored (the channel item holds only
@@ -35,7 +36,7 @@ export class KmsSecretBox implements SecretBox {
   }
 
   private get client(): KMSClient {
-    this.#client ??= new KMSClient({});
+    this.#client ??= new KMSClient({ streamCollector: collectBody });
     return this.#client;
   }
 

@@ -1,4 +1,5 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { collectBody } from '../shared/aws-http.js';
 import type { EmailMessage, EmailSender } from './channel-deps.js';
 
 /*
@@ -18,7 +19,7 @@ export class SesEmail implements EmailSender {
 
   async send(message: EmailMessage): Promise<void> {
     const sdk = await import('@aws-sdk/client-sesv2');
-    this.client ??= new sdk.SESv2Client({});
+    this.client ??= new sdk.SESv2Client({ streamCollector: collectBody });
     await this.client.send(
       new sdk.SendEmailCommand({
         FromEmailAddress: this.from,

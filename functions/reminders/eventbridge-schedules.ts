@@ -1,4 +1,5 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { collectBody } from '../shared/aws-http.js';
 import type { Clock } from '../shared/clock.js';
 import { toScheduleTime } from '../keys/key-notifications.js';
 import type { DesiredSchedule, SchedulePort } from './schedules.js';
@@ -38,7 +39,7 @@ export class EventBridgeSchedules implements SchedulePort {
 
   private async scheduler() {
     const sdk = await import('@aws-sdk/client-scheduler');
-    this.client ??= new sdk.SchedulerClient({});
+    this.client ??= new sdk.SchedulerClient({ streamCollector: collectBody });
     return { sdk, client: this.client };
   }
 
@@ -97,7 +98,7 @@ export class EventBridgeScheduleLookup {
 
   async exists(name: string): Promise<boolean> {
     const sdk = await import('@aws-sdk/client-scheduler');
-    this.client ??= new sdk.SchedulerClient({});
+    this.client ??= new sdk.SchedulerClient({ streamCollector: collectBody });
     try {
       await this.client.send(new sdk.GetScheduleCommand({ Name: name, GroupName: this.groupName }));
       return true;

@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import { collectBody } from '../shared/aws-http.js';
 import type { Deps } from './deps.js';
 import { baseDeps, readEnvironment } from './environment.js';
 
@@ -11,6 +12,6 @@ let cached: { deps: Deps; secrets: SecretsManagerClient; secretArn: string } | u
 export function bootstrapRuntime(): { deps: Deps; secrets: SecretsManagerClient; secretArn: string } {
   if (cached) return cached;
   const env = readEnvironment(environmentSchema, 'keygate bootstrap is misconfigured');
-  cached = { deps: baseDeps(), secrets: new SecretsManagerClient({}), secretArn: env.ADMIN_SECRET_ARN };
+  cached = { deps: baseDeps(), secrets: new SecretsManagerClient({ streamCollector: collectBody }), secretArn: env.ADMIN_SECRET_ARN };
   return cached;
 }

@@ -1,10 +1,11 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type KeepAliveAgents, keepAliveAgents } from './aws-http.js';
 import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
 import { UnavailableError } from './errors.js';
 
@@ -65,6 +66,8 @@ export interface LeanReaderOptions {
   timeouts?: CallTimeouts;
   /** Attempts per call, the first included (the SDK's default: 3). */
   maxAttempts?: number;
+  /** The connection pool, shared with the SDK client's (functions/shared/aws-http.ts); absent: a pool of its own. */
+  agents?: KeepAliveAgents;
 }
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
@@ -138,10 +141,7 @@ export class LeanDynamoReader {
   ) {
     this.timeouts = options.timeouts ?? CALL_TIMEOUTS;
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    // Lambda runs one request at a time per process; the local gateway and the bench many.
-    const agent = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' as const };
-    this.httpAgent = new HttpAgent(agent);
-    this.httpsAgent = new HttpsAgent(agent);
+    ({ httpAgent: this.httpAgent, httpsAgent: this.httpsAgent } = options.agents ?? keepAliveAgents());
   }
 
   /** Strongly consistent when `consistent`; absent: undefined. */

@@ -1,6 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CALL_TIMEOUTS, type CallTimeouts, isUnavailable } from './bounded-calls.js';
+import { collectBody, keepAliveAgents, requestHandlerOptions } from './aws-http.js';
 import { attachLeanReader } from './dynamodb-lean.js';
 import { UnavailableError } from './errors.js';
 
@@ -8,12 +9,10 @@ import { UnavailableError } from './errors.js';
 export const DYNAMODB_TIMEOUTS = CALL_TIMEOUTS;
 
 export function documentClient(config: DynamoDBClientConfig = {}, timeouts: CallTimeouts = CALL_TIMEOUTS): DynamoDBDocumentClient {
+  // One connection pool for the SDK's calls and the lean reader's: one connection to DynamoDB, not two.
+  const agents = keepAliveAgents();
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      // throwOnRequestTimeout: without it the SDK only warns when an attempt passes requestTimeout.
-      requestHandler: { connectionTimeout: timeouts.connectionTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, throwOnRequestTimeout: true },
-      ...config,
-    }),
+    new DynamoDBClient({ requestHandler: requestHandlerOptions(timeouts, agents), streamCollector: collectBody, ...config }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   const send = client.send.bind(client) as (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
@@ -31,7 +30,7 @@ export function documentClient(config: DynamoDBClientConfig = {}, timeouts: Call
     }
   }) as typeof client.send;
   // The key reads on the request path go around the SDK's per-call machinery (dynamodb-lean.ts), bounded alike.
-  attachLeanReader(client, { timeouts });
+  attachLeanReader(client, { timeouts, agents });
   return client;
 }
 

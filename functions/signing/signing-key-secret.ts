@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { collectBody, requestHandlerOptions } from '../shared/aws-http.js';
 import { CALL_TIMEOUTS, isUnavailable } from '../shared/bounded-calls.js';
 import { UnavailableError } from '../shared/errors.js';
 import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signing-keys.js';
@@ -27,7 +28,7 @@ export class SigningKeySecret implements SigningKeySource {
   async load(): Promise<SigningKeySet> {
     const sdk = await import('@aws-sdk/client-secrets-manager');
     // Bounded like the table (functions/shared/dynamodb.ts): a stalled read is a 503, not a request held until the function times out.
-    this.client ??= new sdk.SecretsManagerClient({ requestHandler: { connectionTimeout: CALL_TIMEOUTS.connectionTimeoutMs, requestTimeout: CALL_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true } });
+    this.client ??= new sdk.SecretsManagerClient({ requestHandler: requestHandlerOptions(CALL_TIMEOUTS), streamCollector: collectBody });
     let SecretString: string | undefined;
     try {
       ({ SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSCURRENT' }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUTS.deadlineMs) }));

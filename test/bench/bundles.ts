@@ -37,6 +37,8 @@ export interface BundleFigures {
   firstInvokeMs?: number;
   /** What the first invocation answered: an HTTP status, "allow"/"deny", "ok" or "threw <Error name>". */
   outcome?: string;
+  /** The same request again in the same process: the function warm. */
+  warmInvokeMs?: number;
   /** The AWS SDK's DynamoDB clients imported alone, in fresh processes started next to this bundle's. */
   sdkImportMs: number;
 }
@@ -230,20 +232,38 @@ async function firstRequests(world: BenchWorld): Promise<Map<string, unknown>> {
   return requests;
 }
 
-/** Runs in the fresh process: plain JavaScript, so nothing but the bundle is loaded. */
+/**
+ * Runs in the fresh process: plain JavaScript, so nothing but the bundle is loaded. It answers the
+ * request twice: the first is the cold one, the second what the same process costs once warm (the
+ * rest of the first is compiling code on first use, connecting, loading what is loaded lazily).
+ * Each request's HTTP calls (an AWS operation by its X-Amz-Target, else method and path) and the
+ * connections it opened are listed, through Node's diagnostics channels.
+ */
 const COLD_START_SCRIPT = `
 const cpuAtStart = process.cpuUsage();
 const started = performance.now();
+const { subscribe } = await import('node:diagnostics_channel');
+let calls = [];
+let connections = 0;
+subscribe('http.client.request.start', ({ request }) => {
+  const target = request.getHeader('x-amz-target');
+  calls.push(target ? String(target).replace(/^[^.]*\\./, '') : request.method + ' ' + request.path.split('?')[0]);
+});
+subscribe('net.client.socket', () => connections++);
 const mod = await import(process.env.BENCH_BUNDLE_URL);
 const imported = performance.now();
 const importedAtUs = Number(process.hrtime.bigint() / 1000n);
-const cpuAtImport = process.cpuUsage();
 const importCpu = process.cpuUsage(cpuAtStart);
-let outcome;
-let error;
-if (process.env.BENCH_EVENT !== undefined) {
+const importCpuMs = (importCpu.user + importCpu.system) / 1000;
+async function invoke(round) {
+  calls = [];
+  connections = 0;
+  const cpuBefore = process.cpuUsage();
+  const before = performance.now();
+  let outcome;
+  let error;
   try {
-    const event = JSON.parse(process.env.BENCH_EVENT.replaceAll('<unique>', process.pid + '-' + Date.now()));
+    const event = JSON.parse(process.env.BENCH_EVENT.replaceAll('<unique>', process.pid + '-' + Date.now() + '-' + round));
     const result = await mod.handler(event);
     outcome = result && typeof result === 'object' && 'statusCode' in result ? String(result.statusCode)
       : result && typeof result === 'object' && 'isAuthorized' in result ? (result.isAuthorized ? 'allow' : 'deny') : 'ok';
@@ -251,12 +271,23 @@ if (process.env.BENCH_EVENT !== undefined) {
     outcome = 'threw ' + (thrown && thrown.name);
     error = String(thrown && thrown.message).slice(0, 300);
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ms: performance.now() - before, cpuMs: (cpu.user + cpu.system) / 1000, outcome, error, calls, connections, endedAtUs: Number(process.hrtime.bigint() / 1000n) };
 }
-const answered = performance.now();
-const cpu = process.cpuUsage(cpuAtImport);
-const invokeCpuMs = (cpu.user + cpu.system) / 1000;
-const importCpuMs = (importCpu.user + importCpu.system) / 1000;
-process.send({ importMs: imported - started, importCpuMs, importedAtUs, invokeMs: answered - imported, invokeCpuMs, outcome, error }, () => process.exit(0));
+let figures = { importMs: imported - started, importCpuMs, importedAtUs, invokeMs: 0, invokeCpuMs: 0 };
+if (process.env.BENCH_EVENT !== undefined) {
+  const first = await invoke(1);
+  // Node 20 loads its web streams (some 4 ms of CPU) on the first touch of ReadableStream.
+  const webStreamsLoaded = process.moduleLoadList.includes('NativeModule internal/webstreams/readablestream');
+  const second = await invoke(2);
+  figures = {
+    ...figures,
+    invokeMs: first.ms, invokeCpuMs: first.cpuMs, outcome: first.outcome, error: first.error, calls: first.calls, connections: first.connections,
+    firstAnsweredAtUs: first.endedAtUs, webStreamsLoaded,
+    warmInvokeMs: second.ms, warmInvokeCpuMs: second.cpuMs, warmOutcome: second.outcome, warmCalls: second.calls, warmConnections: second.connections,
+  };
+}
+process.send(figures, () => process.exit(0));
 `;
 
 export interface ColdStart {
@@ -271,6 +302,19 @@ export interface ColdStart {
   outcome?: string;
   /** The message of what the first invocation threw. */
   error?: string;
+  /** The HTTP calls of the first request (AWS operations by name) and the connections it opened. */
+  calls?: string[];
+  connections?: number;
+  /** When the first request was answered (µs, as importedAtUs): what came after is the second. */
+  firstAnsweredAtUs?: number;
+  /** Whether the import or the first request loaded Node's web streams (ReadableStream). */
+  webStreamsLoaded?: boolean;
+  /** The same request again in the same process, warm. */
+  warmInvokeMs?: number;
+  warmInvokeCpuMs?: number;
+  warmOutcome?: string;
+  warmCalls?: string[];
+  warmConnections?: number;
 }
 
 async function coldStart(bundle: LambdaBundle, env: Record<string, string>, event: unknown, cpuProfileDir?: string): Promise<ColdStart> {
@@ -279,8 +323,10 @@ async function coldStart(bundle: LambdaBundle, env: Record<string, string>, even
     cwd: join(bundle.file, '..'),
     // Lambda sets LAMBDA_TASK_ROOT to the folder of the unzipped bundle (the console's files are there).
     env: { ...env, LAMBDA_TASK_ROOT: join(bundle.file, '..'), BENCH_BUNDLE_URL: pathToFileURL(bundle.file).href, ...(event === undefined ? {} : { BENCH_EVENT: JSON.stringify(event) }) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // stdout a pipe the bench drains, as Lambda's runtime reads a function's logs: writes never wait on a full pipe.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.stdout?.resume();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
@@ -365,7 +411,9 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
         kilobytes: statSync(bundle.file).size / 1024,
         gzipKilobytes: gzipSync(readFileSync(bundle.file)).length / 1024,
         importMs: best(starts, (s) => s.importMs),
-        ...(!rig.hasRequest(bundle) ? {} : { firstInvokeMs: best(starts, (s) => s.invokeMs), ...(outcome === undefined ? {} : { outcome }) }),
+        ...(!rig.hasRequest(bundle)
+          ? {}
+          : { firstInvokeMs: best(starts, (s) => s.invokeMs), warmInvokeMs: best(starts, (s) => s.warmInvokeMs ?? Number.NaN), ...(outcome === undefined ? {} : { outcome }) }),
         sdkImportMs: best(floors, (s) => s.importMs),
       });
     }

@@ -45,13 +45,16 @@ try {
   const floors: number[] = [];
   console.log(
     `${rounds} fresh processes per bundle and folder; import + first request in ms: median [min–max] ` +
-      '(medians: import / first request; CPU time of import + first request, of the import, of the first request)',
+      '(medians: import / first request; CPU time of import + first request, of the import, of the first request); ' +
+      'then the same request again in the same process (warm), and the HTTP calls of each',
   );
   for (const name of names) {
     const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
     for (let round = 0; round < rounds; round++) {
       floors.push((await (rigs.get(outDirs[0] as string)?.floor() as Promise<ColdStart>)).importMs);
-      for (const dir of outDirs) {
+      // Every other round in the opposite order: what one process leaves behind for the next (the
+      // once-a-minute use write, DynamoDB Local's caches) falls on each folder alike.
+      for (const dir of round % 2 === 0 ? outDirs : [...outDirs].reverse()) {
         const bundle = bundlesOf.get(dir)?.get(name);
         if (bundle !== undefined) samples.get(dir)?.push(await (rigs.get(dir)?.start(bundle) as Promise<ColdStart>));
       }
@@ -69,6 +72,17 @@ try {
           `CPU ${ms(median(starts.map((s) => s.importCpuMs + s.invokeCpuMs)))}: ${ms(median(starts.map((s) => s.importCpuMs)))} / ${ms(median(starts.map((s) => s.invokeCpuMs)))})` +
           `  ${outcomes}${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
       );
+      const warm = starts.filter((start) => start.warmInvokeMs !== undefined);
+      if (warm.length === 0) continue;
+      const [sample] = warm;
+      const callsOf = (calls: string[] | undefined, connections: number | undefined) => `${(calls ?? []).join(', ') || 'no HTTP calls'} (${connections ?? 0} new connections)`;
+      console.log(
+        `  ${''.padEnd(12)} warm second request ${ms(median(warm.map((s) => s.warmInvokeMs ?? 0)))} (CPU ${ms(median(warm.map((s) => s.warmInvokeCpuMs ?? 0)))})` +
+          `  ${[...new Set(warm.map((s) => s.warmOutcome ?? '-'))].join(', ')}`,
+      );
+      console.log(`  ${''.padEnd(12)} calls, first: ${callsOf(sample?.calls, sample?.connections)}; second: ${callsOf(sample?.warmCalls, sample?.warmConnections)}`);
+      const webStreams = warm.filter((s) => s.webStreamsLoaded).length;
+      if (webStreams > 0) console.log(`  ${''.padEnd(12)} web streams loaded by the first request in ${webStreams} of ${warm.length} processes`);
     }
   }
   console.log(`AWS SDK DynamoDB clients imported alone (unbundled): median ${ms(median(floors))} [${ms(Math.min(...floors))}–${ms(Math.max(...floors))}]`);

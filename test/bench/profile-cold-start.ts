@@ -14,8 +14,8 @@ import { coldStartRig, lambdaBundles } from './bundles.js';
  *
  *   node --import tsx test/bench/profile-cold-start.ts DIR --only VerifyKey [--runs 5] [--top 30]
  *
- * DIR is a synthesized cdk.out (`cold-starts.ts --synth DIR` makes one). Two tables: up to the end
- * of the import (Node's own start-up included) and the first request. Parsing and compiling the
+ * DIR is a synthesized cdk.out (`cold-starts.ts --synth DIR` makes one). Three tables: up to the end
+ * of the import (Node's own start-up included), the first request, and the same request again (warm). Parsing and compiling the
  * bundle shows as Node's `internal/modules/esm/utils`; `--functions` names functions and lines.
  */
 interface ProfileNode {
@@ -63,20 +63,27 @@ const world = await startBenchWorld();
 const dir = mkdtempSync(join(tmpdir(), 'keygate-cold-profile-'));
 const rig = await coldStartRig(world, resolve(outDir), { cpuProfileDir: dir });
 /** Self time per place, before the import ended (Node's start-up included) and after it (the first request). */
-const phases = { import: new Map<string, number>(), 'first request': new Map<string, number>() };
-const totals = { import: 0, 'first request': 0 };
+const phases = { import: new Map<string, number>(), 'first request': new Map<string, number>(), 'second request': new Map<string, number>() };
+const totals = { import: 0, 'first request': 0, 'second request': 0 };
 const runs = Number(values.runs);
 try {
   const importEnds: number[] = [];
+  const firstEnds: number[] = [];
   for (let run = 0; run < runs; run++) {
     const start = await rig.start(bundle);
     importEnds.push(start.importedAtUs);
-    console.log(`run ${run + 1}: import ${start.importMs.toFixed(0)} ms, first request ${start.invokeMs.toFixed(0)} ms (${start.outcome ?? '-'})`);
+    firstEnds.push(start.firstAnsweredAtUs ?? Number.POSITIVE_INFINITY);
+    console.log(
+      `run ${run + 1}: import ${start.importMs.toFixed(0)} ms, first request ${start.invokeMs.toFixed(0)} ms (${start.outcome ?? '-'}; ` +
+        `${(start.calls ?? []).join(', ') || 'no HTTP calls'}), warm second ${start.warmInvokeMs?.toFixed(1) ?? '-'} ms (${start.warmOutcome ?? '-'})`,
+    );
   }
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
     // The run this profile belongs to: the import that ended within its span.
-    const importEnd = importEnds.find((at) => at >= profile.startTime && at <= profile.endTime) ?? profile.endTime;
+    const run = importEnds.findIndex((at) => at >= profile.startTime && at <= profile.endTime);
+    const importEnd = importEnds[run] ?? profile.endTime;
+    const firstEnd = firstEnds[run] ?? profile.endTime;
     const byId = new Map(profile.nodes.map((node) => [node.id, node]));
     let at = profile.startTime;
     profile.samples.forEach((id, i) => {
@@ -84,7 +91,7 @@ try {
       at += delta;
       const node = byId.get(id);
       if (node === undefined) return;
-      const phase = at <= importEnd ? 'import' : 'first request';
+      const phase = at <= importEnd ? 'import' : at <= firstEnd ? 'first request' : 'second request';
       const place = placeOf(node.callFrame);
       phases[phase].set(place, (phases[phase].get(place) ?? 0) + delta / 1000);
       totals[phase] += delta / 1000;
@@ -95,7 +102,7 @@ try {
   await world.close();
   rmSync(dir, { recursive: true, force: true });
 }
-for (const phase of ['import', 'first request'] as const) {
+for (const phase of ['import', 'first request', 'second request'] as const) {
   console.log(`\n${bundle.name}, ${phase}: ${(totals[phase] / runs).toFixed(1)} ms per process profiled, self time per place, mean of ${runs}`);
   console.log('| ms | place |\n|---|---|');
   for (const [place, ms] of [...phases[phase]].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${(ms / runs).toFixed(1)} | ${place} |`);

@@ -205,7 +205,7 @@ async function inProcessRows(world: BenchWorld): Promise<{ rows: Row[]; raw: unk
 function bundleRows(bundles: readonly BundleFigures[]): Row[] {
   return bundles.map((bundle) => {
     const coldStart = bundle.importMs + (bundle.firstInvokeMs ?? 0);
-    const invoked = bundle.firstInvokeMs === undefined ? 'not invoked' : `first request ${ms(bundle.firstInvokeMs)} (${bundle.outcome})`;
+    const invoked = bundle.firstInvokeMs === undefined ? 'not invoked' : `first request ${ms(bundle.firstInvokeMs)} (${bundle.outcome}; warm second ${ms(bundle.warmInvokeMs ?? Number.NaN)})`;
     return {
       measurement: `bundle ${bundle.name}`,
       result: `${bundle.gzipKilobytes.toFixed(0)} KB gzip (${bundle.kilobytes.toFixed(0)} KB); import ${ms(bundle.importMs)} + ${invoked} = ${ms(coldStart)}`,

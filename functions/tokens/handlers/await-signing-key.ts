@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import { collectBody } from '../../shared/aws-http.js';
 import { logger } from '../../observability/logger.js';
 import { systemClock } from '../../shared/clock.js';
 import { hasSigningKey, startFirstRotation } from '../../signing/first-signing-key.js';
@@ -19,7 +20,7 @@ const eventSchema = z.object({
 });
 
 const PHYSICAL_ID = 'keygate-first-signing-key';
-const client = new SecretsManagerClient({});
+const client = new SecretsManagerClient({ streamCollector: collectBody });
 
 export async function handler(event: unknown): Promise<{ PhysicalResourceId?: string; Data?: Record<string, string>; IsComplete?: boolean }> {
   const parsed = eventSchema.safeParse(event);

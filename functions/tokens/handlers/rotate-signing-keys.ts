@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { deploymentConfig } from '../../deployment-config.js';
+import { collectBody } from '../../shared/aws-http.js';
 import { logger } from '../../observability/logger.js';
 import { systemClock } from '../../shared/clock.js';
 import { settingsFor } from '../../signing/token-settings.js';
@@ -20,7 +21,7 @@ const rotationEventSchema = z.object({
   ClientRequestToken: z.string().min(1),
 });
 
-const client = new SecretsManagerClient({});
+const client = new SecretsManagerClient({ streamCollector: collectBody });
 const settings = settingsFor(deploymentConfig.tokens);
 
 export async function handler(event: unknown): Promise<void> {
