@@ -405,8 +405,14 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   if (result.cookies && result.cookies.length > 0) res.setHeader('set-cookie', result.cookies);
   res.setHeader('apigw-requestid', requestId);
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  if (body !== undefined) res.setHeader('content-length', body.length);
+  if (result.body === undefined) {
+    res.end();
+    return;
+  }
+  // A text body goes out as a string: node:http joins it to the head and writes one chunk (a
+  // Buffer would be a second chunk of the same write, after a copy of the body).
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   res.end(body);
 }
 
