@@ -314,10 +314,11 @@ export class LeanDynamoReader {
       });
       req.on('error', (error) => giveUp(error));
       req.once('response', (res: IncomingMessage) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
+        // Bytes, decoded once at the end (no string decoder per response; a character split
+        // between chunks is joined before it is decoded).
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
         });
         res.on('error', (error) => giveUp(error));
         res.once('end', () => {
@@ -326,6 +327,7 @@ export class LeanDynamoReader {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
           // The Date header only matters to a refusal (clock skew): the headers are parsed only then.
+          const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
           done({ status, date: status < 300 ? undefined : res.headers.date, body: text });
         });
       });
