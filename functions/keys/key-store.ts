@@ -420,30 +420,37 @@ async function rotateKey(
  * the audit entry's Put, which joins the change's transaction.
  */
 export function dynamoKeyStore(deps: Deps): KeyStore {
-  const { policy } = deps.config;
+  // Read when used: the store is kept per deps object (keyStore), deps.config may be swapped.
+  const policy = () => deps.config.policy;
   return {
     findKey: (id) => findKey(deps, id),
     findKeys: (ids) => findKeys(deps, ids),
     queryKeys: (query, now) => queryKeyIndexes(deps, (ids) => findKeys(deps, ids), query, now),
     insertKey: (key, audit, staleHolder) =>
-      insertKey(deps, key, ttlFor(key, policy), nameLockTtl(key, policy), auditEntryPut(deps, audit), staleHolder),
+      insertKey(deps, key, ttlFor(key, policy()), nameLockTtl(key, policy()), auditEntryPut(deps, audit), staleHolder),
     editKey(before, changes: KeyChanges, audit: AuditEntry, options = {}) {
       const after = applyKeyChanges(before, changes);
       const lock = options.staleHolder === undefined ? {} : { staleHolder: options.staleHolder };
       const release = options.releaseName === undefined ? {} : { releaseName: options.releaseName };
-      const lockTtl = nameLockTtl(after, policy);
+      const lockTtl = nameLockTtl(after, policy());
       return writeKeyEdit(deps, before, after, auditEntryPut(deps, audit), {
         ...(lockTtl === undefined ? {} : { lockTtl }),
         ...lock,
         ...release,
       });
     },
-    recordUse: (key, now, inactiveAt) => recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, policy)),
+    recordUse: (key, now, inactiveAt) => recordUse(deps, key.id, now, inactiveAt, ttlFor({ ...key, inactiveAt }, policy())),
     rotateKey: (before, changes, successor, audits) => rotateKey(deps, before, changes, successor, audits.map((audit) => auditEntryPut(deps, audit))),
   };
 }
 
+/** The DynamoDB key store of each deps object, built on its first use, not on each of a request's several. */
+const dynamoStores = new WeakMap<Deps, KeyStore>();
+
 /** The key store `deps` carries (the composition root sets it), or the DynamoDB one over its table. */
 export function keyStore(deps: Deps): KeyStore {
-  return deps.keys ?? dynamoKeyStore(deps);
+  if (deps.keys) return deps.keys;
+  let store = dynamoStores.get(deps);
+  if (!store) dynamoStores.set(deps, (store = dynamoKeyStore(deps)));
+  return store;
 }
