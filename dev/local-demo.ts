@@ -1,6 +1,7 @@
 import { ownTokenTrust } from '../functions/access/verify-credential.js';
 import type { CredentialHeader } from '../functions/access/credentials.js';
-import { authorizeHttpApi, checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
+import { type AuthorizerSettings, authorizeHttpApi, checkSettings, type RouteRules } from '../functions/authorizer/authorizer.js';
+import type { TokenDeps } from '../functions/signing/token-deps.js';
 import { deploymentConfig } from '../functions/deployment-config.js';
 import { identitySources } from '../functions/contract/authorizer-identity.js';
 import { PROTECTED_API_THROTTLE } from '../functions/contract/throttles.js';
@@ -21,10 +22,19 @@ export function localDemoRoutes(options: { cacheTtlSeconds?: number; credentialH
     rules[`${route.method} ${route.path}`] = { permission: route.permission, ...(route.instanceFrom === undefined ? {} : { instanceFrom: route.instanceFrom }) };
   }
   const settings = checkSettings(deploymentConfig.catalog, { routes: rules, credentialHeaders });
+  // The settings with the local issuer's trust, built once per issuer (as functions/runtime/authorizer.ts does once), not per request.
+  const withoutTokens: AuthorizerSettings = { ...settings, tokens: undefined };
+  const withTrust = new WeakMap<TokenDeps, AuthorizerSettings>();
+  const settingsFor = (tokens: TokenDeps | undefined): AuthorizerSettings => {
+    if (!tokens) return withoutTokens;
+    let found = withTrust.get(tokens);
+    if (!found) withTrust.set(tokens, (found = { ...settings, tokens: ownTokenTrust(tokens) }));
+    return found;
+  };
   const authorizer: LocalAuthorizer = {
     identitySource: identitySources(credentialHeaders, cacheTtlSeconds, demoRoutes.some((r) => r.instanceFrom !== undefined)),
     resultsCacheTtlSeconds: cacheTtlSeconds,
-    handle: (event, deps) => authorizeHttpApi(deps, { ...settings, tokens: deps.tokens ? ownTokenTrust(deps.tokens) : undefined }, event),
+    handle: (event, deps) => authorizeHttpApi(deps, settingsFor(deps.tokens), event),
   };
   return demoRoutes.map((route) => ({ id: route.id, method: route.method, path: route.path, entry: route.entry, authorizer, throttle: PROTECTED_API_THROTTLE }));
 }
