@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AuditAction } from '../audit/audit-model.js';
-import type { AuthenticationFailure } from '../shared/errors.js';
+import { type AuthenticationFailure, authenticationFailures } from '../shared/errors.js';
 import { logger } from './logger.js';
 import { METRICS_NAMESPACE, METRICS_SERVICE, metricNames, type NotificationOutcome, type VerificationOutcome } from './metric-names.js';
 
@@ -44,7 +44,7 @@ export type VerificationReason = AuthenticationFailure | 'insufficient_permissio
 /** A presented key or access token was checked: allowed, or refused and why (a credential that works but lacks the permission: `insufficient_permissions`). */
 export function countVerification(outcome: { allowed: true } | { allowed: false; reason: VerificationReason }): void {
   if (!metrics.enabled()) return;
-  const line = outcome.allowed ? ALLOWED_LINE : refusalLine(outcome.reason);
+  const line = outcome.allowed ? ALLOWED_LINE : REFUSAL_LINES[outcome.reason];
   process.stdout.write(`${line.head}${Date.now()}${line.tail}`);
 }
 
@@ -86,18 +86,14 @@ function verificationLine(outcome: VerificationOutcome, reason?: VerificationRea
 }
 
 const ALLOWED_LINE = verificationLine('allowed');
-const refusalLines = new Map<VerificationReason, PrebuiltLine>();
-
-function refusalLine(reason: VerificationReason): PrebuiltLine {
-  let line = refusalLines.get(reason);
-  if (!line) {
+const REFUSAL_LINES = Object.fromEntries(
+  ([...authenticationFailures, 'insufficient_permissions', 'unavailable'] as const).map((reason) => [
+    reason,
     // A key over its rate limit or quota worked: `limited`, not `refused`, so a client that runs into
     // its limit does not raise the refused-authentications alarm (which points at guessing and revoked keys).
-    line = verificationLine(reason === 'rate_limited' || reason === 'quota_exhausted' ? 'limited' : 'refused', reason);
-    refusalLines.set(reason, line);
-  }
-  return line;
-}
+    verificationLine(reason === 'rate_limited' || reason === 'quota_exhausted' ? 'limited' : 'refused', reason),
+  ]),
+) as Record<VerificationReason, PrebuiltLine>;
 
 /**
  * An access token was issued, to a key that was verified for it: both counts in one EMF line

@@ -115,18 +115,14 @@ interface Target {
   port: number | undefined;
   path: string;
   host: string;
+  /** The client's region: the endpoint rules' and the signature's. */
+  region: string;
 }
 
 interface Answer {
   status: number;
   date: string | undefined;
   body: string;
-}
-
-/** What a call is signed with: the client's region, and its credentials provider. */
-interface Signing {
-  region: string;
-  credentials: () => ReturnType<DynamoDBClient['config']['credentials']>;
 }
 
 /** SigV4's `X-Amz-Date`: ISO 8601 basic, to the second (20260102T030405Z), as aws4 writes it. */
@@ -139,9 +135,8 @@ export class LeanDynamoReader {
   private readonly maxAttempts: number;
   private readonly interceptors: ReadInterceptor[] = [];
   private target: Promise<Target> | undefined;
-  private signer: Promise<Signing> | undefined;
-  /** Both, once resolved: every call after the first signs and sends without waiting on them. */
-  private ready: { target: Target; signer: Signing } | undefined;
+  /** The target, once resolved: every call after the first signs and sends without waiting on it. */
+  private ready: Target | undefined;
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private clockOffsetMs = 0;
@@ -268,13 +263,10 @@ export class LeanDynamoReader {
   }
 
   private async attempt(operation: string, body: string, deadline: number): Promise<Answer> {
-    if (!this.ready) {
-      const [target, signer] = await Promise.all([this.resolveTarget(), this.resolveSigner()]);
-      this.ready = { target, signer };
-    }
-    const { target, signer } = this.ready;
+    this.ready ??= await this.resolveTarget();
+    const target = this.ready;
     // The client's credentials provider (it caches and refreshes them), asked per call as the SDK's signer does.
-    const { accessKeyId, secretAccessKey, sessionToken } = await signer.credentials();
+    const { accessKeyId, secretAccessKey, sessionToken } = await this.client.config.credentials();
     const headers: Record<string, string> = {
       host: target.host,
       'content-type': CONTENT_TYPE,
@@ -284,7 +276,7 @@ export class LeanDynamoReader {
       'x-amz-date': amzDate(Date.now() + this.clockOffsetMs),
     };
     const signed = aws4.sign(
-      { host: target.host, path: target.path, method: 'POST', service: 'dynamodb', region: signer.region, headers, body },
+      { host: target.host, path: target.path, method: 'POST', service: 'dynamodb', region: target.region, headers, body },
       { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) },
     );
     return this.send(target, signed.headers as Record<string, string>, body, deadline);
@@ -331,9 +323,7 @@ export class LeanDynamoReader {
         // Bytes, decoded once at the end (no string decoder per response; a character split
         // between chunks is joined before it is decoded).
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-        });
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', (error) => giveUp(error));
         res.once('end', () => {
           if (answered) return;
@@ -357,16 +347,6 @@ export class LeanDynamoReader {
     return this.target;
   }
 
-  private resolveSigner(): Promise<Signing> {
-    this.signer ??= (async () => {
-      const config = this.client.config;
-      return { region: await config.region(), credentials: () => config.credentials() };
-    })().catch((error: unknown) => {
-      this.signer = undefined;
-      throw error;
-    });
-    return this.signer;
-  }
 }
 
 /** The endpoint the SDK client would call: its own endpoint rules over its region, FIPS, dual-stack and configured endpoint. */
@@ -377,15 +357,16 @@ async function resolveTarget(client: DynamoDBClient | DynamoDBDocumentClient): P
     configured === undefined
       ? undefined
       : `${configured.protocol}//${configured.hostname}${configured.port === undefined ? '' : `:${configured.port}`}${configured.path}`;
+  const region = await config.region();
   const { url } = config.endpointProvider({
-    Region: await config.region(),
+    Region: region,
     UseFIPS: await config.useFipsEndpoint(),
     UseDualStack: await config.useDualstackEndpoint(),
     ...(endpoint === undefined ? {} : { Endpoint: endpoint }),
     AccountIdEndpointMode: 'disabled',
   });
   const protocol = url.protocol === 'http:' ? 'http:' : 'https:';
-  return { protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path: url.pathname || '/', host: url.host };
+  return { protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path: url.pathname || '/', host: url.host, region };
 }
 
 function serviceError(answer: Answer, attempt: number): DynamoDbServiceError {
