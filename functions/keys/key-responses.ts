@@ -5,6 +5,7 @@ import { rateLimitModes } from '../usage/limit-model.js';
 import { keyFormats, keyStatuses } from './key-model.js';
 import { usage24hSchema } from '../usage/usage-responses.js';
 import { lazySchema, onFirstUse } from '../shared/on-first-use.js';
+import { type AuthenticationFailure, authenticationFailures } from '../shared/errors.js';
 
 /**
  * What these routes answer, as zod schemas, for their contracts and the OpenAPI document. Each
@@ -102,19 +103,8 @@ export const keyPageSchema = lazySchema(() => page(keyDetailsSchema.unwrap()));
 export const verificationSchema = lazySchema(() =>
   z.strictObject({
     valid: z.boolean(),
-    code: z.enum([
-      'valid',
-      'malformed',
-      'invalid',
-      'expired',
-      'expired_inactive',
-      'revoked',
-      'suspended',
-      'ip_not_allowed',
-      'rate_limited',
-      'quota_exhausted',
-      'insufficient_permissions',
-    ]),
+    // verify-key.ts VerificationCode: a refusal's reason ('missing' is answered as 'malformed'), or a key that lacks the permission.
+    code: z.enum(['valid', ...authenticationFailures.filter((reason): reason is Exclude<AuthenticationFailure, 'missing'> => reason !== 'missing'), 'insufficient_permissions']),
     keyId: z.string().nullable(),
     owner: z.string().nullable(),
     permissions: z.record(z.string(), z.union([z.literal('*'), z.array(z.string())])).nullable(),
