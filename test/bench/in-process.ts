@@ -6,6 +6,7 @@ import { ACCESS_TOKEN_TYPE } from '../../functions/tokens/access-token.js';
 import { issueAccessToken } from '../../functions/tokens/token-service.js';
 import { usagePartition } from '../../functions/usage/usage-store.js';
 import { flushUsage } from '../../functions/usage/usage-counts.js';
+import { WRITE_OPERATIONS } from '../support/ddb-calls.js';
 import { testClock } from '../support/dynamodb.js';
 import type { BenchWorld } from './bench-world.js';
 import { leanFloor } from './lean-floor.js';
@@ -134,10 +135,8 @@ export async function writesPerMinute(world: BenchWorld, verifications = 10_000,
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const partition = (input: Record<string, unknown>) => String((input.Key as { pk?: unknown } | undefined)?.pk);
-  const writes = world.calls.sent().filter(({ operation }) => WRITES.has(operation));
+  const writes = world.calls.sent().filter(({ operation }) => WRITE_OPERATIONS.has(operation));
   const usageWrites = writes.filter(({ operation, input }) => operation === 'UpdateItem' && partition(input) === usagePartition(key.details.id)).length;
   const useRecords = writes.filter(({ operation, input }) => operation === 'UpdateItem' && partition(input) === `KEY#${key.details.id}`).length;
   return { verifications: started, spanSeconds: ((started - 1) * stepMs) / 1000, writes: writes.length - usageWrites, useRecords, usageWrites };
 }
-
-const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
