@@ -16,6 +16,7 @@ import { openApiDocument } from '../functions/openapi/document.js';
 import { getOpenApiContract } from '../functions/openapi/handlers/get-openapi.contract.js';
 import { packOpenApiDocument } from '../functions/openapi/packed-document.js';
 import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
+import { bundleAliases } from './bundle-aliases.js';
 import { loggedHttpApi, throttleRoutes } from './http-api.js';
 import { grantTableAccess } from './table-grants.js';
 
@@ -89,11 +90,7 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       // The AWS SDK goes in the bundle, minified (AWS's advice for Lambda): a cold start imports
       // less than the runtime's whole copy, and the version is the one tested.
       externalModules: [],
-      // The SDK's default credential chain, cut to what Lambda hands a function (its environment, or
-      // a container credentials endpoint): functions/runtime/lambda-credentials.ts. The SSO, login,
-      // INI-file, process, web-identity and EC2 providers (about 120 KB minified, and child_process)
-      // stay out of every bundle; tests and the local run keep the SDK's whole chain.
-      esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${path.join(projectRoot, 'functions/runtime/lambda-credentials.ts')}`] },
+      esbuildArgs: { '--alias': Object.entries(bundleAliases).map(([name, file]) => `${name}=${path.join(projectRoot, file)}`) },
       ...(props.assets === 'console'
         ? {
             commandHooks: {

@@ -1,12 +1,14 @@
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { collectBody } from '../shared/aws-http.js';
 import type { EmailMessage, EmailSender } from './channel-deps.js';
 
 /*
- * The SES client is loaded on first use, not when the function starts: the notifier needs it
- * only for email channels. The SDK import must stay a dynamic import(): esbuild hoists a static
- * import of an external package to the top of the bundle. A client, once made, serves every
- * later invocation.
+ * The SES client is made on first use (the notifier needs it only for email channels); the SDK's
+ * module is imported statically. A dynamic import()
+ * would save nothing in a Lambda bundle, one file parsed whole, and it costs: esbuild then wraps
+ * the imported module and all it imports, the SDK's shared core included, in lazy initialisers
+ * that escape tree shaking (infra/bundle-aliases.ts). A client, once made, serves every later
+ * invocation.
  */
 
 /** Email through Amazon SES v2, from the deployment's verified sender identity. Plain text only. */
@@ -18,10 +20,9 @@ export class SesEmail implements EmailSender {
   ) {}
 
   async send(message: EmailMessage): Promise<void> {
-    const sdk = await import('@aws-sdk/client-sesv2');
-    this.client ??= new sdk.SESv2Client({ streamCollector: collectBody });
+    this.client ??= new SESv2Client({ streamCollector: collectBody });
     await this.client.send(
-      new sdk.SendEmailCommand({
+      new SendEmailCommand({
         FromEmailAddress: this.from,
         Destination: { ToAddresses: message.to },
         Content: {

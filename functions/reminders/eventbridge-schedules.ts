@@ -1,4 +1,13 @@
-import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
 import { collectBody } from '../shared/aws-http.js';
 import type { Clock } from '../shared/clock.js';
 import { toScheduleTime } from '../keys/key-notifications.js';
@@ -22,10 +31,11 @@ export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 20, MaximumEventAge
 const PAST_DUE_DELAY_MS = 60_000;
 
 /*
- * The adapter loads its SDK client on first use, not when the function starts (as channels/ses-email.ts
- * does): the notifier needs SES only for email channels and never the Scheduler, the schedule sync never SES. The
- * SDK imports must stay dynamic import()s: esbuild hoists a static import of an external
- * package to the top of the bundle. A client, once made, serves every later invocation.
+ * The client is made on first use; the SDK's module is imported statically. A dynamic import()
+ * would save nothing in a Lambda bundle, one file parsed whole, and it costs: esbuild then wraps
+ * the imported module and all it imports, the SDK's shared core included, in lazy initialisers
+ * that escape tree shaking (infra/bundle-aliases.ts). A client, once made, serves every later
+ * invocation.
  */
 
 /** One-shot EventBridge Scheduler schedules, one per key notification, in keygate's group. */
@@ -37,10 +47,9 @@ export class EventBridgeSchedules implements SchedulePort {
     private client?: Pick<SchedulerClient, 'send'>,
   ) {}
 
-  private async scheduler() {
-    const sdk = await import('@aws-sdk/client-scheduler');
-    this.client ??= new sdk.SchedulerClient({ streamCollector: collectBody });
-    return { sdk, client: this.client };
+  private scheduler() {
+    this.client ??= new SchedulerClient({ streamCollector: collectBody });
+    return this.client;
   }
 
   request(schedule: DesiredSchedule): CreateScheduleCommandInput {
@@ -67,23 +76,23 @@ export class EventBridgeSchedules implements SchedulePort {
   }
 
   async put(schedule: DesiredSchedule): Promise<void> {
-    const { sdk, client } = await this.scheduler();
+    const client = this.scheduler();
     const request = this.request(schedule);
     try {
-      await client.send(new sdk.CreateScheduleCommand(request));
+      await client.send(new CreateScheduleCommand(request));
     } catch (error) {
-      if (!(error instanceof sdk.ConflictException)) throw error;
+      if (!(error instanceof ConflictException)) throw error;
       // Same name: this key's slot already has a schedule (an earlier attempt, or an older notification).
-      await client.send(new sdk.UpdateScheduleCommand(request));
+      await client.send(new UpdateScheduleCommand(request));
     }
   }
 
   async remove(name: string): Promise<void> {
-    const { sdk, client } = await this.scheduler();
+    const client = this.scheduler();
     try {
-      await client.send(new sdk.DeleteScheduleCommand({ Name: name, GroupName: this.settings.groupName }));
+      await client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.settings.groupName }));
     } catch (error) {
-      if (!(error instanceof sdk.ResourceNotFoundException)) throw error;
+      if (!(error instanceof ResourceNotFoundException)) throw error;
     }
   }
 }
@@ -97,13 +106,12 @@ export class EventBridgeScheduleLookup {
   ) {}
 
   async exists(name: string): Promise<boolean> {
-    const sdk = await import('@aws-sdk/client-scheduler');
-    this.client ??= new sdk.SchedulerClient({ streamCollector: collectBody });
+    this.client ??= new SchedulerClient({ streamCollector: collectBody });
     try {
-      await this.client.send(new sdk.GetScheduleCommand({ Name: name, GroupName: this.groupName }));
+      await this.client.send(new GetScheduleCommand({ Name: name, GroupName: this.groupName }));
       return true;
     } catch (error) {
-      if (error instanceof sdk.ResourceNotFoundException) return false;
+      if (error instanceof ResourceNotFoundException) return false;
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
 
 /**
  * The AWS SDK's default credential chain as a Lambda function needs it, and only that: the
@@ -23,7 +24,7 @@ const REFRESH_BEFORE_MS = 300_000;
 function source(init: Init): AwsCredentialIdentityProvider {
   if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init);
   if (process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI) {
-    return async () => (await import('@aws-sdk/credential-provider-http')).fromHttp(init)();
+    return fromHttp(init);
   }
   return async () => {
     throw new Error(

@@ -1,4 +1,4 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { InvalidRequestException, RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SigningKeySecret } from './signing-key-secret.js';
 import { signingKeyAt } from './signing-keys.js';
 
@@ -20,11 +20,10 @@ export async function hasSigningKey(client: Pick<SecretsManagerClient, 'send'>, 
  */
 export async function startFirstRotation(client: Pick<SecretsManagerClient, 'send'>, secretId: string, now: Date): Promise<'has-key' | 'rotating'> {
   if (await hasSigningKey(client, secretId, now)) return 'has-key';
-  const sdk = await import('@aws-sdk/client-secrets-manager');
   try {
-    await client.send(new sdk.RotateSecretCommand({ SecretId: secretId, RotateImmediately: true }));
+    await client.send(new RotateSecretCommand({ SecretId: secretId, RotateImmediately: true }));
   } catch (error) {
-    if (!(error instanceof sdk.InvalidRequestException)) throw error;
+    if (!(error instanceof InvalidRequestException)) throw error;
   }
   return 'rotating';
 }

@@ -1,4 +1,4 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { collectBody, requestHandlerOptions } from '../shared/aws-http.js';
 import { CALL_TIMEOUTS, isUnavailable } from '../shared/bounded-calls.js';
 import { UnavailableError } from '../shared/errors.js';
@@ -13,10 +13,12 @@ import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signin
  * moves that label, and the moto contract test showed an engine whose default did not follow it.
  *
  * Only the routes that read the signing keys bundle this module (functions/runtime/
- * secret-signing-keys.ts), and even they load the SDK's Secrets Manager client on the first read,
- * not when the function starts (creating a key in the kg_ format, say, never reads the secret).
- * The SDK import must stay a dynamic import(): esbuild hoists a static import of an external
- * package to the top of the bundle, even from a module that is itself imported lazily.
+ * secret-signing-keys.ts), and even they make the Secrets Manager client on the first read, not
+ * when the function starts (creating a key in the kg_ format, say, never reads the secret).
+ * The SDK's module is imported statically. A dynamic import() would save nothing in a Lambda
+ * bundle, one file parsed whole, and it costs: esbuild then wraps the imported module and all it
+ * imports, the SDK's shared core included, in lazy initialisers that escape tree shaking
+ * (infra/bundle-aliases.ts).
  */
 export class SigningKeySecret implements SigningKeySource {
   constructor(
@@ -26,12 +28,11 @@ export class SigningKeySecret implements SigningKeySource {
   ) {}
 
   async load(): Promise<SigningKeySet> {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
     // Bounded like the table (functions/shared/dynamodb.ts): a stalled read is a 503, not a request held until the function times out.
-    this.client ??= new sdk.SecretsManagerClient({ requestHandler: requestHandlerOptions(CALL_TIMEOUTS), streamCollector: collectBody });
+    this.client ??= new SecretsManagerClient({ requestHandler: requestHandlerOptions(CALL_TIMEOUTS), streamCollector: collectBody });
     let SecretString: string | undefined;
     try {
-      ({ SecretString } = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSCURRENT' }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUTS.deadlineMs) }));
+      ({ SecretString } = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSCURRENT' }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUTS.deadlineMs) }));
     } catch (error) {
       if (isUnavailable(error)) throw new UnavailableError('keygate could not read its signing keys in time; retry shortly', 1);
       throw error;

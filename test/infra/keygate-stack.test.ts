@@ -128,6 +128,15 @@ describe('the functions', () => {
     }
   });
 
+  it('leave out the SDK\'s event-stream code (infra/bundle-aliases.ts), which wrapped its core in lazy initialisers', () => {
+    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    for (const [id] of bundled) {
+      const bundle = bundleOf(id);
+      expect(bundle, id).toContain('keygate bundles leave out @smithy/core/event-streams and bowser');
+      expect(bundle, id).not.toContain('@smithy/core/event-streams - header name exceeds');
+    }
+  });
+
   it('carry the deployment configuration as the synth validated it, and neither its schemas nor a second validation', () => {
     const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
     // The start of the define's JSON text (esbuild escapes the catalog's quoted words further on).

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type RouteContract, routes, tokenAccess } from '../../functions/routes.js';
+import { bundleAliases } from '../../infra/bundle-aliases.js';
 import { importCycles, importGraph } from '../support/import-graph.js';
 
 /**
@@ -40,35 +41,77 @@ describe('the import graph of functions/', () => {
 });
 
 /**
- * What each route's bundle carries, from esbuild as the stack runs it (infra/api.ts: bundled,
- * ESM, the AWS SDK included, a dynamic import() bundled too): the Secrets Manager client goes only
- * into the bundles of the routes that read the signing keys (their handlers pass
- * runtime/secret-signing-keys.ts to lambdaHandler). Every other bundle was ~37 KB larger with it.
+ * What the function bundles carry, from esbuild as the stack runs it (infra/api.ts: bundled, ESM,
+ * the AWS SDK included, with the stack's aliases, infra/bundle-aliases.ts; a dynamic import() is
+ * bundled too): every route-table entry and every other function entry named in infra/.
  */
-describe('the route bundles', () => {
+describe('the function bundles', () => {
   const SECRETS_MANAGER = 'node_modules/@aws-sdk/client-secrets-manager/';
   const routeTable = routes as readonly RouteContract[];
+  const otherEntries = readdirSync(resolve(root, 'infra'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [...readFileSync(resolve(root, 'infra', file), 'utf8').matchAll(/\bentry: '([^']+)'/g)].map((match) => match[1] as string));
+  let metafile: Metafile;
 
-  it('carry the Secrets Manager client only where the contract reads the signing keys', { timeout: 60_000 }, async () => {
-    const result = await build({
-      entryPoints: Object.fromEntries(routeTable.map((route) => [route.id, resolve(root, route.entry)])),
+  beforeAll(async () => {
+    ({ metafile } = await build({
+      entryPoints: [...new Set([...routeTable.map((route) => route.entry), ...otherEntries])].map((entry) => resolve(root, entry)),
       absWorkingDir: root,
       bundle: true,
       write: false,
       metafile: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node24',
+      mainFields: ['module', 'main'],
       outdir: resolve(root, '.keygate', 'architecture-test'),
+      alias: Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, resolve(root, file)])),
+      // As the stack compiles them in: the configuration's validation and the OpenAPI build stay out.
+      define: { __KEYGATE_DEPLOYMENT_CONFIG__: JSON.stringify('{}'), __KEYGATE_OPENAPI_DOCUMENT__: JSON.stringify('') },
+      minifySyntax: true,
       logLevel: 'silent',
-    });
-    const carrying = Object.values(result.metafile.outputs)
+    }));
+  }, 120_000);
+
+  it('are built for every function entry of the stack', () => {
+    expect(otherEntries).toContain('functions/authorizer/authorizer-handler.ts');
+    expect(otherEntries).toContain('functions/reminders/handlers/notifier.ts');
+    expect(Object.values(metafile.outputs).filter((output) => output.entryPoint !== undefined).length).toBe(new Set([...routeTable.map((r) => r.entry), ...otherEntries]).size);
+  });
+
+  /*
+   * Every other bundle was ~37 KB larger with it: the routes that read the signing keys pass
+   * runtime/secret-signing-keys.ts to lambdaHandler.
+   */
+  it('carry the Secrets Manager client of the routes only where the contract reads the signing keys', () => {
+    const carrying = Object.values(metafile.outputs)
       .filter((output) => output.entryPoint !== undefined && Object.keys(output.inputs).some((input) => input.includes(SECRETS_MANAGER)))
       .map((output) => routeTable.find((route) => resolve(root, route.entry) === resolve(root, output.entryPoint as string))?.id)
+      .filter((id) => id !== undefined)
       .sort();
     const signing = routeTable.filter((route) => tokenAccess(route) === 'signing-keys').map((route) => route.id).sort();
     expect(signing.length).toBeGreaterThan(0);
     expect(carrying).toEqual(signing);
+  });
+
+  /*
+   * A dynamic import() or a require() of ES module code makes esbuild initialise that module, and
+   * every module it imports, lazily, in wrappers kept out of tree shaking. In a bundle of one file
+   * the import saves nothing (the code is parsed anyway); the SDK's own dynamic import of its
+   * event-stream code wrapped most of its core that way, 15-30 ms of every cold start. The two the
+   * SDK makes are aliased to a module that is never loaded (functions/runtime/sdk-parts-left-out.ts).
+   */
+  it('load every ES module at import: no dynamic import() or require() of one', () => {
+    const leftOut = resolve(root, 'functions/runtime/sdk-parts-left-out.ts');
+    const lazy = Object.entries(metafile.inputs).flatMap(([file, input]) =>
+      input.imports
+        .filter((edge) => (edge.kind === 'dynamic-import' || edge.kind === 'require-call') && edge.external !== true)
+        .filter((edge) => metafile.inputs[edge.path]?.format === 'esm' && resolve(root, edge.path) !== leftOut)
+        .map((edge) => `${file} -> ${edge.path} (${edge.kind})`),
+    );
+    expect(lazy).toEqual([]);
+    const aliased = Object.values(metafile.inputs).flatMap((input) => input.imports.filter((edge) => resolve(root, edge.path) === leftOut));
+    expect(aliased.map((edge) => edge.original).sort()).toEqual(expect.arrayContaining(['@smithy/core/event-streams']));
   });
 });
 
