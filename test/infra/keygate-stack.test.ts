@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { App, CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentConfig } from '../../functions/deployment-config.js';
 import type { KeygateStack } from '../../infra/keygate-stack.js';
 import { type RouteDefinition, routes, tokenAccess } from '../../functions/routes.js';
 import { tableSchema } from '../../functions/contract/table-schema.js';
+import { type BenchWorld, startBenchWorld } from '../bench/bench-world.js';
+import { type ColdStart, type ColdStartRig, coldStartRig, lambdaBundles } from '../bench/bundles.js';
 import { synthKeygate, type TemplateResource as Resource } from '../support/synth.js';
 
 /**
@@ -49,7 +51,9 @@ const actionsOf = (statement: { Action: string | string[] }) => [statement.Actio
 
 beforeAll(() => {
   let app: App;
-  ({ app, stack, template, resources } = synthKeygate({}, { bundle: ['**'] }));
+  // Asset and path metadata, as `cdk synth` writes them: the bundles are started below by their
+  // construct paths (test/bench/bundles.ts reads a cloud assembly as the bench does).
+  ({ app, stack, template, resources } = synthKeygate({}, { bundle: ['**'], context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } }));
   assemblyDirectory = app.synth().directory;
 }, SYNTH_TIMEOUT);
 
@@ -126,6 +130,46 @@ describe('the functions', () => {
       expect(bundle, id).not.toContain('@aws-sdk/credential-provider-ini');
       expect(bundle, id).not.toContain('node:child_process');
     }
+  });
+
+  /*
+   * The bundles themselves, run as Lambda runs them: each in a fresh node with its template's
+   * environment (pointed at a DynamoDB Local of its own and a stand-in Secrets Manager), imported,
+   * then given the first request of its kind and the same again (test/bench/bundles.ts, the
+   * bench's cold-start rig). What only a bundle can get wrong shows here: an alias, a module
+   * initialised out of order, the credential chain, a dependency that does not bundle.
+   */
+  describe('started as Lambda starts them', () => {
+    let world: BenchWorld;
+    let rig: ColdStartRig;
+    beforeAll(async () => {
+      world = await startBenchWorld();
+      rig = await coldStartRig(world, assemblyDirectory);
+    }, 120_000);
+    afterAll(async () => {
+      rig?.close();
+      await world?.close();
+    });
+
+    it('import and answer their first request and a second, none with a 5xx or a throw', { timeout: 180_000 }, async () => {
+      const bundles = lambdaBundles(assemblyDirectory);
+      expect(bundles.map((bundle) => bundle.name)).toContain('Keygate/Api/VerifyKey');
+      expect(bundles).toHaveLength(routeTable.length + 6);
+      const answers: Record<string, string> = {};
+      const starts = new Map<string, ColdStart>();
+      for (const bundle of bundles) {
+        const start = await rig.start(bundle);
+        starts.set(bundle.name, start);
+        answers[bundle.name] = rig.hasRequest(bundle) ? `${start.outcome}, then ${start.warmOutcome}` : 'imported';
+      }
+      const failed = Object.entries(answers).filter(([, answer]) => /\b(5\d\d|threw|undefined)\b/.test(answer));
+      expect(failed, JSON.stringify([...starts].filter(([name]) => failed.some(([f]) => f === name)).map(([name, s]) => [name, s.error]))).toEqual([]);
+      // The requests of test/bench/bundles.ts that succeed: a key verified, a key made, a token issued.
+      expect(answers['Keygate/Api/VerifyKey']).toBe('200, then 200');
+      expect(answers['Keygate/Api/CreateKey']).toBe('201, then 201');
+      expect(answers['Keygate/Api/IssueToken']).toBe('200, then 200');
+      expect(answers['Keygate/Notifications/Notifier']).toBe('ok, then ok');
+    });
   });
 
   it('leave out the SDK\'s event-stream code (infra/bundle-aliases.ts), which wrapped its core in lazy initialisers', () => {
