@@ -105,6 +105,9 @@ describe('the functions', () => {
     return readFileSync(path.join(assemblyDirectory, `asset.${hash}`, 'index.mjs'), 'utf8');
   };
 
+  /** The functions keygate bundles (index.handler): every one but the CDK's own providers. */
+  const bundledFunctions = () => ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+
   /** The packages a bundle imports from outside itself at run time (node: built-ins aside). */
   function importedAtRunTime(functionId: string): string[] {
     const bundle = bundleOf(functionId);
@@ -114,17 +117,17 @@ describe('the functions', () => {
   }
 
   it('carry the AWS SDK in their bundles (minified), not the copy of the Lambda runtime', () => {
-    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    const bundled = bundledFunctions();
     // Besides the routes: bootstrap, signing-key rotation, first signing key, notifier, schedule sync, schedule watch.
     expect(bundled).toHaveLength(routeTable.length + 6);
     for (const [id] of bundled) expect(importedAtRunTime(id), id).toEqual([]);
   });
 
   it('take their AWS credentials from what Lambda hands them, without the SDK\'s SSO, INI-file, process or web-identity providers', () => {
-    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    const bundled = bundledFunctions();
     for (const [id] of bundled) {
       const bundle = bundleOf(id);
-      // functions/runtime/lambda-credentials.ts, which infra/api.ts puts in place of @aws-sdk/credential-provider-node.
+      // functions/runtime/lambda-credentials.ts, which infra/bundle-aliases.ts puts in place of @aws-sdk/credential-provider-node.
       expect(bundle, id).toContain('no AWS credentials: this bundle reads them from the Lambda environment');
       expect(bundle, id).not.toContain('defaultProvider::fromSSO');
       expect(bundle, id).not.toContain('@aws-sdk/credential-provider-ini');
@@ -173,7 +176,7 @@ describe('the functions', () => {
   });
 
   it('leave out the SDK\'s event-stream code (infra/bundle-aliases.ts), which wrapped its core in lazy initialisers', () => {
-    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    const bundled = bundledFunctions();
     for (const [id] of bundled) {
       const bundle = bundleOf(id);
       expect(bundle, id).toContain('keygate bundles leave out @smithy/core/event-streams and bowser');
@@ -182,7 +185,7 @@ describe('the functions', () => {
   });
 
   it('carry the deployment configuration as the synth validated it, and neither its schemas nor a second validation', () => {
-    const bundled = ofType('AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'index.handler');
+    const bundled = bundledFunctions();
     // The start of the define's JSON text (esbuild escapes the catalog's quoted words further on).
     const compiled = `JSON.parse(\`{"keyPrefix":${JSON.stringify(deploymentConfig.keyPrefix)},"policy":${JSON.stringify(deploymentConfig.policy)},`;
     for (const [id] of bundled) {

@@ -98,7 +98,7 @@ describe('the function bundles', () => {
    * A dynamic import() or a require() of ES module code makes esbuild initialise that module, and
    * every module it imports, lazily, in wrappers kept out of tree shaking. In a bundle of one file
    * the import saves nothing (the code is parsed anyway); the SDK's own dynamic import of its
-   * event-stream code wrapped most of its core that way, 15-30 ms of every cold start. The two the
+   * event-stream code wrapped most of its core that way, about 11 ms of every cold start. The two the
    * SDK makes are aliased to a module that is never loaded (functions/runtime/sdk-parts-left-out.ts).
    */
   it('load every ES module at import: no dynamic import() or require() of one', () => {
