@@ -16,15 +16,14 @@ import { openApiDocument } from '../functions/openapi/document.js';
 import { getOpenApiContract } from '../functions/openapi/handlers/get-openapi.contract.js';
 import { packOpenApiDocument } from '../functions/openapi/packed-document.js';
 import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
-import { bundleAliases } from './bundle-aliases.js';
+import { BUNDLE_BANNER, bundleAliases, ESBUILD_TARGET } from './bundling.js';
 import { loggedHttpApi, throttleRoutes } from './http-api.js';
 import { grantTableAccess } from './table-grants.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** The newest Node.js runtime Lambda offers; the esbuild target follows it. */
+/** The newest Node.js runtime Lambda offers; the esbuild target (infra/bundling.ts) follows it. */
 const RUNTIME = Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
 
 export interface KeygateFunctionProps {
   /** Handler module relative to the project root; it exports `handler`. */
@@ -78,8 +77,7 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       format: OutputFormat.ESM,
       target: ESBUILD_TARGET,
       mainFields: ['module', 'main'],
-      // Bundled CommonJS dependencies may call require() on Node built-ins; ESM has none.
-      banner: "import { createRequire as __keygateCreateRequire } from 'node:module'; const require = __keygateCreateRequire(import.meta.url);",
+      banner: BUNDLE_BANNER,
       minify: true,
       sourceMap: true,
       // Maps name files and lines; leaving the sources out keeps each map a fraction of the size.

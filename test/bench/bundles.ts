@@ -1,15 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { build } from 'esbuild';
 import { verifyCredential } from '../../functions/access/verify-credential.js';
 import { callerContext } from '../../functions/authorizer/authorizer-context.js';
 import { projectRoot } from '../../infra/api.js';
+import { BUNDLE_BANNER, bundleAliases, ESBUILD_TARGET } from '../../infra/bundling.js';
 import { demoRoutes } from '../../infra/demo/demo-routes.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
 import type { BenchWorld } from './bench-world.js';
@@ -39,8 +41,10 @@ export interface BundleFigures {
   outcome?: string;
   /** The same request again in the same process: the function warm. */
   warmInvokeMs?: number;
-  /** The AWS SDK's DynamoDB clients imported alone, in fresh processes started next to this bundle's. */
-  sdkImportMs: number;
+  /** Import + first request in one process (the best process: importMs and firstInvokeMs may come from two). */
+  coldStartMs?: number;
+  /** The floors' import + first request (a read of one key item), in fresh processes started next to this bundle's. */
+  floorMs: Record<FloorKind, number>;
 }
 
 export const CDK_OUT = join(projectRoot, '.keygate', 'bench', 'cdk.out');
@@ -342,23 +346,46 @@ async function coldStart(bundle: LambdaBundle, env: Record<string, string>, even
 }
 
 /**
- * What nearly every bundle imports and none can shrink: the DynamoDB clients of the AWS SDK (left
- * out of the bundles, as the Lambda runtime provides them), imported alone in a fresh node.
+ * The floors of a cold start (test/bench/cold-start-floors/): a function that only reads the
+ * presented key's item, once through the AWS SDK's document client (every keygate function
+ * carries the SDK: none starts faster than that one) and once signed by aws4 and sent with
+ * node:http (what any Node function that reads a key pays). Built with esbuild as the stack
+ * builds keygate's functions (infra/bundling.ts: minified, ESM, the stack's aliases), into
+ * `outDir`/bench-floors/.
  */
-function sdkFloor(outDir: string): LambdaBundle {
-  const dir = join(outDir, 'bench-sdk-floor');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'index.mjs');
-  writeFileSync(file, "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\nexport const handler = undefined;\n");
-  return { name: 'AWS SDK DynamoDB clients alone', file, environment: {} };
+const FLOOR_SOURCES = { sdk: 'sdk-get-item.ts', lean: 'lean-get-item.ts' } as const;
+export type FloorKind = keyof typeof FLOOR_SOURCES;
+export const FLOOR_NAMES: Readonly<Record<FloorKind, string>> = { sdk: 'SDK GetItem alone', lean: 'lean GetItem alone' };
+
+async function buildFloors(outDir: string): Promise<Record<FloorKind, LambdaBundle>> {
+  const dir = join(outDir, 'bench-floors');
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(FLOOR_SOURCES).map(([kind, file]) => [`${kind}/index`, join(projectRoot, 'test', 'bench', 'cold-start-floors', file)])),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    absWorkingDir: projectRoot,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: ESBUILD_TARGET,
+    mainFields: ['module', 'main'],
+    banner: { js: BUNDLE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    alias: Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, join(projectRoot, file)])),
+    logLevel: 'error',
+  });
+  const bundle = (kind: FloorKind): LambdaBundle => ({ name: FLOOR_NAMES[kind], file: join(dir, kind, 'index.mjs'), environment: {} });
+  return { sdk: bundle('sdk'), lean: bundle('lean') };
 }
 
 /** Fresh-process cold starts against the bench world: each bundle with its template's environment and its first request. */
 export interface ColdStartRig {
   /** One fresh process: import `bundle`, then answer its first request if the bench has one for it. */
   start(bundle: LambdaBundle): Promise<ColdStart>;
-  /** One fresh process importing the AWS SDK's DynamoDB clients alone. */
-  floor(): Promise<ColdStart>;
+  /** One fresh process starting a floor (built on first use): import, then one read of the subject key's item. */
+  floor(kind: FloorKind): Promise<ColdStart>;
   hasRequest(bundle: LambdaBundle): boolean;
   close(): void;
 }
@@ -377,10 +404,17 @@ export async function coldStartRig(world: BenchWorld, outDir = CDK_OUT, options:
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     };
     const environment = (bundle: LambdaBundle) => ({ ...baseEnv, ...localEnvironment(bundle.environment, { tableName: world.tableName, issuer: 'http://127.0.0.1:3000', peopleIssuer: `${secrets.url}${PEOPLE_ISSUER_PATH}` }) });
-    const floor = sdkFloor(outDir);
+    let floors: Promise<Record<FloorKind, LambdaBundle>> | undefined;
+    const floorEnv = { ...baseEnv, FLOOR_TABLE: world.tableName, FLOOR_KEY_ID: world.keys.subject.details.id };
     return {
       start: (bundle) => coldStart(bundle, environment(bundle), requests.get(bundle.name), options.cpuProfileDir),
-      floor: () => coldStart(floor, baseEnv, undefined),
+      floor: async (kind) => {
+        floors ??= buildFloors(outDir);
+        const start = await coldStart((await floors)[kind], floorEnv, {}, options.cpuProfileDir);
+        // A floor that did not read the item measures nothing.
+        if (start.outcome !== '200') throw new Error(`the ${FLOOR_NAMES[kind]} floor answered ${start.outcome}${start.error === undefined ? '' : `: ${start.error}`}`);
+        return start;
+      },
       hasRequest: (bundle) => requests.has(bundle.name),
       close: () => secrets.close(),
     };
@@ -396,15 +430,17 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
   try {
     const figures: BundleFigures[] = [];
     for (const bundle of lambdaBundles()) {
-      // The best of a few fresh processes, each next to one that imports the SDK alone: what a
-      // start costs, less the moments the machine was busy elsewhere, and its floor at that moment.
+      // The best of a few fresh processes, each next to the two floors started just before it:
+      // what a start costs, less the moments the machine was busy elsewhere, and its floors at
+      // those moments.
       const starts: ColdStart[] = [];
-      const floors: ColdStart[] = [];
+      const floors: Record<FloorKind, ColdStart[]> = { sdk: [], lean: [] };
       for (let i = 0; i < rounds; i++) {
-        floors.push(await rig.floor());
+        for (const kind of ['sdk', 'lean'] as const) floors[kind].push(await rig.floor(kind));
         starts.push(await rig.start(bundle));
       }
       const best = (of: ColdStart[], pick: (start: ColdStart) => number) => Math.min(...of.map(pick));
+      const total = (start: ColdStart) => start.importMs + start.invokeMs;
       const outcome = starts[0]?.outcome;
       figures.push({
         name: bundle.name,
@@ -413,8 +449,13 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
         importMs: best(starts, (s) => s.importMs),
         ...(!rig.hasRequest(bundle)
           ? {}
-          : { firstInvokeMs: best(starts, (s) => s.invokeMs), warmInvokeMs: best(starts, (s) => s.warmInvokeMs ?? Number.NaN), ...(outcome === undefined ? {} : { outcome }) }),
-        sdkImportMs: best(floors, (s) => s.importMs),
+          : {
+              firstInvokeMs: best(starts, (s) => s.invokeMs),
+              coldStartMs: best(starts, total),
+              warmInvokeMs: best(starts, (s) => s.warmInvokeMs ?? Number.NaN),
+              ...(outcome === undefined ? {} : { outcome }),
+            }),
+        floorMs: { sdk: best(floors.sdk, total), lean: best(floors.lean, total) },
       });
     }
     return figures;

@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchWorld } from './bench-world.js';
-import { type ColdStart, coldStartRig, type LambdaBundle, lambdaBundles, synthesize } from './bundles.js';
+import { type ColdStart, type ColdStartRig, coldStartRig, FLOOR_NAMES, type FloorKind, type LambdaBundle, lambdaBundles, synthesize } from './bundles.js';
 
 /**
  * Cold starts only, without the rest of `npm run bench`: fresh processes per bundle, as the bench
@@ -42,7 +42,8 @@ const ms = (value: number) => value.toFixed(0).padStart(4);
 const world = await startBenchWorld();
 const rigs = new Map(await Promise.all(outDirs.map(async (dir) => [dir, await coldStartRig(world, dir)] as const)));
 try {
-  const floors: number[] = [];
+  const floors: Record<FloorKind, ColdStart[]> = { sdk: [], lean: [] };
+  const rig = rigs.get(outDirs[0] as string) as ColdStartRig;
   console.log(
     `${rounds} fresh processes per bundle and folder; import + first request in ms: median [min–max] ` +
       '(medians: import / first request; CPU time of import + first request, of the import, of the first request); ' +
@@ -51,7 +52,7 @@ try {
   for (const name of names) {
     const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
     for (let round = 0; round < rounds; round++) {
-      floors.push((await (rigs.get(outDirs[0] as string)?.floor() as Promise<ColdStart>)).importMs);
+      for (const kind of ['sdk', 'lean'] as const) floors[kind].push(await rig.floor(kind));
       // Every other round in the opposite order: what one process leaves behind for the next (the
       // once-a-minute use write, DynamoDB Local's caches) falls on each folder alike.
       for (const dir of round % 2 === 0 ? outDirs : [...outDirs].reverse()) {
@@ -85,7 +86,15 @@ try {
       if (webStreams > 0) console.log(`  ${''.padEnd(12)} web streams loaded by the first request in ${webStreams} of ${warm.length} processes`);
     }
   }
-  console.log(`AWS SDK DynamoDB clients imported alone (unbundled): median ${ms(median(floors))} [${ms(Math.min(...floors))}–${ms(Math.max(...floors))}]`);
+  // The floors (bench/cold-start-floors/), started before every round of every function.
+  for (const kind of ['sdk', 'lean'] as const) {
+    const totals = floors[kind].map((start) => start.importMs + start.invokeMs);
+    console.log(
+      `${FLOOR_NAMES[kind]} (bundled as the stack bundles): ${ms(median(totals))} [${ms(Math.min(...totals))}–${ms(Math.max(...totals))}]` +
+        `  (${ms(median(floors[kind].map((s) => s.importMs)))} / ${ms(median(floors[kind].map((s) => s.invokeMs)))}; ` +
+        `CPU ${ms(median(floors[kind].map((s) => s.importCpuMs + s.invokeCpuMs)))}: ${ms(median(floors[kind].map((s) => s.importCpuMs)))} / ${ms(median(floors[kind].map((s) => s.invokeCpuMs)))})`,
+    );
+  }
 } finally {
   for (const rig of rigs.values()) rig.close();
   await world.close();

@@ -127,7 +127,7 @@ describe('the functions', () => {
     const bundled = bundledFunctions();
     for (const [id] of bundled) {
       const bundle = bundleOf(id);
-      // functions/runtime/lambda-credentials.ts, which infra/bundle-aliases.ts puts in place of @aws-sdk/credential-provider-node.
+      // functions/runtime/lambda-credentials.ts, which infra/bundling.ts puts in place of @aws-sdk/credential-provider-node.
       expect(bundle, id).toContain('no AWS credentials: this bundle reads them from the Lambda environment');
       expect(bundle, id).not.toContain('defaultProvider::fromSSO');
       expect(bundle, id).not.toContain('@aws-sdk/credential-provider-ini');
@@ -173,9 +173,17 @@ describe('the functions', () => {
       expect(answers['Keygate/Api/IssueToken']).toBe('200, then 200');
       expect(answers['Keygate/Notifications/Notifier']).toBe('ok, then ok');
     });
+
+    // The bench reports every cold start against these two (test/bench/cold-start-floors/).
+    it('have floors for the bench that start the same way and read the key item', { timeout: 60_000 }, async () => {
+      for (const kind of ['sdk', 'lean'] as const) {
+        const start = await rig.floor(kind);
+        expect([start.outcome, start.warmOutcome, start.calls], kind).toEqual(['200', '200', ['GetItem']]);
+      }
+    });
   });
 
-  it('leave out the SDK\'s event-stream code (infra/bundle-aliases.ts), which wrapped its core in lazy initialisers', () => {
+  it('leave out the SDK\'s event-stream code (infra/bundling.ts), which wrapped its core in lazy initialisers', () => {
     const bundled = bundledFunctions();
     for (const [id] of bundled) {
       const bundle = bundleOf(id);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RouteContract, routes, tokenAccess } from '../../functions/routes.js';
-import { bundleAliases } from '../../infra/bundle-aliases.js';
+import { bundleAliases, ESBUILD_TARGET } from '../../infra/bundling.js';
 import { importCycles, importGraph } from '../support/import-graph.js';
 
 /**
@@ -42,7 +42,7 @@ describe('the import graph of functions/', () => {
 
 /**
  * What the function bundles carry, from esbuild as the stack runs it (infra/api.ts: bundled, ESM,
- * the AWS SDK included, with the stack's aliases, infra/bundle-aliases.ts; a dynamic import() is
+ * the AWS SDK included, with the stack's aliases, infra/bundling.ts; a dynamic import() is
  * bundled too): every route-table entry and every other function entry named in infra/.
  */
 describe('the function bundles', () => {
@@ -63,7 +63,7 @@ describe('the function bundles', () => {
       metafile: true,
       platform: 'node',
       format: 'esm',
-      target: 'node24',
+      target: ESBUILD_TARGET,
       mainFields: ['module', 'main'],
       outdir: resolve(root, '.keygate', 'architecture-test'),
       alias: Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, resolve(root, file)])),

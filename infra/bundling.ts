@@ -1,4 +1,16 @@
 /**
+ * How the stack's esbuild bundles every function (infra/api.ts through NodejsFunction), in one
+ * place for what else builds a bundle the same way: the architecture test and the bench's
+ * cold-start floors (test/bench/bundles.ts).
+ */
+
+/** The newest Node.js runtime Lambda offers (infra/api.ts) is what esbuild targets. */
+export const ESBUILD_TARGET = 'node24';
+
+/** Bundled CommonJS dependencies may call require() on Node built-ins; ESM has none. */
+export const BUNDLE_BANNER = "import { createRequire as __keygateCreateRequire } from 'node:module'; const require = __keygateCreateRequire(import.meta.url);";
+
+/**
  * Modules the stack's bundles take in place of parts of the AWS SDK (esbuild aliases; the tests,
  * the local run and the CDK keep the SDK whole):
  *
