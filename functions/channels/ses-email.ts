@@ -7,7 +7,7 @@ import type { EmailMessage, EmailSender } from './channel-deps.js';
  * module is imported statically. A dynamic import() would save nothing in a Lambda bundle, one
  * file parsed whole, and it costs: esbuild then wraps the imported module and all it imports, the
  * SDK's shared core included, in lazy initialisers that escape tree shaking
- * (infra/bundle-aliases.ts). A client, once made, serves every later invocation.
+ * (infra/bundling.ts). A client, once made, serves every later invocation.
  */
 
 /** Email through Amazon SES v2, from the deployment's verified sender identity. Plain text only. */

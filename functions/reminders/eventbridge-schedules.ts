@@ -34,7 +34,7 @@ const PAST_DUE_DELAY_MS = 60_000;
  * The client is made on first use; the SDK's module is imported statically. A dynamic import()
  * would save nothing in a Lambda bundle, one file parsed whole, and it costs: esbuild then wraps
  * the imported module and all it imports, the SDK's shared core included, in lazy initialisers
- * that escape tree shaking (infra/bundle-aliases.ts). A client, once made, serves every later
+ * that escape tree shaking (infra/bundling.ts). A client, once made, serves every later
  * invocation.
  */
 

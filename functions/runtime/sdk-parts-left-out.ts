@@ -1,6 +1,6 @@
 /**
  * What the stack's bundles take for two parts of the AWS SDK that no keygate function runs (an
- * esbuild alias each, infra/bundle-aliases.ts):
+ * esbuild alias each, infra/bundling.ts):
  *
  * - `@smithy/core/event-streams`: the SDK loads it for operations that stream events; no service
  *   call of keygate's does (DynamoDB, Secrets Manager, KMS, EventBridge Scheduler, SES);

@@ -18,7 +18,7 @@ import { parseKeySet, type SigningKeySet, type SigningKeySource } from './signin
  * The SDK's module is imported statically. A dynamic import() would save nothing in a Lambda
  * bundle, one file parsed whole, and it costs: esbuild then wraps the imported module and all it
  * imports, the SDK's shared core included, in lazy initialisers that escape tree shaking
- * (infra/bundle-aliases.ts).
+ * (infra/bundling.ts).
  */
 export class SigningKeySecret implements SigningKeySource {
   constructor(
