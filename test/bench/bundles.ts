@@ -43,6 +43,8 @@ export interface BundleFigures {
   warmInvokeMs?: number;
   /** Import + first request in one process (the best process: importMs and firstInvokeMs may come from two). */
   coldStartMs?: number;
+  /** The CPU time of import + first request (the rest of coldStartMs is waiting, mostly on DynamoDB Local). */
+  coldStartCpuMs?: number;
   /** The floors' import + first request (a read of one key item), in fresh processes started next to this bundle's. */
   floorMs: Record<FloorKind, number>;
 }
@@ -452,6 +454,7 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
           : {
               firstInvokeMs: best(starts, (s) => s.invokeMs),
               coldStartMs: best(starts, total),
+              coldStartCpuMs: best(starts, (s) => s.importCpuMs + s.invokeCpuMs),
               warmInvokeMs: best(starts, (s) => s.warmInvokeMs ?? Number.NaN),
               ...(outcome === undefined ? {} : { outcome }),
             }),

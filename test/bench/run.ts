@@ -208,7 +208,7 @@ function bundleRows(bundles: readonly BundleFigures[]): Row[] {
     const invoked = bundle.firstInvokeMs === undefined ? 'not invoked' : `first request ${ms(bundle.firstInvokeMs)} (${bundle.outcome}; warm second ${ms(bundle.warmInvokeMs ?? Number.NaN)})`;
     return {
       measurement: `bundle ${bundle.name}`,
-      result: `${bundle.gzipKilobytes.toFixed(0)} KB gzip (${bundle.kilobytes.toFixed(0)} KB); import ${ms(bundle.importMs)} + ${invoked}; cold start ${ms(coldStart)}`,
+      result: `${bundle.gzipKilobytes.toFixed(0)} KB gzip (${bundle.kilobytes.toFixed(0)} KB); import ${ms(bundle.importMs)} + ${invoked}; cold start ${ms(coldStart)}${bundle.coldStartCpuMs === undefined ? '' : ` (CPU ${ms(bundle.coldStartCpuMs)})`}`,
       reference: `cold start of ${FLOOR_NAMES.sdk}: ${ms(bundle.floorMs.sdk)}, ${FLOOR_NAMES.lean}: ${ms(bundle.floorMs.lean)}`,
       // Against the SDK floor: every function carries the SDK.
       ratio: coldStart / bundle.floorMs.sdk,
@@ -224,11 +224,13 @@ function coldStartSummary(bundles: readonly BundleFigures[]): Row {
   const median = (of: number[]) => [...of].sort((a, b) => a - b)[Math.floor(of.length / 2)] ?? Number.NaN;
   const starts = bundles.map((bundle) => bundle.coldStartMs ?? bundle.importMs);
   const met = starts.filter((start) => start <= TARGETS.coldStartMs).length;
+  // What the code costs, without the wait on DynamoDB Local (a transaction there takes tens of ms).
+  const cpuMet = bundles.filter((bundle) => (bundle.coldStartCpuMs ?? bundle.importMs) <= TARGETS.coldStartMs).length;
   const sdkFloor = median(bundles.map((bundle) => bundle.floorMs.sdk));
   const leanFloor = median(bundles.map((bundle) => bundle.floorMs.lean));
   return {
     measurement: 'cold start, every function (import + first request, fresh process)',
-    result: `median ${ms(median(starts))}, ${ms(Math.min(...starts))}–${ms(Math.max(...starts))}; met by ${met} of ${bundles.length}`,
+    result: `median ${ms(median(starts))}, ${ms(Math.min(...starts))}–${ms(Math.max(...starts))}; met by ${met} of ${bundles.length} (by ${cpuMet} counting CPU time only)`,
     reference: `${FLOOR_NAMES.sdk} median ${ms(sdkFloor)}, ${FLOOR_NAMES.lean} ${ms(leanFloor)}`,
     ratio: median(starts) / sdkFloor,
     target: `≤ ${TARGETS.coldStartMs} ms each`,
