@@ -43,7 +43,11 @@ export interface BundleFigures {
   warmInvokeMs?: number;
   /** Import + first request in one process (the best process: importMs and firstInvokeMs may come from two). */
   coldStartMs?: number;
-  /** The CPU time of import + first request (the rest of coldStartMs is waiting, mostly on DynamoDB Local). */
+  /**
+   * The process's CPU time over import + first request, all its threads (V8 compiles and collects
+   * garbage beside the main thread): above coldStartMs when they ran in parallel, below it by the
+   * waits (on DynamoDB Local, mostly) when they did not.
+   */
   coldStartCpuMs?: number;
   /** The floors' import + first request (a read of one key item), in fresh processes started next to this bundle's. */
   floorMs: Record<FloorKind, number>;
