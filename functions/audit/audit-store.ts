@@ -10,6 +10,7 @@ import { ValidationError } from '../shared/errors.js';
 import { ENTRY_ID_LENGTH } from '../shared/ids.js';
 import type { AuditAction, AuditEntry } from './audit-model.js';
 import { onFirstUse } from '../shared/on-first-use.js';
+import { settleAll } from '../shared/settled.js';
 
 /*
  * Audit items (see functions/contract/table-schema.ts). Every entry is one item, sort key `<at>#<id>` in every
@@ -339,7 +340,7 @@ export async function queryAuditEntries(deps: Deps, query: AuditQuery): Promise<
         stoppedAt = empty[0]?.startKey?.sk as string | undefined;
         break;
       }
-      await Promise.all(empty.map(fill));
+      await settleAll(empty.map(fill));
       continue;
     }
     let newest: Stream | undefined;

@@ -18,6 +18,7 @@ import { keyStore } from './key-store.js';
 import { normalizeQuota, normalizeRateLimits } from '../usage/limit-model.js';
 import { quotaRemaining } from '../usage/quotas.js';
 import type { CreateKeyInput, ListKeysInput, ResetKeyInput, UpdateKeyInput } from './schemas.js';
+import { settleAll } from '../shared/settled.js';
 
 /**
  * A key's lifecycle: create, read, list, edit, reset and delete, with the rules that govern them
@@ -232,7 +233,7 @@ export async function listKeys(deps: Deps, principal: Principal, input: ListKeys
   const now = deps.clock();
   const { status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor } = input;
   const page = await keyStore(deps).queryKeys({ owner, status, tag, namePrefix, expiringBefore, unusedSince, limit, cursor }, now);
-  return { items: await Promise.all(page.items.map((k) => detailsWithQuota(deps, k, now))), nextCursor: page.nextCursor };
+  return { items: await settleAll(page.items.map((k) => detailsWithQuota(deps, k, now))), nextCursor: page.nextCursor };
 }
 
 export async function updateKey(deps: Deps, principal: Principal, id: string, input: UpdateKeyInput): Promise<KeyDetails> {

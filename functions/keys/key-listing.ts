@@ -7,6 +7,7 @@ import { ValidationError } from '../shared/errors.js';
 import { effectiveExpiry, type KeyRecord, keyStatus, type KeyStatus } from './key-model.js';
 import type { KeyPage, ListQuery } from './key-store-interface.js';
 import { onFirstUse } from '../shared/on-first-use.js';
+import { settleAll } from '../shared/settled.js';
 
 /*
  * Listing keys: a query on one of the three key indexes, never a scan.
@@ -234,7 +235,7 @@ export async function queryKeyIndexes(deps: Deps, findKeys: FindKeys, query: Lis
           cutShort = true;
           break;
         }
-        await Promise.all(empty.map(fill));
+        await settleAll(empty.map(fill));
         continue;
       }
       let next: Stream | undefined;

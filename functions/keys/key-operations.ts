@@ -14,6 +14,7 @@ import { notificationsForSuccessor } from './key-reminders.js';
 import { resumeKey, revokeKey, suspendKey } from './key-state.js';
 import { keyStore } from './key-store.js';
 import type { KeyStateInput, RotateKeyInput } from './schemas.js';
+import { settleAll } from '../shared/settled.js';
 
 /**
  * Operating keys day to day and in incidents, as the routes offer it: rotate a key to a
@@ -238,7 +239,7 @@ export async function actOnOwnerKeys(
       const page = await keyStore(deps).queryKeys({ owner, status, limit: OWNER_ACTION_PAGE, cursor }, deps.clock());
       for (let i = 0; i < page.items.length; i += OWNER_ACTION_PARALLEL) {
         if (performance.now() - started > OWNER_ACTION_BUDGET_MS) return { owner, action, count, failed, complete: false };
-        await Promise.all(page.items.slice(i, i + OWNER_ACTION_PARALLEL).map(act));
+        await settleAll(page.items.slice(i, i + OWNER_ACTION_PARALLEL).map(act));
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);

@@ -18,6 +18,7 @@ import { addDuration } from '../shared/durations.js';
 import { AuthenticationError, ValidationError } from '../shared/errors.js';
 import { githubSigningKeys, verifyGitHubSignature } from './github-signature.js';
 import { type LeakLabel, type LeakMatch, leakReportSchema, MAX_LEAK_MATCHES } from './schemas.js';
+import { settleAll } from '../shared/settled.js';
 
 /**
  * What keygate does with a signed GitHub secret scanning report (the signature is checked before
@@ -194,7 +195,7 @@ async function readKeys(deps: Deps, ids: string[]): Promise<Map<string, KeyRecor
 }
 
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+  for (let i = 0; i < items.length; i += size) await settleAll(items.slice(i, i + size).map(run));
 }
 
 export interface LeakReportResult {

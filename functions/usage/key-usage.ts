@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps.js';
 import { ValidationError } from '../shared/errors.js';
 import type { KeyUsageQuery } from './schemas.js';
 import { bucketStart, queryUsage, sumUsage, type UsageBucket, type UsageCounts, type UsageGranularity } from './usage-store.js';
+import { settleAll } from '../shared/settled.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -68,6 +69,6 @@ export async function usageLast24h(deps: Deps, keyId: string, now: Date): Promis
  * key's read; its answer is dropped (never shown) when the principal may not see the key.
  */
 export async function getKeyWithUsage(deps: Deps, principal: Principal, id: string) {
-  const [details, usage24h] = await Promise.all([getKey(deps, principal, id), usageLast24h(deps, id, deps.clock())]);
+  const [details, usage24h] = await settleAll([getKey(deps, principal, id), usageLast24h(deps, id, deps.clock())]);
   return { ...details, usage24h };
 }

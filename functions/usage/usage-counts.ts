@@ -3,6 +3,7 @@ import type { Deps } from '../runtime/deps.js';
 import { AuthenticationError } from '../shared/errors.js';
 import { countUsageDropped, countUsageFlushFailed } from '../observability/metrics.js';
 import { addUsage, bucketStart, type UsageCounts, type UsageGranularity, type UsageOutcome, usageOutcomes, zeroCounts } from './usage-store.js';
+import { settleAll } from '../shared/settled.js';
 
 /**
  * Usage counts per key, per minute and per hour, by outcome, at no cost on the request path: each
@@ -173,7 +174,7 @@ async function flush(usage: TableUsage): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, writes.length) }, worker));
+  await settleAll(Array.from({ length: Math.min(FLUSH_CONCURRENCY, writes.length) }, worker));
   if (failures > 0) countUsageFlushFailed(failures, writes.length, firstError);
 }
 
@@ -184,7 +185,7 @@ async function flush(usage: TableUsage): Promise<void> {
  */
 export async function flushUsage(deps?: Pick<Deps, 'tableName'>): Promise<void> {
   const chosen = deps === undefined ? [...tables.values()] : [tables.get(deps.tableName)].filter((u) => u !== undefined);
-  await Promise.all(
+  await settleAll(
     chosen.map(async (usage) => {
       await usage.flushing;
       if (usage.pending.size > 0) await startFlush(usage);
@@ -195,7 +196,7 @@ export async function flushUsage(deps?: Pick<Deps, 'tableName'>): Promise<void> 
 /** Waits for the flushes under way (none is started): a Lambda entry, before it returns. */
 export async function settleUsageFlushes(): Promise<void> {
   const running = [...tables.values()].map((usage) => usage.flushing).filter((p) => p !== undefined);
-  if (running.length > 0) await Promise.all(running);
+  if (running.length > 0) await settleAll(running);
 }
 
 /** How many writes this process holds for the table `deps` names (tests). */

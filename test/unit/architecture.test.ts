@@ -38,6 +38,12 @@ describe('the import graph of functions/', () => {
     );
     expect(readers).toEqual([]);
   });
+
+  it('runs parallel work through settleAll, never Promise.all (which answers while the rest is still in flight)', () => {
+    const users = [...graph.edges.keys()].filter((file) => /Promise\s*\.\s*all\s*\(/.test(readFileSync(resolve(root, file), 'utf8')));
+    expect(users).toEqual([]);
+    expect(readFileSync(resolve(root, 'functions/keys/key-operations.ts'), 'utf8')).toContain('await settleAll(');
+  });
 });
 
 /**
