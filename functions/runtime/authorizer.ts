@@ -7,7 +7,8 @@ import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
 import { remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
 import { RemoteJwks } from '../signing/remote-jwks.js';
-import { baseDeps, readEnvironment } from './environment.js';
+import { baseDeps } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 import { enableShutdownFlush } from './shutdown-signal.js';
 
 // At init, on Lambda only: SIGTERM before the instance is retired, to write its usage counts (shutdown-signal.ts).

@@ -2,7 +2,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { collectBody } from '../shared/aws-http.js';
 import type { Deps } from './deps.js';
-import { baseDeps, readEnvironment } from './environment.js';
+import { baseDeps } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 
 /** The bootstrap function's dependencies: the table, and the admin-key secret it writes (ADMIN_SECRET_ARN). */
 const environmentSchema = z.object({ ADMIN_SECRET_ARN: z.string().startsWith('arn:', 'must be the ARN of the admin-key secret') });

@@ -3,7 +3,8 @@ import { tokenAccess } from '../contract/route-contract.js';
 import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
-import { routeDeps } from './route-deps.js';
+import { baseDeps } from './environment.js';
+import { routePeopleDeps, routeTokenDeps } from './route-deps.js';
 import { settleUsageFlushes } from '../usage/usage-counts.js';
 import { enableShutdownFlush } from './shutdown-signal.js';
 
@@ -24,7 +25,7 @@ export function lambdaHandler(route: Route, more?: () => Partial<Deps>) {
   return async (event: APIGatewayProxyEventV2, context?: Context) => {
     // Adds the function name, cold start and Lambda request id to every log line of this invocation.
     if (context) logger.addContext(context);
-    deps ??= { ...routeDeps(route.contract), ...more?.() };
+    deps ??= { ...baseDeps(), ...routeTokenDeps(route.contract), ...routePeopleDeps(route.contract), ...more?.() };
     const result = await route.handle(event, deps);
     // A usage flush this request started (functions/usage/usage-counts.ts) ends before the instance is frozen.
     await settleUsageFlushes();

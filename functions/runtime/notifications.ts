@@ -3,7 +3,8 @@ import { KmsSecretBox } from '../channels/secret-box.js';
 import { SesEmail } from '../channels/ses-email.js';
 import { EventBridgeScheduleLookup, EventBridgeSchedules } from '../reminders/eventbridge-schedules.js';
 import type { Deps } from './deps.js';
-import { baseDeps, readEnvironment } from './environment.js';
+import { baseDeps } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 import { webhookSecretsEnvironment } from './webhook-secrets.js';
 
 /**

@@ -6,7 +6,7 @@ import { deploymentConfig } from '../deployment-config.js';
 import type { Deps } from './deps.js';
 import { issuerUrlSchema } from '../signing/issuer.js';
 import { remoteKeyJwtTrust } from '../signing/key-jwt-trust.js';
-import { baseDeps, readEnvironment } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 
 /**
  * A route function's dependencies, from its route-table entry (what tokenAccess() says it
@@ -54,8 +54,4 @@ export function routePeopleDeps(route: RouteContract): Pick<Deps, 'people' | 'co
       : { people: personTrust(env.PEOPLE_ISSUER, env.PEOPLE_CLIENT_ID, deploymentConfig.people) }),
     ...(route.assets === 'console' ? { consoleAssets: join(readEnvironment(bundleEnvironment).LAMBDA_TASK_ROOT, 'console') } : {}),
   };
-}
-
-export function routeDeps(route: RouteContract): Deps {
-  return { ...baseDeps(), ...routeTokenDeps(route), ...routePeopleDeps(route) };
 }

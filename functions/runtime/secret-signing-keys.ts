@@ -6,7 +6,7 @@ import { SigningKeySecret } from '../signing/signing-key-secret.js';
 import { SigningKeyRing } from '../signing/signing-keys.js';
 import { settingsFor } from '../signing/token-settings.js';
 import type { Deps } from './deps.js';
-import { readEnvironment } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 
 /**
  * The signing keys of a route whose contract says `tokens: 'signing-keys'` (token endpoints, key

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { KmsSecretBox } from '../channels/secret-box.js';
 import type { Deps } from './deps.js';
-import { readEnvironment } from './environment.js';
+import { readEnvironment } from './read-environment.js';
 
 /**
  * WEBHOOK_SECRETS_KEY_ARN: the KMS key webhook signing secrets are sealed under (infra/stateful.ts).

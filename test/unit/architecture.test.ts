@@ -102,6 +102,26 @@ describe('the function bundles', () => {
   });
 
   /*
+   * The DynamoDB clients are some 60 ms of a cold start (README, Performance): a route that
+   * declares no table access starts through runtime/lambda-tableless.ts and bundles neither.
+   */
+  it('carry the DynamoDB clients exactly where the contract declares table access', () => {
+    const dynamoDb = /node_modules\/@aws-sdk\/(client-dynamodb|lib-dynamodb)\//;
+    const carrying = (route: RouteContract) => {
+      const output = Object.values(metafile.outputs).find((candidate) => candidate.entryPoint !== undefined && resolve(root, candidate.entryPoint) === resolve(root, route.entry));
+      if (output === undefined) throw new Error(`no bundle for ${route.id}`);
+      return Object.keys(output.inputs).some((input) => dynamoDb.test(input));
+    };
+    const tableless = routeTable.filter((route) => route.tableAccess.length === 0);
+    expect(tableless.map((route) => route.id).sort()).toEqual(
+      ['GetAuthorizationServerMetadata', 'GetConsole', 'GetConsoleAsset', 'GetJwks', 'GetKeyJwks', 'GetOpenApi', 'GetOpenIdConfiguration'],
+    );
+    expect(tableless.filter(carrying).map((route) => route.id)).toEqual([]);
+    expect(routeTable.filter((route) => route.tableAccess.length > 0 && !carrying(route)).map((route) => route.id)).toEqual([]);
+    for (const route of tableless) expect(readFileSync(resolve(root, route.entry), 'utf8'), route.id).toContain('tablelessLambdaHandler(');
+  });
+
+  /*
    * A dynamic import() or a require() of ES module code makes esbuild initialise that module, and
    * every module it imports, lazily, in wrappers kept out of tree shaking. In a bundle of one file
    * the import saves nothing (the code is parsed anyway); the SDK's own dynamic import of its

@@ -1,7 +1,7 @@
-import { lambdaHandler } from '../../runtime/lambda.js';
+import { tablelessLambdaHandler } from '../../runtime/lambda-tableless.js';
 import { consoleRoute } from '../console-route.js';
 import { getConsoleAssetContract } from './serve-console-asset.contract.js';
 
 export const route = consoleRoute(getConsoleAssetContract);
 
-export const handler = lambdaHandler(route);
+export const handler = tablelessLambdaHandler(route);

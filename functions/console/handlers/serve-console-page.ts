@@ -1,7 +1,7 @@
-import { lambdaHandler } from '../../runtime/lambda.js';
+import { tablelessLambdaHandler } from '../../runtime/lambda-tableless.js';
 import { consoleRoute } from '../console-route.js';
 import { getConsoleContract } from './serve-console-page.contract.js';
 
 export const route = consoleRoute(getConsoleContract);
 
-export const handler = lambdaHandler(route);
+export const handler = tablelessLambdaHandler(route);

@@ -1,5 +1,5 @@
 import type { HandleFn, Route } from '../../http/route-handler.js';
-import { lambdaHandler } from '../../runtime/lambda.js';
+import { tablelessLambdaHandler } from '../../runtime/lambda-tableless.js';
 import { errorResponse, json } from '../../http/respond.js';
 import { type OpenApiDocument, unpackOpenApiDocument } from '../packed-document.js';
 import { getOpenApiContract } from './get-openapi.contract.js';
@@ -33,4 +33,4 @@ const handle: HandleFn = async (event) => {
 
 export const route: Route = { id: getOpenApiContract.id, contract: getOpenApiContract, handle };
 
-export const handler = lambdaHandler(route);
+export const handler = tablelessLambdaHandler(route);

@@ -1,4 +1,5 @@
-import { defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
+import { defineOAuthRoute, formParameters } from '../../http/oauth-handler.js';
+import { oauthJson } from '../../http/oauth-responses.js';
 import { logger } from '../../observability/logger.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';

@@ -1,4 +1,5 @@
-import { clientAuthentication, defineOAuthRoute, formParameters, oauthJson } from '../../http/oauth-handler.js';
+import { clientAuthentication, defineOAuthRoute, formParameters } from '../../http/oauth-handler.js';
+import { oauthJson } from '../../http/oauth-responses.js';
 import { requestOrigin } from '../../http/route-handler.js';
 import { lambdaHandler } from '../../runtime/lambda.js';
 import { secretSigningKeys } from '../../runtime/secret-signing-keys.js';
