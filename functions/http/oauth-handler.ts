@@ -11,8 +11,9 @@ import { noBody, oauthErrorResponse } from './oauth-responses.js';
 import { type HandleFn, type Route, requestOrigin } from './route-handler.js';
 
 /**
- * The OAuth-flavoured sibling of route-handler.ts, for /oauth/* and /.well-known/*: errors in
- * the RFC 6749 §5.2 shape (`{"error", "error_description"}`), form-encoded bodies, and each
+ * The OAuth-flavoured sibling of route-handler.ts, for /oauth/* (the /.well-known/ documents are
+ * defineOAuthDocumentRoute routes, oauth-responses.ts): errors in the RFC 6749 §5.2 shape
+ * (`{"error", "error_description"}`, oauth-responses.ts), form-encoded bodies, and each
  * route's own authentication: none (public: the token endpoint authenticates its client
  * itself), or a keygate key as a bearer token holding the route's permission (introspection).
  * It shares the management wrapper's bearer parsing, authentication, permission check, 500

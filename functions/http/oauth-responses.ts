@@ -8,12 +8,13 @@ import { INTERNAL_ERROR_MESSAGE, json, limitHeaders, logUnhandledError } from '.
 import type { HandleFn, Route } from './route-handler.js';
 
 /**
- * The answers of the OAuth-style routes (oauth-handler.ts): JSON in the RFC 6749 §5.2 error shape,
- * never cached but for the public documents. Apart from oauth-handler.ts, which authenticates
- * callers (and so reads the table): the routes that only publish a document (the discovery
- * metadata, the key sets) are defined here and bundle nothing of the table's
- * (runtime/lambda-tableless.ts).
+ * The answers of the OAuth-style routes: JSON, errors in the RFC 6749 §5.2 shape, never cached but
+ * for the public documents. Kept apart from oauth-handler.ts, which authenticates callers (and so
+ * reads the table): the routes that only publish a document (the discovery metadata, the key
+ * sets) are defined here with defineOAuthDocumentRoute, and their bundles carry nothing of the
+ * table's (runtime/lambda-tableless.ts).
  */
+
 /** Responses of the token and introspection endpoints: never cached (RFC 6749 §5.1). */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
