@@ -16,7 +16,7 @@ import { openApiDocument } from '../functions/openapi/document.js';
 import { getOpenApiContract } from '../functions/openapi/handlers/get-openapi.contract.js';
 import { packOpenApiDocument } from '../functions/openapi/packed-document.js';
 import { throttleClassOf, type Throttles } from '../functions/contract/throttles.js';
-import { BUNDLE_BANNER, bundleAliases, ESBUILD_TARGET } from './bundling.js';
+import { BUNDLE_BANNER, bundleAliasPaths, ESBUILD_TARGET } from './bundling.js';
 import { loggedHttpApi, throttleRoutes } from './http-api.js';
 import { grantTableAccess } from './table-grants.js';
 
@@ -88,7 +88,7 @@ export function keygateFunction(scope: Construct, id: string, props: KeygateFunc
       // The AWS SDK goes in the bundle, minified (AWS's advice for Lambda): a cold start imports
       // less than the runtime's whole copy, and the version is the one tested.
       externalModules: [],
-      esbuildArgs: { '--alias': Object.entries(bundleAliases).map(([name, file]) => `${name}=${path.join(projectRoot, file)}`) },
+      esbuildArgs: { '--alias': Object.entries(bundleAliasPaths(projectRoot)).map(([name, file]) => `${name}=${file}`) },
       ...(props.assets === 'console'
         ? {
             commandHooks: {

@@ -1,3 +1,6 @@
+import path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
 /**
  * How the stack's esbuild bundles every function (infra/api.ts through NodejsFunction), in one
  * place for what else builds a bundle the same way: the architecture test and the bench's
@@ -27,3 +30,26 @@ export const bundleAliases: Readonly<Record<string, string>> = {
   '@smithy/core/event-streams': 'functions/runtime/sdk-parts-left-out.ts',
   bowser: 'functions/runtime/sdk-parts-left-out.ts',
 };
+
+/** The aliases with absolute paths, as esbuild takes them, for a project at `root`. */
+export function bundleAliasPaths(root: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, path.join(root, file)]));
+}
+
+/**
+ * The esbuild options of the stack's bundling (infra/api.ts), for a build made outside the CDK:
+ * one ESM file per entry for Node on Lambda, the AWS SDK included, with the stack's aliases.
+ * Minifying, source maps and defines are the caller's.
+ */
+export function stackEsbuildOptions(root: string) {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: ESBUILD_TARGET,
+    mainFields: ['module', 'main'],
+    banner: { js: BUNDLE_BANNER },
+    alias: bundleAliasPaths(root),
+    absWorkingDir: root,
+  } satisfies BuildOptions;
+}

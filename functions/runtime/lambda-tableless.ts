@@ -1,12 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { tokenAccess } from '../contract/route-contract.js';
 import { deploymentConfig } from '../deployment-config.js';
 import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
 import { systemClock } from '../shared/clock.js';
 import type { Deps } from './deps.js';
-import { routePeopleDeps, routeTokenDeps } from './route-deps.js';
+import { requireSigningKeysPassed, routePeopleDeps, routeTokenDeps } from './route-deps.js';
 
 /**
  * The Lambda entry point of a route whose contract declares no table access (`tableAccess: []`:
@@ -22,9 +21,7 @@ export function tablelessLambdaHandler(route: Route, more?: () => Partial<Deps>)
   if (route.contract.tableAccess.length > 0) {
     throw new Error(`route ${route.id} declares table access: its handler must use lambdaHandler (functions/runtime/lambda.ts)`);
   }
-  if (tokenAccess(route.contract) === 'signing-keys' && more === undefined) {
-    throw new Error(`route ${route.id} reads the signing keys: its handler must pass secretSigningKeys (functions/runtime/secret-signing-keys.ts) to tablelessLambdaHandler`);
-  }
+  requireSigningKeysPassed(route.contract, more, 'tablelessLambdaHandler');
   let deps: Deps | undefined;
   return async (event: APIGatewayProxyEventV2, context?: Context) => {
     if (context) logger.addContext(context);

@@ -1,10 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { tokenAccess } from '../contract/route-contract.js';
 import type { Route } from '../http/route-handler.js';
 import { logger } from '../observability/logger.js';
 import type { Deps } from './deps.js';
 import { baseDeps } from './environment.js';
-import { routePeopleDeps, routeTokenDeps } from './route-deps.js';
+import { requireSigningKeysPassed, routePeopleDeps, routeTokenDeps } from './route-deps.js';
 import { settleUsageFlushes } from '../usage/usage-counts.js';
 import { enableShutdownFlush } from './shutdown-signal.js';
 
@@ -17,10 +16,7 @@ await enableShutdownFlush();
  * signing keys, runtime/secret-signing-keys.ts; the webhook-secrets key, runtime/webhook-secrets.ts).
  */
 export function lambdaHandler(route: Route, more?: () => Partial<Deps>) {
-  // A route whose contract reads the signing keys gets them only from its handler (see secret-signing-keys.ts).
-  if (tokenAccess(route.contract) === 'signing-keys' && more === undefined) {
-    throw new Error(`route ${route.id} reads the signing keys: its handler must pass secretSigningKeys (functions/runtime/secret-signing-keys.ts) to lambdaHandler`);
-  }
+  requireSigningKeysPassed(route.contract, more, 'lambdaHandler');
   let deps: Deps | undefined;
   return async (event: APIGatewayProxyEventV2, context?: Context) => {
     // Adds the function name, cold start and Lambda request id to every log line of this invocation.

@@ -20,6 +20,16 @@ import { readEnvironment } from './read-environment.js';
  */
 const issuerEnvironment = z.object({ ISSUER_URL: issuerUrlSchema });
 
+/**
+ * A route whose contract reads the signing keys gets them only from its handler, passed to its
+ * Lambda entry (`entry`) as `more` (see secret-signing-keys.ts): refused at start-up without them.
+ */
+export function requireSigningKeysPassed(route: RouteContract, more: unknown, entry: string): void {
+  if (tokenAccess(route) === 'signing-keys' && more === undefined) {
+    throw new Error(`route ${route.id} reads the signing keys: its handler must pass secretSigningKeys (functions/runtime/secret-signing-keys.ts) to ${entry}`);
+  }
+}
+
 /** The token part of a route's dependencies (see above); the rest is baseDeps(). */
 export function routeTokenDeps(route: RouteContract): Pick<Deps, 'tokens' | 'issuer' | 'keyJwts'> {
   if (tokenAccess(route) === 'issuer') {

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { verifyCredential } from '../../functions/access/verify-credential.js';
 import { callerContext } from '../../functions/authorizer/authorizer-context.js';
 import { projectRoot } from '../../infra/api.js';
-import { BUNDLE_BANNER, bundleAliases, ESBUILD_TARGET } from '../../infra/bundling.js';
+import { stackEsbuildOptions } from '../../infra/bundling.js';
 import { demoRoutes } from '../../infra/demo/demo-routes.js';
 import { type RouteDefinition, routes } from '../../functions/routes.js';
 import type { BenchWorld } from './bench-world.js';
@@ -361,25 +361,19 @@ async function coldStart(bundle: LambdaBundle, env: Record<string, string>, even
  */
 const FLOOR_SOURCES = { sdk: 'sdk-get-item.ts', lean: 'lean-get-item.ts' } as const;
 export type FloorKind = keyof typeof FLOOR_SOURCES;
+export const FLOOR_KINDS: readonly FloorKind[] = ['sdk', 'lean'];
 export const FLOOR_NAMES: Readonly<Record<FloorKind, string>> = { sdk: 'SDK GetItem alone', lean: 'lean GetItem alone' };
 
 async function buildFloors(outDir: string): Promise<Record<FloorKind, LambdaBundle>> {
   const dir = join(outDir, 'bench-floors');
   await build({
+    ...stackEsbuildOptions(projectRoot),
     entryPoints: Object.fromEntries(Object.entries(FLOOR_SOURCES).map(([kind, file]) => [`${kind}/index`, join(projectRoot, 'test', 'bench', 'cold-start-floors', file)])),
     outdir: dir,
     outExtension: { '.js': '.mjs' },
-    absWorkingDir: projectRoot,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: ESBUILD_TARGET,
-    mainFields: ['module', 'main'],
-    banner: { js: BUNDLE_BANNER },
     minify: true,
     sourcemap: true,
     sourcesContent: false,
-    alias: Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, join(projectRoot, file)])),
     logLevel: 'error',
   });
   const bundle = (kind: FloorKind): LambdaBundle => ({ name: FLOOR_NAMES[kind], file: join(dir, kind, 'index.mjs'), environment: {} });
@@ -442,7 +436,7 @@ export async function measureBundles(world: BenchWorld, rounds: number): Promise
       const starts: ColdStart[] = [];
       const floors: Record<FloorKind, ColdStart[]> = { sdk: [], lean: [] };
       for (let i = 0; i < rounds; i++) {
-        for (const kind of ['sdk', 'lean'] as const) floors[kind].push(await rig.floor(kind));
+        for (const kind of FLOOR_KINDS) floors[kind].push(await rig.floor(kind));
         starts.push(await rig.start(bundle));
       }
       const best = (of: ColdStart[], pick: (start: ColdStart) => number) => Math.min(...of.map(pick));

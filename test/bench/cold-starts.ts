@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchWorld } from './bench-world.js';
-import { type ColdStart, type ColdStartRig, coldStartRig, FLOOR_NAMES, type FloorKind, type LambdaBundle, lambdaBundles, synthesize } from './bundles.js';
+import { type ColdStart, type ColdStartRig, coldStartRig, FLOOR_KINDS, FLOOR_NAMES, type FloorKind, type LambdaBundle, lambdaBundles, synthesize } from './bundles.js';
 
 /**
  * Cold starts only, without the rest of `npm run bench`: fresh processes per bundle, as the bench
@@ -52,7 +52,7 @@ try {
   for (const name of names) {
     const samples = new Map<string, ColdStart[]>(outDirs.map((dir) => [dir, []]));
     for (let round = 0; round < rounds; round++) {
-      for (const kind of ['sdk', 'lean'] as const) floors[kind].push(await rig.floor(kind));
+      for (const kind of FLOOR_KINDS) floors[kind].push(await rig.floor(kind));
       // Every other round in the opposite order: what one process leaves behind for the next (the
       // once-a-minute use write, DynamoDB Local's caches) falls on each folder alike.
       for (const dir of round % 2 === 0 ? outDirs : [...outDirs].reverse()) {
@@ -87,7 +87,7 @@ try {
     }
   }
   // The floors (bench/cold-start-floors/), started before every round of every function.
-  for (const kind of ['sdk', 'lean'] as const) {
+  for (const kind of FLOOR_KINDS) {
     const totals = floors[kind].map((start) => start.importMs + start.invokeMs);
     console.log(
       `${FLOOR_NAMES[kind]} (bundled as the stack bundles): ${ms(median(totals))} [${ms(Math.min(...totals))}–${ms(Math.max(...totals))}]` +

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RouteContract, routes, tokenAccess } from '../../functions/routes.js';
-import { bundleAliases, ESBUILD_TARGET } from '../../infra/bundling.js';
+import { stackEsbuildOptions } from '../../infra/bundling.js';
 import { importCycles, importGraph } from '../support/import-graph.js';
 
 /**
@@ -62,17 +62,11 @@ describe('the function bundles', () => {
 
   beforeAll(async () => {
     ({ metafile } = await build({
+      ...stackEsbuildOptions(root),
       entryPoints: entries.map((entry) => resolve(root, entry)),
-      absWorkingDir: root,
-      bundle: true,
       write: false,
       metafile: true,
-      platform: 'node',
-      format: 'esm',
-      target: ESBUILD_TARGET,
-      mainFields: ['module', 'main'],
       outdir: resolve(root, '.keygate', 'architecture-test'),
-      alias: Object.fromEntries(Object.entries(bundleAliases).map(([name, file]) => [name, resolve(root, file)])),
       // As the stack compiles them in: the configuration's validation and the OpenAPI build stay out.
       define: { __KEYGATE_DEPLOYMENT_CONFIG__: JSON.stringify('{}'), __KEYGATE_OPENAPI_DOCUMENT__: JSON.stringify('') },
       minifySyntax: true,
